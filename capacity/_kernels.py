@@ -1,0 +1,595 @@
+"""Numba kernels for exact enumeration, each beside its plain-Python twin.
+
+Every kernel here is written once as a plain Python function (``_name``) that only uses numpy scalars and
+arrays, and compiled with :func:`numba.njit` into ``name``. The plain function is the *twin*: the tests run
+both on the same inputs and compare, and ``benchmarks/bench_kernels.py`` times one against the other. Set
+``CAPACITY_NUMBA_CACHE=0`` to switch off Numba's on-disk cache.
+
+Truth tables are rows of ``L`` uint64 words (bit ``p % 64`` of word ``p // 64`` is the value at point ``p``);
+sets of distinct rows are kept in open-addressing hash tables (``_set_*``). All kernels are ``nogil`` so the
+Python driver can run chunks on several threads.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from numba import njit
+from numba.extending import register_jitable
+
+__all__ = ["KERNELS", "TWINS"]
+
+_CACHE = os.environ.get("CAPACITY_NUMBA_CACHE", "1") != "0"
+_ONE = np.uint64(1)
+_ZERO = np.uint64(0)
+_M1 = np.uint64(0x5555555555555555)
+_M2 = np.uint64(0x3333333333333333)
+_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+_H01 = np.uint64(0x0101010101010101)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+_S30, _S27, _S31, _S56 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(56)
+_S1, _S2, _S4 = np.uint64(1), np.uint64(2), np.uint64(4)
+_S6, _B63 = np.uint64(6), np.uint64(63)
+
+
+@register_jitable
+def _popcount(x):
+    """SWAR popcount of one uint64 (numba 0.68 cannot compile np.bitwise_count)."""
+    x = x - ((x >> _S1) & _M1)
+    x = (x & _M2) + ((x >> _S2) & _M2)
+    x = (x + (x >> _S4)) & _M4
+    return (x * _H01) >> _S56
+
+
+@register_jitable
+def _hash_row(row):
+    h = _GOLD
+    for i in range(row.shape[0]):
+        z = row[i] + h
+        z = (z ^ (z >> _S30)) * _MIX1
+        z = (z ^ (z >> _S27)) * _MIX2
+        h = z ^ (z >> _S31)
+    return h
+
+
+@register_jitable
+def _set_new(capacity, L):
+    """An empty set of uint64 rows of length ``L`` (capacity a power of two)."""
+    cap = 16
+    while cap < 2 * capacity:
+        cap *= 2
+    return np.zeros((cap, L), dtype=np.uint64), np.zeros(cap, dtype=np.bool_), np.zeros(1, dtype=np.int64)
+
+
+@register_jitable
+def _set_add(keys, used, count, row):
+    """Insert ``row``; returns True when it was new. The caller grows the set when it is half full."""
+    mask = np.uint64(keys.shape[0] - 1)
+    slot = np.int64(_hash_row(row) & mask)
+    L = row.shape[0]
+    while used[slot]:
+        same = True
+        for i in range(L):
+            if keys[slot, i] != row[i]:
+                same = False
+                break
+        if same:
+            return False
+        slot = (slot + 1) & np.int64(mask)
+    for i in range(L):
+        keys[slot, i] = row[i]
+    used[slot] = True
+    count[0] += 1
+    return True
+
+
+@register_jitable
+def _set_grow(keys, used, count):
+    nk, nu, nc = _set_new(keys.shape[0], keys.shape[1])
+    for s in range(keys.shape[0]):
+        if used[s]:
+            _set_add(nk, nu, nc, keys[s])
+    return nk, nu, nc
+
+
+@register_jitable
+def _set_rows(keys, used):
+    """The stored rows, in slot order (the driver sorts them)."""
+    out = np.empty((np.int64(used.sum()), keys.shape[1]), dtype=np.uint64)
+    j = 0
+    for s in range(keys.shape[0]):
+        if used[s]:
+            out[j] = keys[s]
+            j += 1
+    return out
+
+
+# -------------------------------------------------------------------------------------------------
+# one threshold unit: sorted weight vectors, every cut of the bias
+
+
+def _scan_sorted(X, lo, hi, prefixes, L, half):
+    """Distinct tables ``[w . x >= t]`` (all ``t``) for every non-increasing integer ``w`` with
+    ``hi >= w_0 >= w_1 >= ... >= w_{m-1} >= lo`` whose first entries equal one of ``prefixes`` (rows).
+
+    ``X`` is the ``(N, m)`` int64 point matrix. With ``half`` (full cube, ``w >= 0``) only cuts reachable by a
+    threshold ``t`` with ``2t <= sum(w) + 1`` are kept: the others are duals ``x -> not f(not x)`` of kept
+    ones, which the driver adds back. Returns the distinct non-empty tables (``L`` words each).
+    """
+    N, m = X.shape
+    base = m * min(lo, 0)
+    B = m * (max(hi, 0) - min(lo, 0)) + 1
+    nb = (B + 63) // 64
+    buckets = np.zeros((B, L), dtype=np.uint64)
+    occ = np.zeros(nb, dtype=np.uint64)  # bit (B-1-b): bucket b is filled, so ascending bits = descending sums
+    levels = np.zeros(N + 1, dtype=np.int64)
+    S = np.zeros((m + 1, N), dtype=np.int64)
+    w = np.zeros(m, dtype=np.int64)
+    acc = np.zeros(L, dtype=np.uint64)
+    keys, used, count = _set_new(1024, L)
+    plen = prefixes.shape[1]
+    for r in range(prefixes.shape[0]):
+        ok = True
+        for i in range(plen):
+            w[i] = prefixes[r, i]
+            if w[i] < lo or w[i] > hi or (i > 0 and w[i] > w[i - 1]):
+                ok = False
+        if not ok:
+            continue
+        for i in range(plen, m):
+            w[i] = hi if i == 0 else w[i - 1]
+        first = 0
+        while True:
+            for i in range(first, m):
+                for p in range(N):
+                    S[i + 1, p] = S[i, p] + w[i] * X[p, i]
+            for p in range(N):
+                b = S[m, p] - base
+                buckets[b, p >> 6] |= _ONE << np.uint64(p & 63)
+                rb = B - 1 - b
+                occ[rb >> 6] |= _ONE << np.uint64(rb & 63)
+            nl = 0
+            for q in range(nb):
+                x = occ[q]
+                while x != _ZERO:
+                    low = x & (~x + _ONE)
+                    levels[nl] = B - 1 - (q * 64 + np.int64(_popcount(low - _ONE)))
+                    nl += 1
+                    x ^= low
+                occ[q] = _ZERO
+            total = np.int64(0)
+            for i in range(m):
+                total += w[i]
+            for k in range(L):
+                acc[k] = _ZERO
+            for j in range(nl):
+                b = levels[j]
+                for k in range(L):
+                    acc[k] |= buckets[b, k]
+                    buckets[b, k] = _ZERO
+                # smallest threshold giving this cut: one above the next lower sum
+                if half and j + 1 < nl and 2 * (levels[j + 1] + base + 1) > total + 1:
+                    continue
+                _set_add(keys, used, count, acc)
+                if 2 * count[0] > keys.shape[0]:
+                    keys, used, count = _set_grow(keys, used, count)
+            # next non-increasing vector: rightmost free position that can still decrease
+            j = m - 1
+            while j >= plen and w[j] <= lo:
+                j -= 1
+            if j < plen:
+                break
+            w[j] -= 1
+            for i in range(j + 1, m):
+                w[i] = w[j]
+            first = j
+    return _set_rows(keys, used)
+
+
+def _orbit_sizes(tables, swaps, flips, use_flips, fact):
+    """For each canonical threshold table, the size of its orbit under input permutations (and negations
+    when ``use_flips``): ``m! / prod(class sizes!) * 2^(essential variables)``.
+
+    ``swaps[k]`` is the point permutation of the k-th transposition ``(i, j)`` (``i < j``, row-major over
+    pairs), ``flips[i]`` the point permutation negating input ``i``. Variables are symmetric when the
+    transposition fixes the table; for threshold functions that relation is an equivalence whose classes
+    generate the whole stabiliser (see proofs/check_threshold_orbits.py).
+    """
+    F, L = tables.shape
+    m = flips.shape[0]
+    N = swaps.shape[1] if swaps.shape[0] > 0 else flips.shape[1]
+    out = np.empty(F, dtype=np.int64)
+    cls = np.empty(m, dtype=np.int64)
+    for f in range(F):
+        for i in range(m):
+            cls[i] = i
+        k = 0
+        for i in range(m):
+            for j in range(i + 1, m):
+                if cls[j] == j:
+                    fixed = True
+                    for p in range(N):
+                        q = swaps[k, p]
+                        a = (tables[f, p >> 6] >> np.uint64(p & 63)) & _ONE
+                        b = (tables[f, q >> 6] >> np.uint64(q & 63)) & _ONE
+                        if a != b:
+                            fixed = False
+                            break
+                    if fixed:
+                        cls[j] = cls[i]
+                k += 1
+        size = fact[m]
+        for c in range(m):
+            n_c = 0
+            for i in range(m):
+                if cls[i] == c:
+                    n_c += 1
+            size //= fact[n_c]
+        if use_flips:
+            for i in range(m):
+                essential = False
+                for p in range(N):
+                    q = flips[i, p]
+                    a = (tables[f, p >> 6] >> np.uint64(p & 63)) & _ONE
+                    b = (tables[f, q >> 6] >> np.uint64(q & 63)) & _ONE
+                    if a != b:
+                        essential = True
+                        break
+                if essential:
+                    size *= 2
+        out[f] = size
+    return out
+
+
+def _expand_orbits(tables, perms):
+    """All images of ``tables`` (rows of point values as words) under the point permutations ``perms``
+    (``(G, N)``; image bit ``p`` = source bit ``perms[g, p]``), distinct."""
+    F, L = tables.shape
+    G, N = perms.shape
+    keys, used, count = _set_new(max(16, F * 4), L)
+    img = np.zeros(L, dtype=np.uint64)
+    for f in range(F):
+        for g in range(G):
+            for k in range(L):
+                img[k] = _ZERO
+            for p in range(N):
+                q = perms[g, p]
+                if (tables[f, q >> 6] >> np.uint64(q & 63)) & _ONE:
+                    img[p >> 6] |= _ONE << np.uint64(p & 63)
+            _set_add(keys, used, count, img)
+            if 2 * count[0] > keys.shape[0]:
+                keys, used, count = _set_grow(keys, used, count)
+    return _set_rows(keys, used)
+
+
+# -------------------------------------------------------------------------------------------------
+# hidden-unit behaviours in a box (no symmetry), with a representative (w, t) for each
+
+
+def _unit_box(X, lo, hi, tlo, thi, relu, L):
+    """Every distinct behaviour of one hidden unit with integer weights ``lo <= w <= hi`` (per input) and
+    integer threshold ``t = -b`` in ``[tlo, thi]``.
+
+    Step: the table of ``[w . x >= t]``; the candidate thresholds are the distinct sums and one past the
+    largest, clipped into ``[tlo, thi]`` (every achievable cut has one). ReLU: the vector ``relu(w . x - t)``
+    (N int64 values stored as words) for every integer ``t`` between the smallest and largest sum, clipped:
+    a threshold below the smallest sum gives the same vector plus a constant, which the free readout bias
+    absorbs. Returns ``(rows, W, T)``: the distinct behaviours and one realising ``(w, t)`` for each.
+    """
+    N, m = X.shape
+    Lk = N if relu else L
+    keys, used, count = _set_new(1024, Lk)
+    cap = 1024
+    Wrep = np.zeros((cap, m), dtype=np.int64)
+    Trep = np.zeros(cap, dtype=np.int64)
+    rows = np.zeros((cap, Lk), dtype=np.uint64)
+    n_out = 0
+    w = lo.copy()
+    s = np.zeros(N, dtype=np.int64)
+    row = np.zeros(Lk, dtype=np.uint64)
+    while True:
+        smin = np.int64(0)
+        smax = np.int64(0)
+        for p in range(N):
+            acc = np.int64(0)
+            for i in range(m):
+                acc += w[i] * X[p, i]
+            s[p] = acc
+            if p == 0 or acc < smin:
+                smin = acc
+            if p == 0 or acc > smax:
+                smax = acc
+        top = smax if relu else smax + 1
+        for c in range(smin, top + 1):
+            if not relu and c != top:
+                present = False
+                for p in range(N):
+                    if s[p] == c:
+                        present = True
+                        break
+                if not present:
+                    continue
+            t = min(max(c, tlo), thi)
+            if relu:
+                for p in range(N):
+                    v = s[p] - t
+                    row[p] = np.uint64(v) if v > 0 else _ZERO
+            else:
+                for q in range(Lk):
+                    row[q] = _ZERO
+                for p in range(N):
+                    if s[p] >= t:
+                        row[p >> 6] |= _ONE << np.uint64(p & 63)
+            if _set_add(keys, used, count, row):
+                if n_out == cap:
+                    cap *= 2
+                    Wn = np.zeros((cap, m), dtype=np.int64)
+                    Tn = np.zeros(cap, dtype=np.int64)
+                    Rn = np.zeros((cap, Lk), dtype=np.uint64)
+                    Wn[:n_out] = Wrep[:n_out]
+                    Tn[:n_out] = Trep[:n_out]
+                    Rn[:n_out] = rows[:n_out]
+                    Wrep, Trep, rows = Wn, Tn, Rn
+                Wrep[n_out] = w
+                Trep[n_out] = t
+                rows[n_out] = row
+                n_out += 1
+                if 2 * count[0] > keys.shape[0]:
+                    keys, used, count = _set_grow(keys, used, count)
+        j = m - 1
+        while j >= 0 and w[j] >= hi[j]:
+            w[j] = lo[j]
+            j -= 1
+        if j < 0:
+            break
+        w[j] += 1
+    return rows[:n_out].copy(), Wrep[:n_out].copy(), Trep[:n_out].copy()
+
+
+# -------------------------------------------------------------------------------------------------
+# n hidden units and a readout
+
+
+@register_jitable
+def _patterns(U, idx, n, L, valid, P):
+    """``P[c]`` = the points whose hidden pattern is ``c`` (bit j of c = unit ``idx[j]`` active)."""
+    for c in range(1 << n):
+        for k in range(L):
+            P[c, k] = valid[k]
+        for j in range(n):
+            on = (c >> j) & 1
+            for k in range(L):
+                if on:
+                    P[c, k] &= U[idx[j], k]
+                else:
+                    P[c, k] &= ~U[idx[j], k]
+
+
+@register_jitable
+def _next_combo(idx, first, last, tie):
+    """Advance the odometer ``idx`` (slot j ranges over ``[first[j], last[j])``; ``tie[j]`` makes slot j
+    interchangeable with slot j-1, so ``idx[j] >= idx[j-1]``). Slot 0 is fixed (the driver splits on it).
+    Returns the lowest slot that changed, or -1 when done."""
+    n = idx.shape[0]
+    j = n - 1
+    while j >= 1:
+        if idx[j] + 1 < last[j]:
+            idx[j] += 1
+            for i in range(j + 1, n):
+                idx[i] = idx[i - 1] if tie[i] else first[i]
+            return j
+        j -= 1
+    return -1
+
+
+def _combos_step(U, first, last, tie, start, G, valid, targets, g_lo, g_hi, mode):
+    """Step units: for every unit combination with ``idx[0] = start`` and every readout table ``g`` in ``G``
+    (over the ``2^n`` hidden patterns; ``G[r, 0]`` is a bitmask, n <= 6), the function
+    ``f = OR_{c : g(c)} P[c]``.
+
+    ``mode=0``: returns the distinct functions. ``mode=1``: returns, for the first combination where every
+    row ``t`` of ``targets`` is such an ``f`` for some readout ``g_lo[t] <= r < g_hi[t]``, ``idx`` followed by
+    the readout index per target; else an empty array. ``mode=2``: the same for the combination reaching the
+    most targets (first such), with ``-1`` for targets it misses, followed by that number of targets.
+    """
+    find = mode != 0
+    n = first.shape[0]
+    L = U.shape[1]
+    C = 1 << n
+    P = np.zeros((C, L), dtype=np.uint64)
+    idx = np.zeros(n, dtype=np.int64)
+    idx[0] = start
+    for i in range(1, n):
+        idx[i] = idx[i - 1] if tie[i] else first[i]
+    for i in range(n):
+        if idx[i] >= last[i]:
+            return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    keys, used, count = _set_new(1024, L)
+    f = np.zeros(L, dtype=np.uint64)
+    F = targets.shape[0]
+    pick = np.zeros(F, dtype=np.int64)
+    best = np.full(n + F + 1, -1, dtype=np.int64)
+    while True:
+        _patterns(U, idx, n, L, valid, P)
+        occ = np.uint64(0)
+        for c in range(C):
+            nz = False
+            for k in range(L):
+                if P[c, k] != _ZERO:
+                    nz = True
+            if nz:
+                occ |= _ONE << np.uint64(c)
+        if find:
+            all_ok = True
+            for t in range(F):
+                need = np.uint64(0)
+                ok = True
+                for c in range(C):
+                    if (occ >> np.uint64(c)) & _ONE:
+                        inside = True
+                        outside = True
+                        for k in range(L):
+                            if P[c, k] & ~targets[t, k]:
+                                inside = False
+                            if P[c, k] & targets[t, k]:
+                                outside = False
+                        if inside:
+                            need |= _ONE << np.uint64(c)
+                        elif not outside:
+                            ok = False
+                            break
+                if ok:
+                    ok = False
+                    for r in range(g_lo[t], g_hi[t]):
+                        if (G[r, 0] & occ) == need:
+                            pick[t] = r
+                            ok = True
+                            break
+                if not ok:
+                    all_ok = False
+                    pick[t] = -1
+                    if mode == 1:
+                        break
+            if mode == 2:
+                hits = 0
+                for t in range(F):
+                    if pick[t] >= 0:
+                        hits += 1
+                if hits > best[n + F]:
+                    best[:n] = idx
+                    best[n:n + F] = pick
+                    best[n + F] = hits
+                all_ok = hits == F
+            if all_ok:
+                res = np.zeros(n + F + (1 if mode == 2 else 0), dtype=np.int64)
+                res[:n] = idx
+                res[n:n + F] = pick
+                if mode == 2:
+                    res[n + F] = F
+                return np.zeros((0, L), dtype=np.uint64), res
+        else:
+            for r in range(G.shape[0]):
+                g = G[r, 0] & occ
+                for k in range(L):
+                    f[k] = _ZERO
+                for c in range(C):
+                    if (g >> np.uint64(c)) & _ONE:
+                        for k in range(L):
+                            f[k] |= P[c, k]
+                _set_add(keys, used, count, f)
+                if 2 * count[0] > keys.shape[0]:
+                    keys, used, count = _set_grow(keys, used, count)
+        if _next_combo(idx, first, last, tie) < 0:
+            break
+    if mode == 2:
+        return np.zeros((0, L), dtype=np.uint64), best
+    if find:
+        return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return _set_rows(keys, used), np.zeros(0, dtype=np.int64)
+
+
+def _combos_relu(V, first, last, tie, start, R, L, targets, g_lo, g_hi, mode):
+    """ReLU units: ``V`` holds unit value vectors (N int64 stored as uint64). For every combination with
+    ``idx[0] = start`` and every readout ``v`` in ``R`` (rows of n ints), every cut ``{p : y0(p) >= t}`` of
+    ``y0 = sum_j v_j V[idx_j]``. Same return convention as ``_combos_step`` (target ``t`` may use readouts
+    ``g_lo[t] <= r < g_hi[t]``); in find modes the entry per target is the readout index ``r``."""
+    find = mode != 0
+    n = first.shape[0]
+    N = V.shape[1]
+    idx = np.zeros(n, dtype=np.int64)
+    idx[0] = start
+    for i in range(1, n):
+        idx[i] = idx[i - 1] if tie[i] else first[i]
+    for i in range(n):
+        if idx[i] >= last[i]:
+            return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    keys, used, count = _set_new(1024, L)
+    y = np.zeros(N, dtype=np.int64)
+    f = np.zeros(L, dtype=np.uint64)
+    F = targets.shape[0]
+    pick = np.zeros(F, dtype=np.int64)
+    found = np.zeros(F, dtype=np.bool_)
+    best = np.full(n + F + 1, -1, dtype=np.int64)
+    while True:
+        for t in range(F):  # the empty function is every readout's cut below its minimum
+            found[t] = True
+            pick[t] = g_lo[t]
+            for k in range(L):
+                if targets[t, k] != _ZERO:
+                    found[t] = False
+        for r in range(R.shape[0]):
+            for p in range(N):
+                acc = 0
+                for j in range(n):
+                    acc += R[r, j] * np.int64(V[idx[j], p])
+                y[p] = acc
+            order = np.argsort(-y, kind="mergesort")
+            for k in range(L):
+                f[k] = _ZERO
+            q = 0
+            while q < N:
+                val = y[order[q]]
+                while q < N and y[order[q]] == val:
+                    p = order[q]
+                    f[p >> 6] |= _ONE << np.uint64(p & 63)
+                    q += 1
+                if find:
+                    for t in range(F):
+                        if not found[t] and g_lo[t] <= r and r < g_hi[t]:
+                            same = True
+                            for k in range(L):
+                                if f[k] != targets[t, k]:
+                                    same = False
+                                    break
+                            if same:
+                                found[t] = True
+                                pick[t] = r
+                else:
+                    _set_add(keys, used, count, f)
+                    if 2 * count[0] > keys.shape[0]:
+                        keys, used, count = _set_grow(keys, used, count)
+        if find:
+            hits = 0
+            for t in range(F):
+                if found[t]:
+                    hits += 1
+                else:
+                    pick[t] = -1
+            if mode == 2 and hits > best[n + F]:
+                best[:n] = idx
+                best[n:n + F] = pick
+                best[n + F] = hits
+            if hits == F:
+                res = np.zeros(n + F + (1 if mode == 2 else 0), dtype=np.int64)
+                res[:n] = idx
+                res[n:n + F] = pick
+                if mode == 2:
+                    res[n + F] = F
+                return np.zeros((0, L), dtype=np.uint64), res
+        if _next_combo(idx, first, last, tie) < 0:
+            break
+    if mode == 2:
+        return np.zeros((0, L), dtype=np.uint64), best
+    if find:
+        return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return _set_rows(keys, used), np.zeros(0, dtype=np.int64)
+
+
+# -------------------------------------------------------------------------------------------------
+# compile: helpers are register_jitable (plain Python when called from Python, inlined under Numba)
+
+TWINS = {
+    "popcount": _popcount,
+    "scan_sorted": _scan_sorted,
+    "orbit_sizes": _orbit_sizes,
+    "expand_orbits": _expand_orbits,
+    "unit_box": _unit_box,
+    "combos_step": _combos_step,
+    "combos_relu": _combos_relu,
+}
+
+_jit = njit(cache=_CACHE, nogil=True)
+KERNELS = {name: _jit(fn) for name, fn in TWINS.items()}

@@ -1,0 +1,87 @@
+"""``capacity represent``: can a width-N hidden layer compute all the given features at once?"""
+
+from __future__ import annotations
+
+from ._common import (
+    add_domain_arguments,
+    add_progress_argument,
+    add_weight_arguments,
+    domain_from,
+    positive_float,
+    positive_int,
+    print_json,
+    write_atomic,
+)
+
+HELP = "decide whether N hidden units compute all the given features at once (witness or certificate)"
+
+
+def add_features_argument(p):
+    from ..features import SPEC_HELP
+
+    p.add_argument("--features", "-f", required=True, metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("--seed", type=int, default=0, help="seed for random feature families and solvers")
+
+
+def add_arguments(p):
+    from ..solvers.front import METHODS
+
+    add_domain_arguments(p)
+    p.add_argument("--hidden", "-n", type=positive_int, required=True, help="hidden units N")
+    add_features_argument(p)
+    p.add_argument("--code", metavar="FILE", help="a code (.npz with S_in[, S_b_in, S_out, mode] or + - 0 rows)")
+    add_weight_arguments(p)
+    p.add_argument("--nonnegative", action="store_true", help="all weights >= 0 (biases stay free)")
+    p.add_argument("--activation", choices=("relu", "step"), required=True)
+    p.add_argument("--method", choices=METHODS, default="auto")
+    p.add_argument("--time-limit", type=positive_float, default=None, metavar="SEC")
+    p.add_argument("--proof", metavar="DIR", help="store the CNF and DRUP proof here (method sat)")
+    p.add_argument("--witness", metavar="FILE", help="save the witness network (.npz)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_progress_argument(p)
+
+
+def describe(res) -> str:
+    lines = [f"{res.status} ({res.method}, {res.seconds:.3f} s)"]
+    if res.witness is not None:
+        w = res.witness
+        lines.append(f"witness verified on all {res.problem.domain.size} points; P = {w.parameter_size} non-zero "
+                     f"weights")
+        for name in ("W_in", "b_in", "W_out", "b_out"):
+            lines.append(f"  {name} = {getattr(w, name).tolist()}")
+    if res.certificate is not None:
+        c = res.certificate
+        lines.append(f"certificate: {c.kind} ({'checked' if c.checked else 'unchecked'}) {c.detail}"
+                     + (f" [{c.path}]" if c.path else ""))
+    if res.info.get("reason"):
+        lines.append(f"reason: {res.info['reason']}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    import io
+
+    import numpy as np
+
+    from ..codes import Code
+    from ..features import from_spec
+    from ..solvers import Problem, representable
+
+    domain = domain_from(args)
+    features = from_spec(domain, args.features, seed=args.seed)
+    code = Code.load(args.code) if args.code else None
+    problem = Problem(features, args.hidden, args.activation, None if args.real else args.weight_bound,
+                      args.nonnegative, code, args.seed)
+    res = representable(problem, args.method, time_limit=args.time_limit, seed=args.seed, proof_path=args.proof,
+                        progress=not args.no_progress and not args.json)
+    out = res.to_dict()
+    if args.witness and res.witness is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: getattr(res.witness, k) for k in ("W_in", "b_in", "W_out", "b_out")},
+                 activation=np.array(res.witness.activation))
+        out["witness_path"] = str(write_atomic(args.witness, buf.getvalue()))
+    if args.json:
+        print_json(out)
+    else:
+        print(describe(res))
+    return 0

@@ -1,0 +1,392 @@
+"""Exact enumeration: the set of functions a class of networks represents, and its size.
+
+For width ``n``, an optional code, an activation and integer weights in ``[-K, K]`` (optionally
+non-negative; biases free), :func:`enumerate_functions` returns every distinct function ``[W_out h(x) +
+b_out >= 0]`` on the domain that one readout of such a network computes (DESIGN.md section 2, question 2),
+as sorted truth tables, and their number. :func:`count` returns only the number, which for one hidden unit
+is computed from orbit representatives and so reaches sizes whose sets cannot be stored.
+
+Symmetry pruning (counts are always of *labelled* functions on the domain):
+
+* one hidden unit, no code: sorted weight vectors (input permutations) and, on the full cube with a
+  symmetric box, non-negative weights (input negations); each canonical function is weighted by its orbit
+  size (see ``proofs/check_threshold_orbits.py``);
+* several units: interchangeable hidden units (identical code rows) are enumerated as multisets; step units
+  without a code are taken up to complement (``h -> 1 - h`` is absorbed by the readout); ReLU readouts are
+  taken up to a positive common factor (``gcd = 1``).
+
+Real weights (``weight_bound=None``): for one unit (step or ReLU) and for step networks without a code,
+real and integer weights represent the same functions once ``K >= muroga_bound(m)`` for the hidden layer and
+``K >= muroga_bound(n)`` for the readout, proved in ``proofs/check_weight_bound.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import permutations, product
+
+import numpy as np
+
+from ._kernels import KERNELS, TWINS
+from .codes import Code
+from .domain import Domain
+from .errors import CapacityError
+
+__all__ = ["Enumeration", "enumerate_functions", "count", "muroga_bound", "point_permutations",
+           "MAX_LISTED_FUNCTIONS"]
+
+#: ``enumerate_functions`` refuses to list (not count) more functions than this.
+MAX_LISTED_FUNCTIONS = 50_000_000
+_MAX_STEP_WIDTH = 6  # readout tables over 2^n hidden patterns fit one uint64 word
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def muroga_bound(m: int) -> int:
+    """``floor((m+1)^((m+1)/2) / 2^m)``: every threshold function of ``m`` inputs has integer weights of at
+    most this size (Cramer's rule on a vertex of the realisation polyhedron + Hadamard's bound)."""
+    if m < 0:
+        raise CapacityError(f"muroga_bound needs m >= 0, got {m}")
+    return math.isqrt((m + 1) ** (m + 1) // 4**m)
+
+
+@dataclass(frozen=True, eq=False)
+class Enumeration:
+    """The exact representable set (or only its size) of a network class on a domain."""
+
+    domain: Domain
+    d_hidden: int
+    activation: str
+    weight_bound: int | None
+    nonnegative: bool
+    count: int
+    tables: np.ndarray | None
+    weight_bound_used: int
+    method: str
+    seconds: float
+    code: Code | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "count": self.count, "inputs": self.domain.m, "sparsity": self.domain.sparsity,
+            "hidden": self.d_hidden, "activation": self.activation,
+            "weight_bound": "real" if self.weight_bound is None else self.weight_bound,
+            "weight_bound_used": self.weight_bound_used, "nonnegative": self.nonnegative,
+            "domain_size": self.domain.size, "method": self.method, "seconds": round(self.seconds, 6),
+            "code": None if self.code is None else self.code.to_dict(),
+        }
+
+
+def _kernels(backend: str):
+    if backend == "numba":
+        return KERNELS
+    if backend == "python":
+        return TWINS
+    raise CapacityError(f"backend must be 'numba' or 'python', got {backend!r}")
+
+
+def _run(fn, jobs, threads, progress, desc, stop=None):
+    """Run ``fn(*job)`` for every job on ``threads`` threads (the kernels release the GIL) and return the
+    results in job order. Once ``stop()`` is true, jobs not yet started are cancelled and the results end at
+    the first cancelled job."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(jobs), desc=desc, disable=not progress, leave=False, delay=1.0)
+    out = []
+    with np.errstate(over="ignore"), ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(fn, *job) for job in jobs]
+        for fut in futures:
+            if stop is not None and stop():
+                for f in futures:
+                    f.cancel()
+            if fut.cancelled():
+                break
+            out.append(fut.result())
+            bar.update(1)
+    bar.close()
+    return out
+
+
+def _unique_rows(parts, L) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return np.zeros((0, L), dtype=np.uint64)
+    allrows = np.ascontiguousarray(np.vstack(parts))
+    return np.unique(allrows, axis=0)
+
+
+def point_permutations(domain: Domain, negations: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Point permutations of the input symmetry group: all ``m!`` input permutations, times all ``2^m``
+    negations when ``negations``. Row ``g`` maps image point ``p`` to source point ``perms[g, p]``.
+    Returns ``(perms, maps)`` with ``maps[g] = (pi, a)`` flattened as ``2m`` ints."""
+    m, codes = domain.m, domain.codes
+    pts = domain.points.astype(np.int64)
+    out, maps = [], []
+    for pi in permutations(range(m)):
+        for a in (product((0, 1), repeat=m) if negations else [(0,) * m]):
+            src = pts[:, list(pi)] ^ np.array(a)
+            c = (src << np.arange(m)).sum(axis=1)
+            out.append(np.searchsorted(codes, c))
+            maps.append(list(pi) + list(a))
+    return np.array(out, dtype=np.int64), np.array(maps, dtype=np.int64)
+
+
+def _transpositions(domain: Domain):
+    m, codes = domain.m, domain.codes
+    pts = domain.points.astype(np.int64)
+    swaps, flips = [], []
+    for i in range(m):
+        for j in range(i + 1, m):
+            src = pts.copy()
+            src[:, [i, j]] = src[:, [j, i]]
+            swaps.append(np.searchsorted(codes, (src << np.arange(m)).sum(axis=1)))
+    for i in range(m):
+        src = pts.copy()
+        src[:, i] ^= 1
+        c = (src << np.arange(m)).sum(axis=1)
+        flips.append(np.searchsorted(codes, c) if domain.is_cube else np.zeros(len(c), dtype=np.int64))
+    swaps = np.array(swaps, dtype=np.int64).reshape(-1, domain.size)
+    return swaps, np.array(flips, dtype=np.int64).reshape(m, domain.size)
+
+
+# -------------------------------------------------------------------------------------------------
+# one hidden unit: canonical scan + orbit sizes
+
+
+def _dual(tables, domain):
+    """``x -> not f(not x)`` on the full cube: point ``p`` maps to ``N-1-p``."""
+    bits = domain.unpack(tables)
+    return domain.pack(~bits[:, ::-1])
+
+
+def _one_unit(domain, K, nonnegative, want_tables, kern, threads, progress):
+    """Functions of one unit (step or ReLU: the same set, see the module docstring) with weights in the box."""
+    m, L = domain.m, domain.words
+    flips = domain.is_cube and not nonnegative
+    lo = 0 if (flips or nonnegative) else -K
+    X = domain.points.astype(np.int64)
+    if m >= 2:
+        prefixes = np.array([(a, b) for a in range(K, lo - 1, -1) for b in range(a, lo - 1, -1)], dtype=np.int64)
+    else:
+        prefixes = np.arange(K, lo - 1, -1, dtype=np.int64).reshape(-1, 1)
+    n_chunks = min(len(prefixes), 8 * threads)
+    jobs = [(X, lo, K, np.ascontiguousarray(prefixes[c::n_chunks]), L, flips) for c in range(n_chunks)]
+    found = _run(kern["scan_sorted"], jobs, threads, progress, "canonical units")
+    extra = [np.zeros((1, L), np.uint64)]  # the constant 0 is never a cut
+    if flips:  # the scan kept one of each dual pair f, x -> not f(not x); add the others back
+        extra += [_dual(f, domain) for f in found]
+    canon = _unique_rows(found + extra, L)
+    swaps, flip_perms = _transpositions(domain)
+    fact = np.array([math.factorial(i) for i in range(m + 1)], dtype=np.int64)
+    sizes = kern["orbit_sizes"](canon, swaps, flip_perms, flips, fact)
+    total = int(sizes.astype(object).sum())
+    tables = None
+    if want_tables:
+        if total > MAX_LISTED_FUNCTIONS:
+            raise CapacityError(f"{total} functions are too many to list (limit {MAX_LISTED_FUNCTIONS}); "
+                                "ask for the count only")
+        perms, _ = point_permutations(domain, flips)
+        tables = _unique_rows([kern["expand_orbits"](canon, perms)], L)
+        if len(tables) != total:  # the orbit formula and the explicit orbits are two methods: they must agree
+            raise RuntimeError(f"orbit count {total} != listed {len(tables)}: a bug, please report")
+    return total, tables
+
+
+# -------------------------------------------------------------------------------------------------
+# several units (or a code): unit tables, readouts, combinations
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """Hidden units grouped into classes of interchangeable units, with the behaviours of each class."""
+
+    order: np.ndarray  # slot j holds original unit order[j]
+    first: np.ndarray
+    last: np.ndarray
+    tie: np.ndarray
+    rows: np.ndarray  # concatenated behaviours (tables, or relu value vectors)
+    W: np.ndarray
+    T: np.ndarray
+
+
+def _box(K, nonnegative, S, mode):
+    """Integer bounds for weights under an optional code row/entry pattern ``S``."""
+    if S is None:
+        lo = 0 if nonnegative else -K
+        return lo, K
+    c = Code(np.zeros((1, 1), np.int8), mode=mode)
+    lo, hi = c.bounds(np.asarray(S), K, nonnegative)
+    return lo.astype(np.int64), hi.astype(np.int64)
+
+
+def _slots(domain, n, activation, K_in, nonnegative, code, S_out_cols, kern, complement):
+    """Group the hidden units into classes of interchangeable units (same code row, bias sign and readout
+    signs ``S_out_cols[:, j]``) and enumerate the behaviours of each class once."""
+    m, L = domain.m, domain.words
+    relu = activation == "relu"
+    X = domain.points.astype(np.int64)
+    keys = []
+    for j in range(n):
+        if code is None:
+            lo, hi = np.full(m, -K_in if not nonnegative else 0), np.full(m, K_in)
+        else:
+            lo, hi = _box(K_in, nonnegative, code.S_in[j], code.mode)
+        big = int(np.abs(np.concatenate([lo, hi])).sum()) + 2
+        tlo, thi = -big, big
+        if code is not None and code.S_b_in is not None:
+            sb = int(code.S_b_in[j])
+            if sb == 0:
+                tlo = thi = 0
+            elif code.mode == "sign":
+                tlo, thi = (-big, -1) if sb > 0 else (1, big)  # t = -b
+        sout = None if S_out_cols is None else tuple(int(v) for v in S_out_cols[:, j])
+        keys.append((tuple(lo.tolist()), tuple(hi.tolist()), tlo, thi, sout))
+    order = np.array(sorted(range(n), key=lambda j: keys[j]), dtype=np.int64)
+    cls_rows, cls_W, cls_T, first, last, tie = [], [], [], [], [], []
+    cache: dict = {}
+    start = 0
+    for pos, j in enumerate(order):
+        key = keys[j]
+        if key not in cache:
+            lo, hi, tlo, thi, _ = key
+            rows, W, T = kern["unit_box"](X, np.array(lo, np.int64), np.array(hi, np.int64), tlo, thi, relu, L)
+            if complement:
+                keep = (rows[:, 0] & np.uint64(1)) == 0
+                rows, W, T = rows[keep], W[keep], T[keep]
+            order_rows = np.lexsort(rows.T[::-1]) if len(rows) else np.arange(0)
+            rows, W, T = rows[order_rows], W[order_rows], T[order_rows]
+            cache[key] = (start, start + len(rows))
+            cls_rows.append(rows)
+            cls_W.append(W)
+            cls_T.append(T)
+            start += len(rows)
+        a, b = cache[key]
+        first.append(a)
+        last.append(b)
+        tie.append(pos > 0 and keys[order[pos - 1]] == key)
+    return _Slots(order, np.array(first, np.int64), np.array(last, np.int64), np.array(tie, np.bool_),
+                  np.ascontiguousarray(np.vstack(cls_rows)), np.vstack(cls_W), np.concatenate(cls_T))
+
+
+def _readouts_step(n, K_out, nonnegative, S_row, mode, kern):
+    """All readout tables over the 2^n hidden patterns, with a realising ``(v, t)`` each."""
+    Xn = Domain(n).points.astype(np.int64)
+    if S_row is None:
+        lo, hi = np.full(n, 0 if nonnegative else -K_out), np.full(n, K_out)
+    else:
+        lo, hi = _box(K_out, nonnegative, S_row, mode)
+    big = int(np.abs(np.concatenate([lo, hi])).sum()) + 2
+    return kern["unit_box"](Xn, lo.astype(np.int64), hi.astype(np.int64), -big, big, False, 1)
+
+
+def _readouts_relu(n, K_out, nonnegative, S_row, mode):
+    """Readout vectors ``v`` in the box with ``gcd(|v|) = 1`` (or ``v = 0``): ``c v`` with ``c > 0`` has the
+    same cuts as ``v``, and the box is closed under dividing by a common factor."""
+    if S_row is None:
+        lo, hi = np.full(n, 0 if nonnegative else -K_out), np.full(n, K_out)
+    else:
+        lo, hi = _box(K_out, nonnegative, S_row, mode)
+    vs = [v for v in product(*[range(int(a), int(b) + 1) for a, b in zip(lo, hi)])
+          if math.gcd(*v) in (0, 1)]
+    return np.array(vs, dtype=np.int64).reshape(-1, n)
+
+
+def integer_class(m: int, n: int, n_features: int, activation: str, weight_bound: int | None, code) -> tuple[int, int]:
+    """``(K_in, K_out)``: the integer class that represents exactly what the given class does. Real weights
+    reduce to integers for step units without a code (``muroga_bound`` per layer) and for one ReLU unit with
+    one feature (threshold functions); other real classes are not enumerable."""
+    if weight_bound is not None:
+        return int(weight_bound), int(weight_bound)
+    if activation == "step" and code is None:
+        return muroga_bound(m), muroga_bound(n)
+    if activation == "relu" and code is None and n == 1 and n_features == 1:
+        return muroga_bound(m), 1
+    raise CapacityError("real weights are enumerated only for step units without a code, or one ReLU unit "
+                        "and one feature; use method='milp' for this class")
+
+
+def _several_units(domain, n, activation, weight_bound, nonnegative, code, kern, threads, progress):
+    S_out = None if code is None or code.S_out is None else code.S_out
+    if S_out is not None and S_out.shape[0] != 1:
+        raise CapacityError("a representable set needs a code with at most one readout row (S_out)")
+    if activation == "step" and n > _MAX_STEP_WIDTH:
+        raise CapacityError(f"step enumeration supports at most {_MAX_STEP_WIDTH} hidden units, got {n}")
+    K_in, K_out = integer_class(domain.m, n, 1, activation, weight_bound, code)
+    complement = activation == "step" and code is None and not nonnegative
+    sl = _slots(domain, n, activation, K_in, nonnegative, code, S_out, kern, complement)
+    S_row = None if S_out is None else S_out[0][sl.order]
+    mode = "sign" if code is None else code.mode
+    L = domain.words
+    starts = range(sl.first[0], sl.last[0])
+    empty_targets = np.zeros((0, L), dtype=np.uint64)
+    if activation == "step":
+        G, _, _ = _readouts_step(n, K_out, nonnegative, S_row, mode, kern)
+        valid = domain.pack(np.ones(domain.size, bool))
+        jobs = [(sl.rows, sl.first, sl.last, sl.tie, s, G, valid, empty_targets, _NONE, _NONE, 0)
+                for s in starts]
+        parts = _run(kern["combos_step"], jobs, threads, progress, "unit combinations")
+    else:
+        R = _readouts_relu(n, K_out, nonnegative, S_row, mode)
+        jobs = [(sl.rows, sl.first, sl.last, sl.tie, s, R, L, empty_targets, _NONE, _NONE, 0) for s in starts]
+        parts = _run(kern["combos_relu"], jobs, threads, progress, "unit combinations")
+    tables = _unique_rows([p[0] for p in parts] + [np.zeros((1, L), np.uint64)], L)
+    return max(K_in, K_out), tables
+
+
+def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "step", weight_bound: int | None = 1,
+                        *, nonnegative: bool = False, code: Code | None = None, tables: bool = True,
+                        backend: str = "numba", threads: int | None = None, progress: bool = False) -> Enumeration:
+    """The exact set of functions on ``domain`` that one readout of a width-``d_hidden`` network computes.
+
+    Args:
+        domain: the inputs.
+        d_hidden: hidden units ``n``.
+        activation: ``"step"`` or ``"relu"``.
+        weight_bound: ``K`` (integer weights in ``[-K, K]``), or ``None`` for real weights (one unit, or step
+            units without a code; see the module docstring).
+        nonnegative: all weights ``>= 0`` (biases stay free).
+        code: optional :class:`~capacity.codes.Code` constraining ``W_in`` (and ``b_in``, ``W_out``).
+        tables: also return the sorted truth tables (otherwise only the count, which for one unit without
+            a code is computed from orbit representatives and never lists the set).
+        backend: ``"numba"`` (default) or ``"python"`` (the plain-Python twins, for tests and benchmarks).
+        threads: worker threads (default: Numba's thread count).
+        progress: show a progress bar.
+
+    >>> enumerate_functions(Domain(2), 1, "step", 1).count   # the 14 threshold functions of 2 inputs
+    14
+    """
+    from .network import ACTIVATIONS
+
+    t0 = time.perf_counter()
+    if activation not in ACTIVATIONS:
+        raise CapacityError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if isinstance(d_hidden, bool) or not isinstance(d_hidden, (int, np.integer)) or d_hidden < 1:
+        raise CapacityError(f"hidden units must be an integer >= 1, got {d_hidden!r}")
+    if weight_bound is not None and (isinstance(weight_bound, bool) or int(weight_bound) != weight_bound
+                                     or weight_bound < 1):
+        raise CapacityError(f"weight bound must be an integer >= 1 or None (real), got {weight_bound!r}")
+    if code is not None and (code.d_hidden != d_hidden or code.d_in != domain.m):
+        raise CapacityError(f"code is {code.d_hidden}x{code.d_in}, expected {d_hidden}x{domain.m}")
+    kern = _kernels(backend)
+    threads = threads or int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count() or 1
+    if d_hidden == 1 and code is None:
+        K = integer_class(domain.m, 1, 1, activation, weight_bound, None)[0]
+        total, tabs = _one_unit(domain, K, nonnegative, tables, kern, threads, progress)
+        method = "orbits"
+    else:
+        K, tabs = _several_units(domain, int(d_hidden), activation, weight_bound, nonnegative, code, kern,
+                                 threads, progress)
+        total, method = len(tabs), "combinations"
+        if not tables:
+            tabs = None
+    return Enumeration(domain, int(d_hidden), activation, weight_bound, nonnegative, total, tabs, K, method,
+                       time.perf_counter() - t0, code)
+
+
+def count(domain: Domain, d_hidden: int = 1, activation: str = "step", weight_bound: int | None = 1,
+          **kwargs) -> Enumeration:
+    """Like :func:`enumerate_functions` with ``tables=False``: the exact number of representable functions."""
+    return enumerate_functions(domain, d_hidden, activation, weight_bound, tables=False, **kwargs)

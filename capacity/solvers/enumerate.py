@@ -1,0 +1,183 @@
+"""``method="enumerate"``: decide a problem by exhaustive enumeration of hidden layers (the Numba core).
+
+Every hidden layer of the class is visited up to the symmetries of :mod:`capacity.enumeration` (hidden units
+as multisets of behaviours, step units up to complement); for each, the kernel asks whether every feature is
+a readout of it. The first hit is rebuilt into a witness and verified exactly; visiting them all without a hit
+is the certificate (kind ``enumeration``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from ..enumeration import (
+    _MAX_STEP_WIDTH,
+    _kernels,
+    _readouts_relu,
+    _readouts_step,
+    _run,
+    _slots,
+    integer_class,
+)
+from ..errors import CapacityError
+from ..network import Network
+from .problem import Certificate, Problem, Result, Status, verify_witness
+
+__all__ = ["solve", "best_subset"]
+
+
+def _search(problem: Problem, mode: int, time_limit, backend, threads, progress):
+    """Visit hidden layers (kernel ``mode`` 1: first that reads out every feature; 2: the one reading out the
+    most). Returns ``(hit, complete, context, info)``."""
+    t0 = time.perf_counter()
+    dom, n, act = problem.domain, problem.d_hidden, problem.activation
+    F, L = problem.n_features, dom.words
+    if act == "step" and n > _MAX_STEP_WIDTH:
+        raise CapacityError(f"method 'enumerate' supports at most {_MAX_STEP_WIDTH} step units, got {n}")
+    K_in, K_out = integer_class(dom.m, n, F, act, problem.weight_bound, problem.code)
+    kern = _kernels(backend)
+    threads = threads or int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count() or 1
+    code = problem.code
+    S_out = problem.readout_code()  # (F, n) or None
+    complement = act == "step" and code is None and not problem.nonnegative
+    sl = _slots(dom, n, act, K_in, problem.nonnegative, code, S_out, kern, complement)
+    sign_mode = "sign" if code is None else code.mode
+    rows = [None if S_out is None else S_out[f][sl.order] for f in range(F)]
+    blocks, g_lo, g_hi, where = [], [], [], {}
+    for f in range(F):  # one block of readouts per distinct readout sign row
+        key = None if rows[f] is None else rows[f].tobytes()
+        if key not in where:
+            if act == "step":
+                blk = _readouts_step(n, K_out, problem.nonnegative, rows[f], sign_mode, kern)
+            else:
+                R = _readouts_relu(n, K_out, problem.nonnegative, rows[f], sign_mode)
+                blk = (R, R, None)
+            start = sum(len(b[0]) for b in blocks)
+            where[key] = (start, start + len(blk[0]))
+            blocks.append(blk)
+        g_lo.append(where[key][0])
+        g_hi.append(where[key][1])
+    g_lo, g_hi = np.array(g_lo, np.int64), np.array(g_hi, np.int64)
+    G = np.ascontiguousarray(np.vstack([b[0] for b in blocks]))
+    targets = problem.features.tables
+    if act == "step":
+        valid = dom.pack(np.ones(dom.size, bool))
+        fn, extra = kern["combos_step"], (G, valid)
+    else:
+        fn, extra = kern["combos_relu"], (G, L)
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    starts = list(range(sl.first[0], sl.last[0]))
+    perfect = [False]
+
+    def stop():
+        return perfect[0] or (deadline is not None and time.perf_counter() > deadline)
+
+    def job(s):
+        if stop():
+            return None
+        out = fn(sl.rows, sl.first, sl.last, sl.tie, s, *extra, targets, g_lo, g_hi, mode)[1]
+        if len(out) and (mode == 1 or out[-1] == F):
+            perfect[0] = True
+        return out
+
+    hit, done = None, 0
+    for out in _run(job, [(s,) for s in starts], threads, progress, "hidden layers", stop):
+        if out is None:
+            break
+        done += 1
+        if mode == 1 and len(out):
+            hit = out
+            break
+        if mode == 2 and (hit is None or out[-1] > hit[-1]):
+            hit = out
+            if out[-1] == F:
+                break
+    complete = done == len(starts) or (hit is not None and (mode == 1 or hit[-1] == F))
+    info = {"unit_behaviours": int(len(sl.rows)), "first_unit_choices": len(starts), "K_in": K_in,
+            "K_out": K_out, "complement": complement}
+    return hit, complete, (sl, blocks), info
+
+
+def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, backend: str = "numba",
+          threads: int | None = None, progress: bool = False) -> Result:
+    """Exhaustive search over hidden layers; see the module docstring."""
+    t0 = time.perf_counter()
+    hit, complete, ctx, info = _search(problem, 1, time_limit, backend, threads, progress)
+    seconds = time.perf_counter() - t0
+    if hit is not None:
+        net = _witness(problem, *ctx, hit)
+        ok, why = verify_witness(problem, net)
+        if not ok:
+            raise RuntimeError(f"enumerate produced a witness that fails verification ({why}): a bug")
+        return Result(Status.REPRESENTABLE, problem, "enumerate", time.perf_counter() - t0, net, None, info)
+    if not complete:
+        return Result(Status.UNKNOWN, problem, "enumerate", seconds, info={**info, "reason": "time limit"})
+    return Result(Status.NOT_REPRESENTABLE, problem, "enumerate", seconds, None, _certificate(problem, info), info)
+
+
+def _certificate(problem, info) -> Certificate:
+    return Certificate("enumeration", True, f"every hidden layer of the class visited ({info['unit_behaviours']} "
+                       f"unit behaviours, units as multisets{', up to complement' if info['complement'] else ''})")
+
+
+def best_subset(problem: Problem, *, time_limit: float | None = None, backend: str = "numba",
+                threads: int | None = None, progress: bool = False):
+    """The largest subset of the problem's features one hidden layer of the class computes at once.
+
+    Returns ``(chosen, witness, complete, info)``: feature indices, a verified witness network for them (one
+    output per chosen feature), and whether every hidden layer was visited (so that ``len(chosen)`` is the
+    proven maximum)."""
+    hit, complete, (sl, blocks), info = _search(problem, 2, time_limit, backend, threads, progress)
+    if hit is None or hit[-1] <= 0:
+        return (), None, complete, info
+    F, n = problem.n_features, problem.d_hidden
+    chosen = tuple(int(i) for i in np.flatnonzero(hit[n:n + F] >= 0))
+    sub = Problem(problem.features.select(list(chosen)), n, problem.activation, problem.weight_bound,
+                  problem.nonnegative, _sub_code(problem, chosen), problem.seed)
+    net = _witness(sub, sl, blocks, np.concatenate([hit[:n], hit[n:n + F][list(chosen)]]))
+    ok, why = verify_witness(sub, net)
+    if not ok:
+        raise RuntimeError(f"enumerate produced a witness that fails verification ({why}): a bug")
+    return chosen, net, complete, info
+
+
+def _sub_code(problem, chosen):
+    c = problem.code
+    if c is None or c.S_out is None or c.S_out.shape[0] == 1:
+        return c
+    from ..codes import Code
+
+    return Code(c.S_in, c.S_b_in, c.S_out[list(chosen)], c.mode)
+
+
+def _witness(problem, sl, blocks, result) -> Network:
+    """Rebuild the network from unit indices and readout indices."""
+    n, F, dom, act = problem.d_hidden, problem.n_features, problem.domain, problem.activation
+    idx, pick = result[:n], result[n:n + F]
+    W_in = np.zeros((n, dom.m), np.int64)
+    b_in = np.zeros(n, np.int64)
+    for j in range(n):
+        W_in[sl.order[j]] = sl.W[idx[j]]
+        b_in[sl.order[j]] = -sl.T[idx[j]]
+    W_out = np.zeros((F, n), np.int64)
+    b_out = np.zeros(F, np.int64)
+    flat_v = np.vstack([b[1] for b in blocks])
+    bits = problem.features.bits
+    if act == "relu":
+        H = np.stack([sl.rows[idx[j]].astype(np.int64) for j in range(n)], axis=1)  # (N, n) slot order
+    for f in range(F):
+        v = flat_v[pick[f]]
+        if act == "step":
+            flat_t = np.concatenate([b[2] for b in blocks])
+            t = flat_t[pick[f]]
+        else:
+            y0 = H @ v
+            on = y0[bits[f]]
+            t = int(on.min()) if on.size else int(y0.max()) + 1
+        for j in range(n):
+            W_out[f, sl.order[j]] = v[j]
+        b_out[f] = -t
+    return Network(W_in, b_in, W_out, b_out, act)

@@ -1,0 +1,374 @@
+"""Front doors: one function per question, each with ``method=`` (networkx style).
+
+* :func:`representable` -- can one hidden layer of the class compute all the problem's features at once?
+* :func:`min_width` -- the proven minimum width for a feature set (a witness at ``n``, a certificate at ``n-1``).
+* :func:`capacity` -- the largest subset of a family one hidden layer of width ``n`` computes at once.
+* :func:`representable_set` -- which features of a family a code represents, one readout each.
+
+Methods: ``enumerate`` (the Numba core), ``sat`` (python-sat, DRUP-checked), ``cpsat`` (OR-Tools CP-SAT),
+``milp`` (mixed-integer programming, needed for real-weight ReLU), ``reference`` (plain-Python brute force)
+and ``auto``. A NOT_REPRESENTABLE answer leaves a front door only with a checked certificate: when a method's
+own infeasibility claim cannot be checked (CP-SAT, MILP), a second, independent method is run and the answer
+becomes an ``agreement`` certificate; if the second method cannot decide, the answer is UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..codes import Code
+from ..errors import CapacityError
+from ..features import FeatureSet
+from ..network import Network
+from .problem import Certificate, Problem, Result, Status
+
+__all__ = ["METHODS", "representable", "min_width", "capacity", "representable_set", "MinWidthResult",
+           "CapacityResult", "RepresentableSet", "choose_method"]
+
+METHODS = ("auto", "enumerate", "sat", "cpsat", "milp", "reference")
+#: ``auto`` enumerates when the estimated number of hidden layers is at most this
+ENUMERATE_LIMIT = 2_000_000
+
+
+def _module(method: str):
+    if method not in METHODS or method == "auto":
+        raise CapacityError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    return importlib.import_module(f"capacity.solvers.{method}")
+
+
+def _enumeration_size(problem: Problem) -> float:
+    """A rough upper estimate of the hidden layers ``enumerate`` visits (``inf`` when it cannot run)."""
+    from ..enumeration import integer_class
+
+    try:
+        K_in, _ = integer_class(problem.domain.m, problem.d_hidden, problem.n_features, problem.activation,
+                                problem.weight_bound, problem.code)
+    except CapacityError:
+        return math.inf
+    if problem.activation == "step" and problem.d_hidden > 6:
+        return math.inf
+    lo_in, hi_in, _, _ = problem.weight_bounds()
+    lo_in = np.where(np.isfinite(lo_in), lo_in, -K_in)
+    hi_in = np.where(np.isfinite(hi_in), hi_in, K_in)
+    per_unit = float(np.prod(hi_in[0] - lo_in[0] + 1)) * (problem.domain.size + 1)
+    n = problem.d_hidden
+    return per_unit ** n / math.factorial(n)
+
+
+def choose_method(problem: Problem) -> str:
+    """What ``auto`` runs: enumeration for small classes, CP-SAT/MILP (then a checked second opinion) else."""
+    if _enumeration_size(problem) <= ENUMERATE_LIMIT:
+        return "enumerate"
+    if problem.real:
+        return "milp"
+    return "cpsat"
+
+
+def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Result:
+    """Turn an unchecked NOT_REPRESENTABLE into a checked one by an independent second method."""
+    second_methods = ["enumerate"] if _enumeration_size(problem) <= 50 * ENUMERATE_LIMIT else []
+    if not problem.real:
+        second_methods.append("sat")
+    if first.method in second_methods:
+        second_methods.remove(first.method)
+    for m in second_methods:
+        left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        if left is not None and left <= 0:
+            break
+        second = _call(m, problem, left, seed, progress)
+        if second.status is Status.REPRESENTABLE:
+            # a verified witness beats an unverifiable infeasibility claim; the first method has a bug
+            info = {**second.info, "disagreement": f"{first.method} said NOT_REPRESENTABLE"}
+            return Result(Status.REPRESENTABLE, problem, second.method, second.seconds, second.witness, None, info)
+        if second.status is Status.NOT_REPRESENTABLE and second.certificate.checked:
+            cert = Certificate("agreement", True,
+                               f"{first.method}: {first.certificate.detail}; {second.method}: "
+                               f"{second.certificate.kind} ({second.certificate.detail})",
+                               data={"first": first.certificate, "second": second.certificate},
+                               path=second.certificate.path)
+            return Result(Status.NOT_REPRESENTABLE, problem, f"{first.method}+{second.method}",
+                          first.seconds + second.seconds, None, cert, {**first.info, "second": second.info})
+    return Result(Status.UNKNOWN, problem, first.method, first.seconds,
+                  info={**first.info, "reason": f"{first.method} claims infeasible; no second method confirmed it"})
+
+
+def _call(method, problem, time_limit, seed, progress, **options) -> Result:
+    mod = _module(method)
+    kwargs = {"time_limit": time_limit, "seed": seed, **options}
+    if method == "enumerate":
+        kwargs["progress"] = progress
+    return mod.solve(problem, **kwargs)
+
+
+def representable(problem: Problem, method: str = "auto", *, time_limit: float | None = None,
+                  seed: int | None = None, proof_path=None, progress: bool = False) -> Result:
+    """Decide ``problem``; the result carries a verified witness, a checked certificate, or is UNKNOWN.
+
+    ``proof_path`` (method ``sat``) stores the CNF and the DRUP proof there.
+    """
+    if method not in METHODS:
+        raise CapacityError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    seed = problem.seed if seed is None else seed
+    chosen = choose_method(problem) if method == "auto" else method
+    options = {"proof_path": proof_path} if chosen == "sat" and proof_path is not None else {}
+    res = _call(chosen, problem, time_limit, seed, progress, **options)
+    if res.status is Status.UNKNOWN and method == "auto" and chosen != "sat" and not problem.real:
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is None or left > 0:
+            res = _call("sat", problem, left, seed, progress)
+    if res.status is Status.NOT_REPRESENTABLE and not res.certificate.checked:
+        res = _confirm(res, problem, deadline, seed, progress)
+    return res
+
+
+# -------------------------------------------------------------------------------------------------
+# minimum width
+
+
+@dataclass(frozen=True, eq=False)
+class MinWidthResult:
+    """The smallest width computing all features: PROVEN (witness at ``min_width`` and a checked certificate
+    at ``min_width - 1``), UNKNOWN (``lower <= min width <= upper``), or NONE (not representable up to
+    ``max_width``)."""
+
+    features: FeatureSet
+    min_width: int | None
+    lower: int
+    upper: int | None
+    status: str
+    witness: Network | None
+    certificate: Certificate | None
+    seconds: float
+    method: str
+    steps: tuple = field(default=())
+
+    @property
+    def proven(self) -> bool:
+        return self.status == "PROVEN"
+
+    @property
+    def certificate_kind(self) -> str | None:
+        if self.certificate is not None:
+            return self.certificate.kind
+        return "width-1" if self.proven and self.min_width == 1 else None
+
+    def to_dict(self) -> dict:
+        return {
+            "min_width": self.min_width, "status": self.status, "lower": self.lower, "upper": self.upper,
+            "certificate_kind": self.certificate_kind,
+            "certificate": None if self.certificate is None else self.certificate.to_dict(),
+            "witness": None if self.witness is None else self.witness.to_dict(),
+            "seconds": round(self.seconds, 6), "method": self.method, "features": list(self.features.names),
+            "steps": [dict(s) for s in self.steps],
+        }
+
+
+def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: int | None = 1,
+              nonnegative: bool = False, method: str = "auto", time_limit: float | None = None,
+              max_width: int | None = None, seed: int = 0, progress: bool = False) -> MinWidthResult:
+    """The proven minimum number of hidden units that compute every feature at once.
+
+    Widths are tried upwards from 1. Representability is monotone in the width (an extra unit with zero
+    weights changes nothing), so a certificate at ``n - 1`` and a witness at ``n`` prove the minimum.
+    ``max_width`` defaults to the domain size, which always suffices for integer weights with ``K >= 1``
+    and no sign restriction (one point-detector unit per point).
+    """
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    max_width = features.domain.size if max_width is None else int(max_width)
+    if max_width < 1:
+        raise CapacityError(f"max_width must be >= 1, got {max_width}")
+    lower, steps, last_cert = 1, [], None
+    for n in range(1, max_width + 1):
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is not None and left <= 0:
+            break
+        problem = Problem(features, n, activation, weight_bound, nonnegative, None, seed)
+        res = representable(problem, method, time_limit=left, seed=seed, progress=progress)
+        steps.append({"width": n, "status": str(res.status), "method": res.method, "seconds": round(res.seconds, 6),
+                      "certificate_kind": None if res.certificate is None else res.certificate.kind})
+        if res.status is Status.REPRESENTABLE:
+            proven = lower == n
+            return MinWidthResult(features, n if proven else None, lower, n, "PROVEN" if proven else "UNKNOWN",
+                                  res.witness, last_cert if proven else None, time.perf_counter() - t0,
+                                  res.method, tuple(steps))
+        if res.status is Status.NOT_REPRESENTABLE:
+            lower, last_cert = n + 1, res.certificate
+    status = "NONE" if lower > max_width else "UNKNOWN"
+    return MinWidthResult(features, None, lower, None, status, None, None, time.perf_counter() - t0,
+                          method, tuple(steps))
+
+
+# -------------------------------------------------------------------------------------------------
+# capacity
+
+
+@dataclass(frozen=True, eq=False)
+class CapacityResult:
+    """The largest simultaneously computable subset of a family at width ``d_hidden``. ``proven`` means no
+    larger subset is computable (every hidden layer visited, or every larger subset certified)."""
+
+    family: FeatureSet
+    d_hidden: int
+    size: int
+    chosen: tuple
+    proven: bool
+    upper: int
+    witness: Network | None
+    seconds: float
+    method: str
+    proof: str = ""
+    parameter_size: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "d_hidden": self.d_hidden, "size": self.size, "upper": self.upper, "proven": self.proven,
+            "chosen": list(self.chosen), "chosen_names": [self.family.names[i] for i in self.chosen],
+            "family_size": len(self.family), "parameter_size": self.parameter_size, "proof": self.proof,
+            "witness": None if self.witness is None else self.witness.to_dict(),
+            "seconds": round(self.seconds, 6), "method": self.method,
+        }
+
+
+def capacity(family: FeatureSet, d_hidden: int, *, activation: str = "relu", weight_bound: int | None = 1,
+             nonnegative: bool = False, code: Code | None = None, method: str = "auto",
+             time_limit: float | None = None, seed: int = 0, progress: bool = False) -> CapacityResult:
+    """The largest subset of ``family`` that one hidden layer of width ``d_hidden`` computes at once.
+
+    ``enumerate`` visits every hidden layer and keeps the one reading out the most features (exact when it
+    finishes). Other methods grow a subset greedily and then certify that no larger subset is computable by
+    deciding every subset one larger (computable sets are closed under taking subsets), which is exact but
+    exponential in the family size; when time runs out the result says ``proven=False``.
+    """
+    t0 = time.perf_counter()
+    problem = Problem(family, d_hidden, activation, weight_bound, nonnegative, code, seed)
+    chosen_method = ("enumerate" if _enumeration_size(problem) <= ENUMERATE_LIMIT else "cpsat") \
+        if method == "auto" else method
+    if chosen_method == "enumerate":
+        from .enumerate import best_subset
+
+        chosen, net, complete, info = best_subset(problem, time_limit=time_limit, progress=progress)
+        return CapacityResult(family, d_hidden, len(chosen), chosen, complete, len(chosen) if complete else len(family),
+                              net, time.perf_counter() - t0, "enumerate",
+                              "exhaustive enumeration of hidden layers" if complete else "time limit: lower bound only",
+                              problem.parameter_size())
+    return _capacity_by_subsets(problem, chosen_method, time_limit, seed, progress, t0)
+
+
+def _capacity_by_subsets(problem, method, time_limit, seed, progress, t0) -> CapacityResult:
+    from itertools import combinations
+
+    family, n = problem.features, problem.d_hidden
+    deadline = None if time_limit is None else t0 + float(time_limit)
+
+    def left():
+        return None if deadline is None else max(0.0, deadline - time.perf_counter())
+
+    def sub(idx):
+        c = problem.code
+        if c is not None and c.S_out is not None and c.S_out.shape[0] > 1:
+            c = Code(c.S_in, c.S_b_in, c.S_out[list(idx)], c.mode)
+        return Problem(family.select(list(idx)), n, problem.activation, problem.weight_bound,
+                       problem.nonnegative, c, seed)
+
+    chosen, witness = (), None
+    for i in range(len(family)):  # greedy lower bound
+        if left() == 0:
+            break
+        r = representable(sub(chosen + (i,)), method, time_limit=left(), seed=seed)
+        if r.status is Status.REPRESENTABLE:
+            chosen, witness = chosen + (i,), r.witness
+    size, proven, upper = len(chosen), False, len(family)
+    while size < len(family):  # is any subset of size + 1 computable?
+        found, undecided = None, False
+        for idx in combinations(range(len(family)), size + 1):
+            if left() == 0:
+                undecided = True
+                break
+            r = representable(sub(idx), method, time_limit=left(), seed=seed)
+            if r.status is Status.REPRESENTABLE:
+                found = (idx, r.witness)
+                break
+            if r.status is Status.UNKNOWN:
+                undecided = True
+        if found is not None:
+            chosen, witness, size = found[0], found[1], size + 1
+            continue
+        if not undecided:
+            proven, upper = True, size
+        break
+    if size == len(family):
+        proven, upper = True, size
+    proof = (f"every subset of size {size + 1} certified not computable ({method})" if proven and size < len(family)
+             else "all features computed" if proven else "time limit: lower bound only")
+    return CapacityResult(family, n, size, chosen, proven, upper, witness, time.perf_counter() - t0, method, proof,
+                          problem.parameter_size())
+
+
+# -------------------------------------------------------------------------------------------------
+# representable set of a code
+
+
+@dataclass(frozen=True, eq=False)
+class RepresentableSet:
+    """Which features of a family one readout of the class computes (single-feature question)."""
+
+    family: FeatureSet
+    mask: np.ndarray
+    results: tuple
+    parameter_size: int
+    seconds: float
+    method: str
+
+    @property
+    def count(self) -> int:
+        return int(self.mask.sum())
+
+    @property
+    def complete(self) -> bool:
+        return all(r is None or r.status is not Status.UNKNOWN for r in self.results)
+
+    def to_dict(self) -> dict:
+        return {"count": self.count, "family_size": len(self.family), "complete": self.complete,
+                "parameter_size": self.parameter_size, "method": self.method, "seconds": round(self.seconds, 6),
+                "representable": [n for n, k in zip(self.family.names, self.mask) if k]}
+
+
+def representable_set(code: Code | None, family: FeatureSet, *, d_hidden: int | None = None,
+                      activation: str = "relu", weight_bound: int | None = 1, nonnegative: bool = False,
+                      method: str = "auto", time_limit: float | None = None, seed: int = 0) -> RepresentableSet:
+    """The exact representable set of ``code`` (width = its rows) within ``family``, one readout per feature.
+
+    With ``enumerate`` the code's whole function set is listed once and each feature looked up (the
+    enumeration is the certificate for every feature outside it); other methods decide feature by feature.
+    """
+    t0 = time.perf_counter()
+    if code is None and d_hidden is None:
+        raise CapacityError("give a code or a width")
+    n = code.d_hidden if code is not None else int(d_hidden)
+    first = Problem(family.select([0]), n, activation, weight_bound, nonnegative, code, seed)
+    P = first.parameter_size()
+    chosen = ("enumerate" if _enumeration_size(first) <= ENUMERATE_LIMIT else "cpsat") if method == "auto" else method
+    if chosen == "enumerate":
+        from ..enumeration import enumerate_functions
+
+        en = enumerate_functions(family.domain, n, activation, weight_bound, nonnegative=nonnegative, code=code)
+        have = {row.tobytes() for row in en.tables}
+        mask = np.array([row.tobytes() in have for row in family.tables])
+        return RepresentableSet(family, mask, tuple([None] * len(family)), P, time.perf_counter() - t0,
+                                "enumerate")
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    results = []
+    for i in range(len(family)):
+        left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        p = Problem(family.select([i]), n, activation, weight_bound, nonnegative, code, seed)
+        results.append(representable(p, chosen, time_limit=left, seed=seed))
+    mask = np.array([r.status is Status.REPRESENTABLE for r in results])
+    return RepresentableSet(family, mask, tuple(results), P, time.perf_counter() - t0, chosen)
