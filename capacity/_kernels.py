@@ -33,9 +33,10 @@ _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _S30, _S27, _S31, _S56 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(56)
 _S1, _S2, _S4 = np.uint64(1), np.uint64(2), np.uint64(4)
 _S6, _B63 = np.uint64(6), np.uint64(63)
+_RECENT = 4096  # entries of scan_sorted's cache of recent cuts (a power of two)
 
 
-@register_jitable
+@register_jitable(inline="always")
 def _popcount(x):
     """SWAR popcount of one uint64 (numba 0.68 cannot compile np.bitwise_count)."""
     x = x - ((x >> _S1) & _M1)
@@ -44,7 +45,7 @@ def _popcount(x):
     return (x * _H01) >> _S56
 
 
-@register_jitable
+@register_jitable(inline="always")
 def _hash_row(row):
     h = _GOLD
     for i in range(row.shape[0]):
@@ -64,7 +65,7 @@ def _set_new(capacity, L):
     return np.zeros((cap, L), dtype=np.uint64), np.zeros(cap, dtype=np.bool_), np.zeros(1, dtype=np.int64)
 
 
-@register_jitable
+@register_jitable(inline="always")
 def _set_add(keys, used, count, row):
     """Insert ``row``; returns True when it was new. The caller grows the set when it is half full."""
     mask = np.uint64(keys.shape[0] - 1)
@@ -84,6 +85,18 @@ def _set_add(keys, used, count, row):
     used[slot] = True
     count[0] += 1
     return True
+
+
+@register_jitable
+def _set_add_many(keys, used, count, rows, n):
+    """Insert ``rows[:n]`` until the set is half full; returns how many were processed. Callers grow the set
+    and call again, so the arrays are rebound once per batch rather than once per row (rebinding inside a hot
+    loop costs Numba a reference count update on every iteration)."""
+    for i in range(n):
+        if 2 * (count[0] + 1) > keys.shape[0]:
+            return i
+        _set_add(keys, used, count, rows[i])
+    return n
 
 
 @register_jitable
@@ -129,6 +142,9 @@ def _scan_sorted(X, lo, hi, prefixes, L, half):
     S = np.zeros((m + 1, N), dtype=np.int64)
     w = np.zeros(m, dtype=np.int64)
     acc = np.zeros(L, dtype=np.uint64)
+    cuts = np.zeros((N + 1, L), dtype=np.uint64)
+    recent = np.zeros((_RECENT, L), dtype=np.uint64)
+    recent_ok = np.zeros(_RECENT, dtype=np.bool_)
     keys, used, count = _set_new(1024, L)
     plen = prefixes.shape[1]
     for r in range(prefixes.shape[0]):
@@ -165,6 +181,7 @@ def _scan_sorted(X, lo, hi, prefixes, L, half):
                 total += w[i]
             for k in range(L):
                 acc[k] = _ZERO
+            nc = 0
             for j in range(nl):
                 b = levels[j]
                 for k in range(L):
@@ -173,9 +190,24 @@ def _scan_sorted(X, lo, hi, prefixes, L, half):
                 # smallest threshold giving this cut: one above the next lower sum
                 if half and j + 1 < nl and 2 * (levels[j + 1] + base + 1) > total + 1:
                     continue
-                _set_add(keys, used, count, acc)
-                if 2 * count[0] > keys.shape[0]:
-                    keys, used, count = _set_grow(keys, used, count)
+                # a direct-mapped cache of recent cuts: consecutive vectors repeat most cuts, and skipping
+                # them here spares the big set's cache misses
+                slot = np.int64(_hash_row(acc) & np.uint64(_RECENT - 1))
+                hit = recent_ok[slot]
+                for k in range(L):
+                    if recent[slot, k] != acc[k]:
+                        hit = False
+                if hit:
+                    continue
+                for k in range(L):
+                    recent[slot, k] = acc[k]
+                    cuts[nc, k] = acc[k]
+                recent_ok[slot] = True
+                nc += 1
+            done = _set_add_many(keys, used, count, cuts, nc)
+            while done < nc:
+                keys, used, count = _set_grow(keys, used, count)
+                done += _set_add_many(keys, used, count, cuts[done:], nc - done)
             # next non-increasing vector: rightmost free position that can still decrease
             j = m - 1
             while j >= plen and w[j] <= lo:
@@ -250,18 +282,19 @@ def _expand_orbits(tables, perms):
     F, L = tables.shape
     G, N = perms.shape
     keys, used, count = _set_new(max(16, F * 4), L)
-    img = np.zeros(L, dtype=np.uint64)
+    img = np.zeros((G, L), dtype=np.uint64)
     for f in range(F):
         for g in range(G):
             for k in range(L):
-                img[k] = _ZERO
+                img[g, k] = _ZERO
             for p in range(N):
                 q = perms[g, p]
                 if (tables[f, q >> 6] >> np.uint64(q & 63)) & _ONE:
-                    img[p >> 6] |= _ONE << np.uint64(p & 63)
-            _set_add(keys, used, count, img)
-            if 2 * count[0] > keys.shape[0]:
-                keys, used, count = _set_grow(keys, used, count)
+                    img[g, p >> 6] |= _ONE << np.uint64(p & 63)
+        done = _set_add_many(keys, used, count, img, G)
+        while done < G:
+            keys, used, count = _set_grow(keys, used, count)
+            done += _set_add_many(keys, used, count, img[done:], G - done)
     return _set_rows(keys, used)
 
 
@@ -408,7 +441,7 @@ def _combos_step(U, first, last, tie, start, G, valid, targets, g_lo, g_hi, mode
         if idx[i] >= last[i]:
             return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
     keys, used, count = _set_new(1024, L)
-    f = np.zeros(L, dtype=np.uint64)
+    fbuf = np.zeros((0 if mode else G.shape[0], L), dtype=np.uint64)
     F = targets.shape[0]
     pick = np.zeros(F, dtype=np.int64)
     best = np.full(n + F + 1, -1, dtype=np.int64)
@@ -471,17 +504,19 @@ def _combos_step(U, first, last, tie, start, G, valid, targets, g_lo, g_hi, mode
                     res[n + F] = F
                 return np.zeros((0, L), dtype=np.uint64), res
         else:
-            for r in range(G.shape[0]):
+            nG = G.shape[0]
+            for r in range(nG):
                 g = G[r, 0] & occ
                 for k in range(L):
-                    f[k] = _ZERO
+                    fbuf[r, k] = _ZERO
                 for c in range(C):
                     if (g >> np.uint64(c)) & _ONE:
                         for k in range(L):
-                            f[k] |= P[c, k]
-                _set_add(keys, used, count, f)
-                if 2 * count[0] > keys.shape[0]:
-                    keys, used, count = _set_grow(keys, used, count)
+                            fbuf[r, k] |= P[c, k]
+            done = _set_add_many(keys, used, count, fbuf, nG)
+            while done < nG:
+                keys, used, count = _set_grow(keys, used, count)
+                done += _set_add_many(keys, used, count, fbuf[done:], nG - done)
         if _next_combo(idx, first, last, tie) < 0:
             break
     if mode == 2:
@@ -509,6 +544,7 @@ def _combos_relu(V, first, last, tie, start, R, L, targets, g_lo, g_hi, mode):
     keys, used, count = _set_new(1024, L)
     y = np.zeros(N, dtype=np.int64)
     f = np.zeros(L, dtype=np.uint64)
+    cuts = np.zeros((N, L), dtype=np.uint64)
     F = targets.shape[0]
     pick = np.zeros(F, dtype=np.int64)
     found = np.zeros(F, dtype=np.bool_)
@@ -530,6 +566,7 @@ def _combos_relu(V, first, last, tie, start, R, L, targets, g_lo, g_hi, mode):
             for k in range(L):
                 f[k] = _ZERO
             q = 0
+            nc = 0
             while q < N:
                 val = y[order[q]]
                 while q < N and y[order[q]] == val:
@@ -548,9 +585,14 @@ def _combos_relu(V, first, last, tie, start, R, L, targets, g_lo, g_hi, mode):
                                 found[t] = True
                                 pick[t] = r
                 else:
-                    _set_add(keys, used, count, f)
-                    if 2 * count[0] > keys.shape[0]:
-                        keys, used, count = _set_grow(keys, used, count)
+                    for k in range(L):
+                        cuts[nc, k] = f[k]
+                    nc += 1
+            if not find:
+                done = _set_add_many(keys, used, count, cuts, nc)
+                while done < nc:
+                    keys, used, count = _set_grow(keys, used, count)
+                    done += _set_add_many(keys, used, count, cuts[done:], nc - done)
         if find:
             hits = 0
             for t in range(F):

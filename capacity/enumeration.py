@@ -372,16 +372,17 @@ def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "st
         raise CapacityError(f"code is {code.d_hidden}x{code.d_in}, expected {d_hidden}x{domain.m}")
     kern = _kernels(backend)
     threads = threads or int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count() or 1
-    if d_hidden == 1 and code is None:
-        K = integer_class(domain.m, 1, 1, activation, weight_bound, None)[0]
-        total, tabs = _one_unit(domain, K, nonnegative, tables, kern, threads, progress)
-        method = "orbits"
-    else:
-        K, tabs = _several_units(domain, int(d_hidden), activation, weight_bound, nonnegative, code, kern,
-                                 threads, progress)
-        total, method = len(tabs), "combinations"
-        if not tables:
-            tabs = None
+    with np.errstate(over="ignore"):  # the twins wrap uint64 hashes exactly as Numba does
+        if d_hidden == 1 and code is None:
+            K = integer_class(domain.m, 1, 1, activation, weight_bound, None)[0]
+            total, tabs = _one_unit(domain, K, nonnegative, tables, kern, threads, progress)
+            method = "orbits"
+        else:
+            K, tabs = _several_units(domain, int(d_hidden), activation, weight_bound, nonnegative, code, kern,
+                                     threads, progress)
+            total, method = len(tabs), "combinations"
+            if not tables:
+                tabs = None
     return Enumeration(domain, int(d_hidden), activation, weight_bound, nonnegative, total, tabs, K, method,
                        time.perf_counter() - t0, code)
 
