@@ -9,28 +9,62 @@ __version__ = "0.1.0"
 from . import features
 from .codes import Code, bit_size, cat_tau
 from .domain import MAX_DOMAIN_SIZE, Domain
+from .enumeration import Enumeration, count, enumerate_functions, muroga_bound
 from .errors import CapacityError
 from .features import FeatureSet, formulas, from_spec
 from .network import Network, computed
-from .solvers import Certificate, Problem, Result, Status, verify_witness
+from .solvers import (
+    CapacityResult,
+    Certificate,
+    MinWidthResult,
+    Problem,
+    RepresentableSet,
+    Result,
+    Status,
+    capacity,
+    min_width,
+    representable,
+    representable_set,
+    verify_witness,
+)
+from .tasks import Task, cnf_task, dnf_task, kand_task, vision1d_task
+from .train import TrainConfig, TrainResult
 
 __all__ = [
     "__version__",
-    "Code",
     "CapacityError",
+    "CapacityResult",
     "Certificate",
+    "Code",
     "Domain",
+    "Enumeration",
     "FeatureSet",
     "MAX_DOMAIN_SIZE",
+    "MinWidthResult",
     "Network",
     "Problem",
+    "RepresentableSet",
     "Result",
     "Status",
+    "Task",
+    "TrainConfig",
+    "TrainResult",
     "bit_size",
+    "capacity",
     "cat_tau",
+    "cnf_task",
     "computed",
+    "count",
+    "dnf_task",
+    "enumerate_functions",
     "features",
     "formulas",
     "from_spec",
+    "kand_task",
+    "min_width",
+    "muroga_bound",
+    "representable",
+    "representable_set",
     "verify_witness",
+    "vision1d_task",
 ]

@@ -1,0 +1,419 @@
+"""Gradient-trained networks on Boolean tasks, many at once (DESIGN.md section 3).
+
+:func:`train` trains every ``(task, seed)`` pair as one *instance* of a single batched model: each weight
+tensor has a leading instance axis (as in the toy-models-of-superposition notebook), layers are batched
+matrix products, and one Adam optimiser steps all instances. Instances never interact: the objective is the
+sum of the per-instance mean losses, whose gradient with respect to one instance's weights is that instance's
+own gradient, and Adam is elementwise. Each instance's randomness (initialisation, sampled data, minibatches)
+is drawn from its own generator seeded by ``(config.seed, seed, task.key)`` (the task's content, not its
+position in the list), so the random numbers an instance sees do not depend on which other instances share the
+batch. Rerunning the same batch gives bit-identical weights. A *different* batch gives the same instance the
+same initialisation, data and minibatches, and the same weights up to floating-point summation order: the
+BLAS kernels behind ``torch.bmm`` may add in a different order for a different batch shape or memory offset
+(we measured differences of ~1e-7 in float32 and ~1e-16 in float64 after tens of steps; sometimes none).
+Use ``dtype="float64"`` when runs in different batches must agree closely.
+
+After training, the weights are copied out in float64 as :class:`~capacity.network.Network` objects and
+judged exactly: which features each output computes on the *whole* domain (``y >= 0`` exactly where the
+feature is 1, i.e. sigmoid >= 1/2) and the exact per-feature error rate over the domain.
+
+The FCC paper's training settings (loss, optimiser, learning rate, steps, batch, initialisation, width) are
+unknown [UNK in research/fcc-paper.md section 4]: **every default in** :class:`TrainConfig` **is ours**.
+
+torch is imported inside the functions only; ``import capacity`` works without it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .errors import CapacityError
+from .network import Network, computed
+from .tasks import EXHAUSTIVE_LIMIT, Task
+
+__all__ = ["LOSSES", "TrainConfig", "TrainResult", "train", "train_loop"]
+
+LOSSES = ("bce", "mse")
+DTYPES = ("float32", "float64")
+_CHUNK = 64  # minibatch indices are drawn this many steps at a time, per instance (fixed: keeps streams fixed)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is installed in the dev environment
+        raise CapacityError("training needs torch: pip install 'capacity[train]'") from None
+    return torch
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Every default is ours (the paper's settings are unknown).
+
+    Args:
+        hidden: widths of the ReLU hidden layers; one entry gives the two-layer MLP of the paper
+            (``W_in, b_in, W_out, b_out``), more entries a deeper MLP (``W_hidden, b_hidden`` in between).
+        loss: ``"bce"``: binary cross-entropy on sigmoid outputs (default); ``"mse"``: squared error between the
+            sigmoid output and the 0/1 target. Either way an output reads as 1 where its logit is ``>= 0``.
+        lr: Adam learning rate.
+        steps: optimiser steps.
+        batch_size: points per step and instance, drawn with replacement; ``None`` = full batch (all training
+            points every step).
+        n_samples: training points per instance; ``None`` = the task's default (the whole domain when it has
+            at most ``capacity.tasks.EXHAUSTIVE_LIMIT`` points).
+        init_scale: multiplies PyTorch's ``nn.Linear`` initialisation: weights and biases uniform in
+            ``[-a, a]`` with ``a = init_scale / sqrt(fan_in)``.
+        weight_decay: Adam's L2 penalty (``torch.optim.Adam(weight_decay=...)``).
+        seed: mixed into every instance's seed (see :func:`train`).
+        device: torch device (CPU is what we test).
+        dtype: ``"float32"`` (default) or ``"float64"`` for the training arithmetic.
+        log_every: record the per-instance loss every this many steps (and at the last step).
+    """
+
+    hidden: tuple = (16,)
+    loss: str = "bce"
+    lr: float = 1e-2
+    steps: int = 2000
+    batch_size: int | None = None
+    n_samples: int | None = None
+    init_scale: float = 1.0
+    weight_decay: float = 0.0
+    seed: int = 0
+    device: str = "cpu"
+    dtype: str = "float32"
+    log_every: int = 10
+
+    def __post_init__(self):
+        hidden = (self.hidden,) if isinstance(self.hidden, (int, np.integer)) else self.hidden
+        try:
+            hidden = tuple(hidden)
+        except TypeError:
+            raise CapacityError(f"hidden must be a width or a sequence of widths, got {self.hidden!r}") from None
+        if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
+            raise CapacityError(f"hidden must be one or more positive integer widths, got {self.hidden!r}")
+        object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
+        if self.loss not in LOSSES:
+            raise CapacityError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.dtype not in DTYPES:
+            raise CapacityError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        for name in ("lr", "init_scale"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+                raise CapacityError(f"{name} must be a positive number, got {v!r}")
+        wd = self.weight_decay
+        if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not np.isfinite(wd) or wd < 0:
+            raise CapacityError(f"weight_decay must be a number >= 0, got {wd!r}")
+        for name, minimum, optional in (("steps", 1, False), ("batch_size", 1, True), ("n_samples", 1, True),
+                                        ("seed", 0, False), ("log_every", 1, False)):
+            v = getattr(self, name)
+            if v is None and optional:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
+                raise CapacityError(f"{name} must be an integer >= {minimum}, got {v!r}")
+            object.__setattr__(self, name, int(v))
+        if not isinstance(self.device, str) or not self.device:
+            raise CapacityError(f"device must be a torch device name such as 'cpu', got {self.device!r}")
+
+    @property
+    def logged_steps(self) -> np.ndarray:
+        """The step numbers (1-based, after the update) whose loss is recorded."""
+        s = np.arange(self.log_every, self.steps + 1, self.log_every)
+        return s if s.size and s[-1] == self.steps else np.append(s, self.steps)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """Trained networks and their exact judgement, one *instance* per ``(task, seed)``.
+
+    Instance ``i`` is task ``instances[i][0]`` (an index into ``tasks``) trained with seed ``instances[i][1]``;
+    instances are ordered task-major (all seeds of task 0, then task 1, ...).
+
+    Args:
+        tasks, seeds, config: what was trained.
+        instances: ``(task_index, seed)`` per instance.
+        networks: the trained networks (float64 copies of the weights).
+        loss_history: ``(instances, len(logged_steps))`` per-instance training loss.
+        logged_steps: step numbers of the loss columns.
+        computed: ``(instances, n_features)`` exact: output ``f`` computes feature ``f`` on the whole domain.
+        error_rates: ``(instances, n_features)`` exact fraction of domain points where output ``f`` is wrong.
+        seconds: wall time of the training (data, optimisation, copying out; not the exact judgement).
+    """
+
+    tasks: tuple
+    seeds: tuple
+    config: TrainConfig
+    instances: tuple
+    networks: tuple
+    loss_history: np.ndarray
+    logged_steps: np.ndarray
+    computed: np.ndarray
+    error_rates: np.ndarray
+    seconds: float = 0.0
+
+    def network(self, task: int, seed: int) -> Network:
+        """The network trained on ``tasks[task]`` with ``seed``."""
+        try:
+            return self.networks[self.instances.index((task, seed))]
+        except ValueError:
+            raise CapacityError(f"no network for task {task} and seed {seed}") from None
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        return self.loss_history[:, -1]
+
+    def to_frame(self):
+        """Long table: one row per (task, seed, feature) with ``error_rate`` and ``computed``."""
+        import pandas as pd
+
+        rows = []
+        for i, (t, s) in enumerate(self.instances):
+            task = self.tasks[t]
+            for f, name in enumerate(task.features.names):
+                rows.append({"task": t, "task_name": task.name, "seed": s, "feature": name, "feature_index": f,
+                             "error_rate": float(self.error_rates[i, f]), "computed": bool(self.computed[i, f]),
+                             "final_loss": float(self.loss_history[i, -1])})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return {
+            "config": self.config.to_dict(),
+            "seeds": list(self.seeds),
+            "tasks": [t.to_dict() for t in self.tasks],
+            "seconds": self.seconds,
+            "logged_steps": self.logged_steps.tolist(),
+            "instances": [
+                {"task": t, "seed": s, "final_loss": float(self.loss_history[i, -1]),
+                 "n_computed": int(self.computed[i].sum()),
+                 "error_rates": self.error_rates[i].tolist(), "computed": self.computed[i].tolist(),
+                 "parameter_size": self.networks[i].parameter_size}
+                for i, (t, s) in enumerate(self.instances)
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# the batched trainer
+
+
+def _check(tasks, seeds):
+    if isinstance(tasks, Task):
+        tasks = (tasks,)
+    tasks = tuple(tasks)
+    if not tasks:
+        raise CapacityError("no task to train")
+    for t in tasks:
+        if not isinstance(t, Task):
+            raise CapacityError(f"tasks must be capacity.tasks.Task objects, got {type(t).__name__}")
+    seeds = (seeds,) if isinstance(seeds, (int, np.integer)) else tuple(seeds)
+    if not seeds:
+        raise CapacityError("no seed given")
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise CapacityError(f"seeds must be integers >= 0, got {s!r}")
+    seeds = tuple(int(s) for s in seeds)
+    if len(set(seeds)) != len(seeds):
+        raise CapacityError(f"seeds repeat: {list(seeds)}")
+    return tasks, seeds
+
+
+def _check_shapes(tasks, config: TrainConfig):
+    m = {t.n_inputs for t in tasks}
+    f = {t.n_features for t in tasks}
+    if len(m) > 1:
+        raise CapacityError(f"tasks in one batch must have the same number of inputs, got {sorted(m)}")
+    if len(f) > 1:
+        raise CapacityError(f"tasks in one batch must have the same number of features, got {sorted(f)}")
+    if config.n_samples is None:
+        sizes = {min(t.domain.size, EXHAUSTIVE_LIMIT) for t in tasks}
+        if len(sizes) > 1:
+            raise CapacityError(f"tasks in one batch must have the same number of training points, got "
+                                f"{sorted(sizes)}; set n_samples or train them in separate calls")
+
+
+def _seed_sequence(config: TrainConfig, seed: int, task: Task, purpose: int) -> np.random.SeedSequence:
+    key = np.frombuffer(task.key[:16], dtype="<u4").tolist()
+    return np.random.SeedSequence([config.seed, seed, purpose, *key])
+
+
+_INIT, _DATA, _BATCH = 0, 1, 2
+
+
+def _init_weights(config: TrainConfig, m: int, n_out: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """``[W_0, b_0, ..., W_out, b_out]`` like ``nn.Linear``: uniform in ``+-init_scale/sqrt(fan_in)``."""
+    out, fan_in = [], m
+    for width in (*config.hidden, n_out):
+        a = config.init_scale / np.sqrt(fan_in)
+        out.append(rng.uniform(-a, a, size=(width, fan_in)))
+        out.append(rng.uniform(-a, a, size=width))
+        fan_in = width
+    return out
+
+
+def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
+    """Train every (task, seed) pair as one batched model; return ``(instances, weights, history)``."""
+    torch = _torch()
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    instances = tuple((t, s) for t in range(len(tasks)) for s in seeds)
+    dtype = torch.float32 if config.dtype == "float32" else torch.float64
+    try:
+        device = torch.device(config.device)
+        torch.zeros(1, device=device)
+    except (RuntimeError, AssertionError) as exc:
+        raise CapacityError(f"cannot use torch device {config.device!r}: {str(exc).splitlines()[0]}") from None
+
+    m, n_out = tasks[0].n_inputs, tasks[0].n_features
+    inits, Xs, Ys, batch_rngs = [], [], [], []
+    data_cache: dict = {}
+    for t, s in instances:
+        task = tasks[t]
+        inits.append(_init_weights(config, m, n_out, np.random.default_rng(_seed_sequence(config, s, task, _INIT))))
+        exhaustive = config.n_samples is None and task.domain.size <= EXHAUSTIVE_LIMIT
+        if exhaustive:  # no randomness: share the arrays between the seeds of a task
+            if t not in data_cache:
+                data_cache[t] = task.data()
+            X, Y = data_cache[t]
+        else:
+            X, Y = task.data(config.n_samples, seed=_seed_sequence(config, s, task, _DATA))
+        Xs.append(X)
+        Ys.append(Y)
+        if config.batch_size is not None:
+            batch_rngs.append(np.random.default_rng(_seed_sequence(config, s, task, _BATCH)))
+    sizes = {x.shape[0] for x in Xs}
+    if len(sizes) > 1:  # pragma: no cover - _check_shapes catches this first
+        raise CapacityError(f"instances have different numbers of training points: {sorted(sizes)}")
+    n_points = Xs[0].shape[0]
+    X_all = torch.as_tensor(np.stack(Xs), dtype=dtype, device=device)  # (I, N, m)
+    Y_all = torch.as_tensor(np.stack(Ys), dtype=dtype, device=device)  # (I, N, F)
+    params = [torch.tensor(np.stack([w[k] for w in inits]), dtype=dtype, device=device, requires_grad=True)
+              for k in range(len(inits[0]))]
+    opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    n_inst = len(instances)
+    rows = torch.arange(n_inst, device=device)[:, None]
+
+    def forward(X):
+        h = X
+        for k in range(0, len(params) - 2, 2):
+            h = torch.relu(torch.baddbmm(params[k + 1].unsqueeze(1), h, params[k].transpose(1, 2)))
+        return torch.baddbmm(params[-1].unsqueeze(1), h, params[-2].transpose(1, 2))
+
+    def losses(logits, Y):  # per-instance mean over points and features
+        if config.loss == "bce":
+            per = F.binary_cross_entropy_with_logits(logits, Y, reduction="none")
+        else:
+            per = (torch.sigmoid(logits) - Y) ** 2
+        return per.mean(dim=(1, 2))
+
+    logged = config.logged_steps
+    history = np.empty((n_inst, logged.size))
+    col = 0
+    chunk = None
+    bar = tqdm(range(1, config.steps + 1), desc=desc, disable=not progress, leave=False)
+    for step in bar:
+        if config.batch_size is None:
+            X, Y = X_all, Y_all
+        else:
+            j = (step - 1) % _CHUNK
+            if j == 0:  # the next _CHUNK steps' indices, per instance, from that instance's own stream
+                chunk = torch.as_tensor(np.stack([r.integers(0, n_points, size=(_CHUNK, config.batch_size))
+                                                  for r in batch_rngs], axis=1), device=device)  # (C, I, B)
+            idx = chunk[j]
+            X, Y = X_all[rows, idx], Y_all[rows, idx]
+        per = losses(forward(X), Y)
+        opt.zero_grad(set_to_none=True)
+        per.sum().backward()
+        opt.step()
+        if col < logged.size and step == logged[col]:
+            with torch.no_grad():  # the loss after this step's update, on all training points
+                now = losses(forward(X_all), Y_all).cpu().numpy().astype(np.float64)
+            history[:, col] = now
+            col += 1
+            bar.set_postfix(loss=f"{now.mean():.4g}")
+    bar.close()
+    weights = [p.detach().cpu().numpy().astype(np.float64) for p in params]
+    return instances, weights, history
+
+
+def _networks(weights, n_inst) -> list[Network]:
+    nets = []
+    for i in range(n_inst):
+        w = [a[i] for a in weights]
+        Wh, bh = tuple(w[2:-2:2]), tuple(w[3:-2:2])
+        nets.append(Network(w[0], w[1], w[-2], w[-1], "relu", Wh, bh))
+    return nets
+
+
+def _judge(tasks, instances, nets):
+    """Exact per-feature correctness and error rate of every network on its task's whole domain."""
+    from .domain import popcount
+
+    n_feat = tasks[0].n_features
+    comp = np.zeros((len(nets), n_feat), dtype=bool)
+    err = np.zeros((len(nets), n_feat))
+    for i, ((t, _), net) in enumerate(zip(instances, nets)):
+        task = tasks[t]
+        comp[i] = computed(net, task.features, aligned=True)
+        wrong = popcount(net.truth_tables(task.domain) ^ task.features.tables)
+        err[i] = wrong / task.domain.size
+    return comp, err
+
+
+def _result(tasks, seeds, config, instances, nets, history, seconds) -> TrainResult:
+    comp, err = _judge(tasks, instances, nets)
+    return TrainResult(tasks, seeds, config, instances, tuple(nets), history, config.logged_steps, comp, err,
+                       seconds)
+
+
+def train(tasks, config: TrainConfig | None = None, seeds=(0,), progress: bool = True) -> TrainResult:
+    """Train one network per ``(task, seed)``, all at once as one batched model; judge each one exactly.
+
+    Instance ``(task, seed)`` draws its initialisation (and its sampled data and minibatches, if any) from a
+    generator seeded by ``(config.seed, seed, task.key)``, whatever else is in the batch; the same call gives
+    bit-identical weights, another batch the same weights up to float summation order (module docstring).
+    Tasks must share the number of inputs and of features (and of training points); nothing is padded. Uses
+    the torch thread count set by the caller (``torch.set_num_threads``; for many small networks one thread is
+    often fastest). ``progress`` shows a tqdm bar with the mean loss.
+    """
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise CapacityError(f"config must be a TrainConfig, got {type(config).__name__}")
+    tasks, seeds = _check(tasks, seeds)
+    _check_shapes(tasks, config)
+    t0 = time.perf_counter()
+    instances, weights, history = _train_batch(tasks, seeds, config, progress,
+                                               desc=f"train {len(tasks) * len(seeds)} nets")
+    nets = _networks(weights, len(instances))
+    seconds = time.perf_counter() - t0
+    return _result(tasks, seeds, config, instances, nets, history, seconds)
+
+
+def train_loop(tasks, config: TrainConfig | None = None, seeds=(0,), progress: bool = True) -> TrainResult:
+    """The same training one network at a time (the unbatched baseline of ``benchmarks/bench_training.py``).
+
+    Runs the batched trainer once per ``(task, seed)`` with a single instance, so each network gets the same
+    initialisation, data and minibatches as in :func:`train` and the same weights up to float summation order.
+    """
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise CapacityError(f"config must be a TrainConfig, got {type(config).__name__}")
+    tasks, seeds = _check(tasks, seeds)
+    _check_shapes(tasks, config)
+    t0 = time.perf_counter()
+    instances, nets, hist = [], [], []
+    for t, task in enumerate(tasks):
+        for s in seeds:
+            _, weights, h = _train_batch((task,), (s,), config, progress, desc=f"train task {t} seed {s}")
+            instances.append((t, s))
+            nets += _networks(weights, 1)
+            hist.append(h)
+    seconds = time.perf_counter() - t0
+    return _result(tasks, seeds, config, tuple(instances), nets, np.vstack(hist), seconds)
