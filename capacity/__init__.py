@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from . import features
 from .codes import Code, bit_size, cat_tau
 from .domain import MAX_DOMAIN_SIZE, Domain
+from .drup import DrupCheck, check_drup
 from .enumeration import Enumeration, count, enumerate_functions, muroga_bound
 from .errors import CapacityError
 from .features import FeatureSet, formulas, from_spec
@@ -37,6 +38,7 @@ __all__ = [
     "Certificate",
     "Code",
     "Domain",
+    "DrupCheck",
     "Enumeration",
     "FeatureSet",
     "MAX_DOMAIN_SIZE",
@@ -52,6 +54,7 @@ __all__ = [
     "bit_size",
     "capacity",
     "cat_tau",
+    "check_drup",
     "cnf_task",
     "computed",
     "count",

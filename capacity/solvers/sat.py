@@ -1,0 +1,372 @@
+"""The ``sat`` method: bit-blast an integer weight class to CNF, solve with a proof-producing SAT solver,
+and back every answer: a witness :func:`verify_witness` has checked, or a DRUP proof our own checker
+(:mod:`capacity.drup`) has replayed.
+
+Encoding (python-sat; every linear constraint goes through ``pysat.pb.PBEnc``, never hand-written; by
+default Pindakaas' binary-merge encoding, ``pb_encoding=EncType.binmerge``: polynomial size, and on our
+small benchmarks the fastest solve-plus-check next to ``bdd``, whose size can blow up):
+
+* **Integers** are offset binary: ``w = lo + sum_k 2^k bit_k`` with ``w <= hi`` as a PB constraint when
+  ``hi - lo + 1`` is not a power of two. Weights use the per-entry bounds of
+  :meth:`Problem.weight_bounds` (codes, non-negativity); a fixed entry (``lo == hi``) has no bits.
+* **Hidden biases** are free integers; a finite range loses nothing. Let ``s_j(x) = W_in[j] . x`` and
+  ``Lo_j <= s_j(x) <= Up_j`` over the domain and the weight box. Step: ``b >= -Lo_j`` makes the unit
+  active on every point and ``b <= -Up_j - 1`` inactive everywhere, so ``b in [-Up_j - 1, -Lo_j]``. ReLU:
+  ``b <= -Up_j`` gives ``h_j = 0`` everywhere and ``b >= -Lo_j`` gives ``h_j = s_j + b`` everywhere; any such
+  ``b`` can be replaced by ``-Lo_j`` with ``b_out[f] += W_out[f, j] (b + Lo_j)`` for every feature, so
+  ``b in [-Up_j, -Lo_j]``. A sign the code puts on ``b_j`` intersects the range; the clamping argument
+  still applies (a positive bias above the range is replaced by ``max(1, -Lo_j)``, a negative one below it
+  by ``min(-1, lower end)``).
+* **Step units**: a literal ``h_j(x) <-> (s_j(x) + b_j >= 0)``, reified by one PB constraint per direction
+  (``h -> z >= 0`` is ``z + M (not h) >= 0`` with ``M = -min z``, and likewise for ``not h -> z <= -1``).
+* **ReLU units**: a phase literal ``a_j(x) <-> z_j(x) >= 1`` and an unsigned bit vector
+  ``h_j(x) in [0, Hmax_j(x)]`` (``Hmax_j(x) = sum_{i: x_i = 1} max(hi_ji, 0) + max b_j``, exact for the box)
+  with ``a -> h = z`` and ``not a -> h = 0``.
+* **Readouts** ``y_f(x) = W_out[f] . h(x) + b_out[f]``: the products ``v h`` expand into AND gates of bits
+  (``v = lo + sum 2^k v_k``, ``h = sum 2^l h_l``: ``v h = lo h + sum 2^(k+l) (v_k and h_l)``). The readout bias
+  is free with range ``[-T_f - 1, T_f]``, ``T_f = max_x sum_j max|W_out[f, j]| Hmax_j(x)``: a larger bias
+  makes ``y >= 0`` everywhere (as ``T_f`` does), a smaller one ``y <= -1`` everywhere (as ``-T_f - 1``).
+  Integer margin: ``y >= 0`` on ones, ``y <= -1`` on zeros.
+
+**Symmetry breaking** (``symmetry_breaking=True``). Call hidden units ``j, k`` interchangeable when their
+rows of the ``W_in`` box, their bias ranges and their columns of the ``W_out`` box are identical (e.g.
+identical code rows). Swapping two interchangeable units (rows of ``W_in``, entries of ``b_in``, columns of
+``W_out``) maps the encoded class onto itself and leaves every output unchanged. So the units of one
+interchangeability class can be sorted by any key that moves with them: if any network of the class
+computes the features, the network with those units sorted does too. We sort by the bits of
+``(W_in[j], b_j)`` read as one binary number (equal offsets, so this is the lexicographic order of the
+integer tuples) and require ``key(j) <= key(k)`` for consecutive units of each class (ties allowed).
+An UNSAT proof then refutes the symmetry-broken CNF, which by this argument is unsatisfiable exactly when
+the unbroken one is; pass ``symmetry_breaking=False`` for a proof of the plain encoding.
+
+Time limit: CaDiCaL cannot be interrupted through python-sat, so the search runs in conflict-budget
+slices (``conf_budget`` + ``solve_limited``) and gives up with UNKNOWN between slices.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..drup import check_drup, write_dimacs, write_proof
+from ..errors import CapacityError
+from ..network import Network
+from .problem import Certificate, Problem, Result, Status, verify_witness
+
+__all__ = ["PROOF_SOLVERS", "encode", "integer_bounds", "solve"]
+
+#: python-sat solvers that log DRUP proofs and accept conflict budgets.
+PROOF_SOLVERS = ("cadical103", "cadical153", "cadical195", "glucose3", "glucose4", "glucose42")
+
+_BUDGET = 2000  # conflicts per slice when a time limit is set
+
+
+class _Int:
+    """An integer ``lo + sum_k 2^k bits[k]`` in ``[lo, hi]``."""
+
+    __slots__ = ("bits", "hi", "lo")
+
+    def __init__(self, lo: int, hi: int, bits: list[int]):
+        self.lo, self.hi, self.bits = lo, hi, bits
+
+    def terms(self, scale: int = 1):
+        return [(scale << k, b) for k, b in enumerate(self.bits)]
+
+    def value(self, true: set[int]) -> int:
+        return self.lo + sum(1 << k for k, b in enumerate(self.bits) if b in true)
+
+
+class _Encoder:
+    def __init__(self, pb_encoding=None):
+        from pysat.formula import IDPool
+        from pysat.pb import EncType
+
+        self.pool = IDPool()
+        self.clauses: list[list[int]] = []
+        self.pb_encoding = EncType.binmerge if pb_encoding is None else pb_encoding
+        self._and: dict[tuple[int, int], int] = {}
+
+    def var(self, name) -> int:
+        return self.pool.id(name)
+
+    def integer(self, name, lo: int, hi: int) -> _Int:
+        lo, hi = int(lo), int(hi)
+        if hi < lo:
+            raise CapacityError(f"empty range [{lo}, {hi}] for {name}")
+        nbits = (hi - lo).bit_length()
+        x = _Int(lo, hi, [self.var((name, k)) for k in range(nbits)])
+        if hi - lo + 1 != 1 << nbits:
+            self.geq([(-w, b) for w, b in x.terms()], hi - lo)  # hi - lo - sum >= 0
+        return x
+
+    def geq(self, terms, const: int, when: int | None = None) -> None:
+        """``sum c * lit + const >= 0`` (only if ``when`` is true, when given), through ``PBEnc``."""
+        from pysat.pb import PBEnc
+
+        # normal form: one positive coefficient per variable (c * not v = c - c * v)
+        per_var: dict[int, int] = {}
+        for c, lit in terms:
+            c = int(c)
+            if lit < 0:
+                const += c
+                c, lit = -c, -lit
+            per_var[lit] = per_var.get(lit, 0) + c
+        coef: dict[int, int] = {}
+        for v, c in per_var.items():
+            if c > 0:
+                coef[v] = c
+            elif c < 0:
+                const += c
+                coef[-v] = -c
+        hi = const + sum(coef.values())
+        if const >= 0:  # the smallest value of the sum already satisfies it
+            return
+        if hi < 0:
+            self.clauses.append([] if when is None else [-when])
+            return
+        if when is not None:
+            if when in coef or -when in coef:  # pragma: no cover - reification literals are always fresh
+                raise RuntimeError("sat encoding bug: a reified constraint mentions its own literal")
+            coef[-when] = -const  # z + M (not when) >= 0 with M = -min z
+        lits = list(coef)
+        enc = PBEnc.atleast(lits=lits, weights=[coef[l] for l in lits], bound=-const, vpool=self.pool,
+                            encoding=self.pb_encoding)
+        self.clauses.extend(list(map(int, c)) for c in enc.clauses)
+
+    def conj(self, a: int, b: int) -> int:
+        """A literal equivalent to ``a and b`` (Tseitin AND gate, memoised)."""
+        key = (min(a, b), max(a, b))
+        if key not in self._and:
+            p = self.var(("and",) + key)
+            self.clauses += [[-p, a], [-p, b], [p, -a, -b]]
+            self._and[key] = p
+        return self._and[key]
+
+    def lex_leq(self, A: list[int], B: list[int], name) -> None:
+        """``A <=_lex B`` for bit lists (most significant first): with ``e_i`` = "prefixes before ``i`` equal",
+        ``e_i -> A_i <= B_i`` and ``e_i and A_i = B_i -> e_{i+1}`` (``e_0`` true)."""
+        e = None  # None means true
+        for i, (a, b) in enumerate(zip(A, B)):
+            pre = [] if e is None else [-e]
+            self.clauses.append(pre + [-a, b])
+            if i + 1 < len(A):
+                nxt = self.var((name, "eq", i + 1))
+                self.clauses += [pre + [-a, -b, nxt], pre + [a, b, nxt]]
+                e = nxt
+
+
+def _bias_range(lo_row, hi_row, points, sign, mode, activation) -> tuple[int, int]:
+    """Finite range of ``b_j`` covering every behaviour (module docstring)."""
+    pos = np.maximum(hi_row, 0)
+    neg = np.minimum(lo_row, 0)
+    up = int(max(int(points[p] @ pos) for p in range(points.shape[0])))
+    low = int(min(int(points[p] @ neg) for p in range(points.shape[0])))
+    lo_b, hi_b = (-up - 1, -low) if activation == "step" else (-up, -low)
+    if sign is None or (mode == "support" and sign != 0):
+        return lo_b, hi_b
+    if sign == 0:
+        return 0, 0
+    return (1, max(1, hi_b)) if sign > 0 else (min(-1, lo_b), -1)
+
+
+def integer_bounds(problem: Problem):
+    """``(lo_in, hi_in, lo_out, hi_out)`` integer weight boxes for the encoding.
+
+    Integer classes: :meth:`Problem.weight_bounds`. Real weights are accepted for step networks without a
+    code on the cube or an s-sparse domain with ``s >= 1``: every hidden unit computes a threshold function
+    of ``x`` on the domain and the readout a threshold function of the hidden bits, and by
+    ``proofs/check_weight_bound.py`` each has an integer realisation with weights of size at most
+    ``K(m) = floor((m+1)^((m+1)/2) / 2^m)`` (hidden) and ``K(n)`` (readout, ``n = d_hidden``), non-negative
+    when the real weights are (a monotone function). So the real class and the integer boxes
+    ``|W_in| <= K(m)``, ``|W_out| <= K(n)`` compute the same feature sets."""
+    if not problem.real:
+        return problem.weight_bounds()
+    if problem.activation != "step" or problem.code is not None:
+        raise CapacityError("the sat method needs integer weights (a weight bound K), except for step networks "
+                            "without a code, where real weights reduce to integers")
+    d = problem.domain
+    if not (d.is_cube or d.sparsity >= 1):
+        raise CapacityError("real weights reduce to integers only on domains with the unit vectors (sparsity >= 1)")
+    from ..enumeration import muroga_bound
+
+    n, m, F = problem.d_hidden, d.m, problem.n_features
+    k_in, k_out = muroga_bound(m), muroga_bound(n)
+    neg = 0 if problem.nonnegative else 1
+    return (np.full((n, m), -neg * k_in), np.full((n, m), k_in), np.full((F, n), -neg * k_out),
+            np.full((F, n), k_out))
+
+
+def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
+    """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
+    returns ``(clauses, decode, info)`` where ``decode(model)``
+    turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
+    Deterministic: the same problem gives the same clauses."""
+    enc = _Encoder(pb_encoding)
+    n, F, act = problem.d_hidden, problem.n_features, problem.activation
+    points = problem.domain.points.astype(np.int64)
+    N = points.shape[0]
+    lo_in, hi_in, lo_out, hi_out = (np.asarray(a).astype(np.int64) for a in integer_bounds(problem))
+    signs = problem.bias_signs()
+    mode = problem.code.mode if problem.code is not None else "sign"
+    bits = problem.features.bits
+
+    W = [[enc.integer(("W_in", j, i), lo_in[j, i], hi_in[j, i]) for i in range(problem.domain.m)] for j in range(n)]
+    brange = [_bias_range(lo_in[j], hi_in[j], points, None if signs is None else int(signs[j]), mode, act)
+              for j in range(n)]
+    B = [enc.integer(("b_in", j), *brange[j]) for j in range(n)]
+    V = [[enc.integer(("W_out", f, j), lo_out[f, j], hi_out[f, j]) for j in range(n)] for f in range(F)]
+
+    # hidden layer: h[j][p] is a literal (step) or an unsigned _Int (relu); hmax[j][p] its largest value
+    h, hmax = [[None] * N for _ in range(n)], np.zeros((n, N), dtype=np.int64)
+    for j in range(n):
+        for p in range(N):
+            active = np.flatnonzero(points[p])
+            z_terms = [t for i in active for t in W[j][i].terms()] + B[j].terms()
+            z_const = int(sum(W[j][i].lo for i in active)) + B[j].lo
+            if act == "step":
+                lit = enc.var(("h", j, p))
+                enc.geq(z_terms, z_const, when=lit)  # h -> z >= 0
+                enc.geq([(-c, l) for c, l in z_terms], -z_const - 1, when=-lit)  # not h -> z <= -1
+                h[j][p], hmax[j, p] = lit, 1
+            else:
+                top = max(0, int(sum(max(int(hi_in[j, i]), 0) for i in active)) + brange[j][1])
+                a = enc.var(("a", j, p))
+                hv = _Int(0, top, [enc.var(("h", j, p, k)) for k in range(top.bit_length())])
+                enc.geq(z_terms, z_const - 1, when=a)  # a -> z >= 1
+                enc.geq([(-c, l) for c, l in z_terms], -z_const, when=-a)  # not a -> z <= 0
+                enc.geq(z_terms + [(-c, l) for c, l in hv.terms()], z_const, when=a)  # a -> z - h >= 0
+                enc.geq(hv.terms() + [(-c, l) for c, l in z_terms], -z_const, when=a)  # a -> h - z >= 0
+                enc.clauses += [[a, -bit] for bit in hv.bits]  # not a -> h = 0
+                h[j][p], hmax[j, p] = hv, top
+
+    # readouts
+    C = []
+    for f in range(F):
+        vmax = np.maximum(np.abs(lo_out[f]), np.abs(hi_out[f]))
+        T = int(max(int(vmax @ hmax[:, p]) for p in range(N)))
+        c = enc.integer(("b_out", f), -T - 1, T)
+        C.append(c)
+        for p in range(N):
+            terms, const = c.terms(), c.lo
+            for j in range(n):
+                v = V[f][j]
+                hb = [(1, h[j][p])] if act == "step" else h[j][p].terms()
+                for w2, hl in hb:
+                    terms.append((v.lo * w2, hl))
+                    for w1, vk in v.terms():
+                        terms.append((w1 * w2, enc.conj(vk, hl)))
+            if bits[f, p]:
+                enc.geq(terms, const)  # y >= 0
+            else:
+                enc.geq([(-w, l) for w, l in terms], -const - 1)  # y <= -1
+
+    # symmetry breaking between interchangeable hidden units
+    classes: dict[tuple, list[int]] = {}
+    for j in range(n):
+        key = (tuple(lo_in[j]), tuple(hi_in[j]), brange[j], tuple(lo_out[:, j]), tuple(hi_out[:, j]))
+        classes.setdefault(key, []).append(j)
+    n_sym = 0
+    if symmetry_breaking:
+        for units in classes.values():
+            for j, k in itertools.pairwise(units):
+                kj = [b for x in W[j] + [B[j]] for b in reversed(x.bits)]
+                kk = [b for x in W[k] + [B[k]] for b in reversed(x.bits)]
+                if kj:
+                    enc.lex_leq(kj, kk, ("lex", j, k))
+                    n_sym += 1
+
+    def decode(model) -> Network:
+        true = {l for l in model if l > 0}
+        return Network(
+            np.array([[w.value(true) for w in row] for row in W], dtype=np.int64).reshape(n, problem.domain.m),
+            np.array([b.value(true) for b in B], dtype=np.int64),
+            np.array([[v.value(true) for v in row] for row in V], dtype=np.int64).reshape(F, n),
+            np.array([c.value(true) for c in C], dtype=np.int64), act)
+
+    info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
+            "interchangeable_classes": sorted(len(u) for u in classes.values())}
+    return enc.clauses, decode, info
+
+
+
+def _open_solver(name: str, clauses):
+    from pysat.solvers import Solver
+
+    if name not in PROOF_SOLVERS:
+        raise CapacityError(f"solver {name!r} cannot log DRUP proofs with conflict budgets; use one of {PROOF_SOLVERS}")
+    try:
+        return Solver(name=name, with_proof=True, bootstrap_with=clauses)
+    except Exception as exc:  # pragma: no cover - a broken python-sat install
+        raise RuntimeError(f"python-sat could not start solver {name!r}: {exc}") from exc
+
+
+def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
+          solver: str = "cadical153", symmetry_breaking: bool = True, pb_encoding=None) -> Result:
+    """Decide ``problem`` by SAT (integer weights; real weights for step networks without a code, see
+    :func:`integer_bounds`).
+
+    REPRESENTABLE carries the decoded witness, verified exactly; NOT_REPRESENTABLE carries a ``drup``
+    certificate whose proof :func:`capacity.drup.check_drup` accepted; UNKNOWN when ``time_limit`` (seconds,
+    encoding included; the proof check after an UNSAT answer is not interrupted) runs out. With
+    ``proof_path`` an UNSAT answer also writes the proof there and the CNF (DIMACS) beside it with suffix
+    ``.cnf``. ``solver`` is one of :data:`PROOF_SOLVERS`; ``pb_encoding`` a ``pysat.pb.EncType``. ``seed``
+    is recorded only (CaDiCaL's search is deterministic for a given CNF)."""
+    t0 = time.perf_counter()
+    if time_limit is not None and not time_limit > 0:
+        raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
+    clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding)
+    info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "seed": seed,
+                 "encode_seconds": round(time.perf_counter() - t0, 6)})
+    t1 = time.perf_counter()
+    s = _open_solver(solver, clauses)
+    try:
+        try:
+            if time_limit is None:
+                answer = s.solve()
+            else:
+                answer = None
+                while answer is None:
+                    if time.perf_counter() - t0 > time_limit:
+                        info["solve_seconds"] = round(time.perf_counter() - t1, 6)
+                        return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
+                    s.conf_budget(_BUDGET)
+                    answer = s.solve_limited()
+        except Exception as exc:  # pragma: no cover - a solver crash, not a user error
+            raise RuntimeError(f"SAT solver {solver} failed: {exc}") from exc
+        info["solve_seconds"] = round(time.perf_counter() - t1, 6)
+        if answer:
+            net = decode(s.get_model())
+            ok, reason = verify_witness(problem, net)
+            if not ok:
+                raise RuntimeError(f"sat encoding bug: the decoded witness fails verification ({reason})")
+            return Result(Status.REPRESENTABLE, problem, "sat", time.perf_counter() - t0, witness=net, info=info)
+        proof = s.get_proof() or []
+    finally:
+        s.delete()
+    check = check_drup(clauses, proof)
+    if not check.ok:
+        raise RuntimeError(f"solver {solver} answered UNSAT but its DRUP proof does not check: {check.reason}")
+    info.update({"proof_lemmas": check.lemmas, "proof_deletions": check.deletions,
+                 "check_seconds": round(check.seconds, 6)})
+    path = None
+    if proof_path is not None:
+        path = Path(proof_path)
+        write_dimacs(path.with_suffix(".cnf"), clauses, info["variables"],
+                     comments=[f"capacity sat encoding: {problem.to_dict()}",
+                               f"symmetry_breaking={symmetry_breaking}"])
+        write_proof(path, proof)
+        path = str(path)
+    if problem.real:
+        _, hi_in, _, hi_out = integer_bounds(problem)
+        info["integer_reduction"] = {"W_in": int(hi_in.max(initial=0)), "W_out": int(hi_out.max(initial=0))}
+    detail = (f"DRUP proof ({check.lemmas} lemmas, {check.deletions} deletions) of the "
+              f"{'symmetry-broken ' if symmetry_breaking else ''}CNF ({info['variables']} variables, "
+              f"{info['clauses']} clauses) replayed by capacity.drup in {check.seconds:.3f}s: {check.reason}")
+    if problem.real:
+        detail += (f"; real weights reduced to integers |W_in| <= {info['integer_reduction']['W_in']}, "
+                   f"|W_out| <= {info['integer_reduction']['W_out']} (proofs/check_weight_bound.py)")
+    cert = Certificate("drup", True, detail=detail, data=check, path=path)
+    return Result(Status.NOT_REPRESENTABLE, problem, "sat", time.perf_counter() - t0, certificate=cert, info=info)

@@ -1,0 +1,207 @@
+"""The DRUP checker: hand-made proofs (golden by hand), solver proofs of pigeonhole formulas, corrupted
+proofs, and agreement with an independent RUP checker built on minisat's own unit propagation."""
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pysat.examples.genhard import PHP
+from pysat.solvers import Solver
+
+from capacity.drup import check_drup, parse_proof, read_dimacs, read_proof, write_dimacs, write_proof
+from capacity.errors import CapacityError
+
+ENGINES = ["python", "numba"]
+
+# (x1 | x2) (x1 | ~x2) (~x1 | x2) (~x1 | ~x2): every assignment falsifies one clause
+FOUR = [[1, 2], [1, -2], [-1, 2], [-1, -2]]
+
+
+def independent_check(cnf, proof_lines) -> bool:
+    """A second RUP checker: minisat22's unit propagation (python-sat ``Solver.propagate``) decides each
+    lemma. It ignores deletions, so compare it with ours on deletion-free proofs only."""
+    with Solver(name="minisat22", bootstrap_with=cnf) as s:
+        for line in proof_lines:
+            toks = line.split()
+            if toks[0] == "d":
+                continue
+            lits = [int(t) for t in toks[:-1]]
+            conflict_free, _ = s.propagate(assumptions=[-lit for lit in lits])
+            if conflict_free:
+                return False
+            if not lits:
+                return True
+            s.add_clause(lits)
+        conflict_free, _ = s.propagate(assumptions=[])
+        return not conflict_free
+
+
+def cadical_proof(cnf):
+    with Solver(name="cadical153", with_proof=True, bootstrap_with=cnf) as s:
+        assert s.solve() is False
+        return s.get_proof()
+
+
+def no_deletions(proof):
+    return [line for line in proof if not line.startswith("d")]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hand_proofs(engine):
+    # lemma x2: assume ~x2, (x1|x2) gives x1, (~x1|x2) then conflicts; then the empty clause by propagation
+    assert check_drup(FOUR, ["2 0", "0"], engine=engine).ok
+    assert check_drup(FOUR, ["1 0", "0"], engine=engine).ok
+    # no unit propagates from the formula alone, so the empty clause is not RUP yet
+    r = check_drup(FOUR, ["0"], engine=engine)
+    assert not r.ok and "not RUP" in r.reason
+    # a lemma that is not implied by unit propagation: x3 (a fresh variable)
+    assert not check_drup(FOUR, ["3 0", "0"], engine=engine).ok
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_deletions_are_honoured(engine):
+    cnf = [[1, 2], [1, -2], [-1, 3], [-1, -3]]
+    assert check_drup(cnf, ["1 0", "0"], engine=engine).ok
+    # after deleting (x1 | ~x2), assuming ~x1 only propagates x2: the lemma x1 is no longer RUP
+    r = check_drup(cnf, ["d 1 -2 0", "1 0", "0"], engine=engine)
+    assert not r.ok and r.lemmas == 1 and r.deletions == 1
+    # deleting a clause that is not there changes nothing
+    assert check_drup(cnf, ["d 1 -3 0", "1 0", "0"], engine=engine).ok
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unit_deletions_are_ignored(engine):
+    # drat-trim's convention: a deleted unit stays on the top-level trail (sound: it is implied)
+    cnf = [[1], [-1, 2, 3], [-1, 2, -3], [-2, 4], [-2, -4]]
+    assert check_drup(cnf, ["d 1 0", "2 0", "0"], engine=engine).ok
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_satisfiable_formula_rejects_fake_proofs(engine):
+    cnf = [[1, 2], [-1, 2], [1, -2]]  # satisfied by x1 = x2 = 1
+    r = check_drup(cnf, ["1 0", "2 0", "0"], engine=engine)  # both lemmas are RUP, the empty clause is not
+    assert not r.ok and r.lemmas == 3
+    # a real proof of some other formula is no proof for this one
+    assert not check_drup(cnf, cadical_proof(PHP(4).clauses), engine=engine).ok
+    # and without an empty clause nothing is refuted
+    r = check_drup(cnf, ["1 0"], engine=engine)
+    assert not r.ok and "does not derive" in r.reason
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_empty_clause_in_formula(engine):
+    assert check_drup([[1], []], [], engine=engine).ok
+    assert check_drup([[1], [-1]], [], engine=engine).ok  # conflicting by unit propagation
+    assert not check_drup([[1, 2]], [], engine=engine).ok
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 6, 7])
+def test_pigeonhole_proofs_check(n):
+    cnf = PHP(n).clauses
+    proof = cadical_proof(cnf)
+    for engine in ENGINES:
+        r = check_drup(cnf, proof, engine=engine)
+        assert r.ok, r.reason
+    if n <= 5:
+        assert independent_check(cnf, no_deletions(proof))
+
+
+def test_corrupted_pigeonhole_proofs_are_rejected():
+    cnf = PHP(5).clauses
+    proof = no_deletions(cadical_proof(cnf))
+    lemmas = [i for i, line in enumerate(proof) if line != "0"]
+    rng = random.Random(0)
+    variants = []
+    for i in rng.sample(lemmas, 40):
+        variants.append(proof[:i] + proof[i + 1:])  # drop a lemma
+        toks = proof[i].split()
+        toks[0] = str(-int(toks[0]))  # flip a literal
+        variants.append(proof[:i] + [" ".join(toks)] + proof[i + 1:])
+    verdicts = []
+    for v in variants:
+        mine = {e: check_drup(cnf, v, engine=e).ok for e in ENGINES}
+        assert mine["python"] == mine["numba"]
+        assert mine["python"] == independent_check(cnf, v)
+        verdicts.append(mine["python"])
+    assert not all(verdicts), "no corruption was caught"
+    # removing every lemma leaves only the empty clause, which PHP(5) does not give by propagation
+    assert not check_drup(cnf, ["0"]).ok
+    assert not check_drup(cnf, proof[: len(proof) // 2]).ok
+
+
+@st.composite
+def unsat_cnf_with_proof(draw):
+    """A random 3-CNF (enough clauses to be UNSAT most of the time), its CaDiCaL proof, and a mutation."""
+    nv = draw(st.integers(4, 9))
+    nc = draw(st.integers(5 * nv, 8 * nv))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = random.Random(seed)
+    cnf = [[v * rng.choice((-1, 1)) for v in rng.sample(range(1, nv + 1), 3)] for _ in range(nc)]
+    with Solver(name="cadical153", with_proof=True, bootstrap_with=cnf) as s:
+        sat = s.solve()
+        proof = [] if sat else s.get_proof()
+    proof = no_deletions(proof)
+    mutation = draw(st.sampled_from(["none", "drop", "flip", "truncate"]))
+    if proof and mutation != "none":
+        i = rng.randrange(len(proof))
+        if mutation == "drop":
+            proof = proof[:i] + proof[i + 1:]
+        elif mutation == "truncate":
+            proof = proof[:i]
+        elif proof[i] != "0":
+            toks = proof[i].split()
+            j = rng.randrange(len(toks) - 1)
+            toks[j] = str(-int(toks[j]))
+            proof = proof[:i] + [" ".join(toks)] + proof[i + 1:]
+    return sat, cnf, proof, mutation
+
+
+@settings(deadline=None, max_examples=60)
+@given(unsat_cnf_with_proof())
+def test_engines_and_independent_checker_agree(case):
+    sat, cnf, proof, mutation = case
+    verdicts = {e: check_drup(cnf, proof, engine=e).ok for e in ENGINES}
+    assert verdicts["python"] == verdicts["numba"] == independent_check(cnf, proof)
+    if sat:
+        assert not verdicts["python"]  # nothing refutes a satisfiable formula
+    elif mutation == "none":
+        assert verdicts["python"]
+
+
+def test_malformed_proofs():
+    r = check_drup(FOUR, ["1 2", "0"])
+    assert not r.ok and "does not end with a single 0" in r.reason
+    r = check_drup(FOUR, ["1 x 0"])
+    assert not r.ok and "not a DRUP step" in r.reason
+    assert parse_proof(["c comment", "", "d 1 2 0", "1  0", b"0"]) == [(True, [1, 2]), (False, [1]), (False, [])]
+    with pytest.raises(CapacityError):
+        check_drup([[1, 0, 2]], ["0"])
+    with pytest.raises(CapacityError):
+        check_drup(FOUR, ["0"], engine="fast")
+
+
+def test_files_roundtrip_and_are_deterministic(tmp_path):
+    cnf = PHP(4).clauses
+    proof = cadical_proof(cnf)
+    a = write_dimacs(tmp_path / "a.cnf", cnf, comments=["pigeonhole 4"])
+    b = write_dimacs(tmp_path / "b.cnf", cnf, comments=["pigeonhole 4"])
+    assert a.read_bytes() == b.read_bytes()
+    assert read_dimacs(a) == cnf
+    p = write_proof(tmp_path / "a.drup", proof)
+    write_proof(tmp_path / "b.drup", proof)
+    assert p.read_bytes() == (tmp_path / "b.drup").read_bytes()
+    assert read_proof(p) == proof
+    assert check_drup(read_dimacs(a), read_proof(p)).ok
+    with pytest.raises(CapacityError):
+        read_proof(tmp_path / "missing.drup")
+    with pytest.raises(CapacityError):
+        read_dimacs(tmp_path / "missing.cnf")
+
+
+@pytest.mark.slow
+def test_forty_thousand_lemmas():
+    cnf = PHP(8).clauses
+    proof = cadical_proof(cnf)
+    r = check_drup(cnf, proof)
+    assert r.ok and r.lemmas > 30000
