@@ -82,6 +82,22 @@ class FeatureSet:
         idx = np.atleast_1d(idx)
         return FeatureSet(self.domain, self.tables[idx], tuple(self.names[i] for i in idx))
 
+    def permutation_invariant(self) -> bool:
+        """Whether every permutation of the inputs maps this *set* of features onto itself (checked on the
+        transpositions ``(i, i+1)``, which generate all permutations; cube and sparse domains are closed
+        under permutations). Solvers use it to break input symmetry."""
+        dom = self.domain
+        have = {row.tobytes() for row in self.tables}
+        bits = self.bits
+        pts = dom.points.astype(np.int64)
+        for i in range(dom.m - 1):
+            src = pts.copy()
+            src[:, [i, i + 1]] = src[:, [i + 1, i]]
+            perm = np.searchsorted(dom.codes, (src << np.arange(dom.m)).sum(axis=1))
+            if {row.tobytes() for row in dom.pack(bits[:, perm])} != have:
+                return False
+        return True
+
     def __add__(self, other: "FeatureSet") -> "FeatureSet":
         if other.domain != self.domain:
             raise CapacityError("cannot join feature sets on different domains")

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..enumeration import (
     _MAX_STEP_WIDTH,
+    _Slots,
     _kernels,
     _readouts_relu,
     _readouts_step,
@@ -70,6 +71,9 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
         fn, extra = kern["combos_relu"], (G, L)
     deadline = None if time_limit is None else t0 + float(time_limit)
     starts = list(range(sl.first[0], sl.last[0]))
+    symmetric = act == "step" and code is None and problem.features.permutation_invariant()
+    if symmetric:
+        sl, starts = _orbit_blocks(dom, sl)
     perfect = [False]
 
     def stop():
@@ -97,7 +101,7 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
                 break
     complete = done == len(starts) or (hit is not None and (mode == 1 or hit[-1] == F))
     info = {"unit_behaviours": int(len(sl.rows)), "first_unit_choices": len(starts), "K_in": K_in,
-            "K_out": K_out, "complement": complement}
+            "K_out": K_out, "complement": complement, "input_permutations": symmetric}
     return hit, complete, (sl, blocks), info
 
 
@@ -120,7 +124,45 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, b
 
 def _certificate(problem, info) -> Certificate:
     return Certificate("enumeration", True, f"every hidden layer of the class visited ({info['unit_behaviours']} "
-                       f"unit behaviours, units as multisets{', up to complement' if info['complement'] else ''})")
+                       f"unit behaviours, units as multisets{', up to complement' if info['complement'] else ''}"
+                       f"{', up to input permutations' if info['input_permutations'] else ''})")
+
+
+def _orbit_blocks(dom, sl):
+    """Reorder the (single class of) step-unit behaviours into blocks of input-permutation orbits, largest
+    first, each block led by its member with non-increasing weights, and return the block leaders as the
+    only first units to try.
+
+    Why this is exhaustive when the feature set is permutation invariant: take any multiset M of units and
+    its smallest member u (in this order), in block B. A permutation g maps u to B's leader; g maps every
+    unit into its own block, so g(M) has its smallest member in B, and that member is the leader, the
+    first element of B. The network g(M) computes the permuted features, i.e. the same set. Threshold units
+    have exactly one member per orbit realisable with non-increasing weights (proofs/check_threshold_orbits.py),
+    and sorting any realisation of a unit gives that member, so the leader is computed from the stored
+    realisation of each unit without searching the group."""
+    if not (sl.tie[1:].all() if len(sl.tie) > 1 else True):
+        return sl, list(range(sl.first[0], sl.last[0]))
+    pts = dom.points.astype(np.int64)
+    W_sorted = -np.sort(-sl.W, axis=1)
+    canon = dom.pack((pts @ W_sorted.T >= sl.T[None, :]).T)  # (units, words)
+    keys = [row.tobytes() for row in canon]
+    own = [row.tobytes() for row in sl.rows]
+    groups: dict[bytes, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(k, []).append(i)
+    order = []
+    for k, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lead = [i for i in members if own[i] == k]
+        if len(lead) != 1:  # not a threshold-unit table as expected: fall back to no input symmetry
+            return sl, list(range(sl.first[0], sl.last[0]))
+        order.append((lead[0], [i for i in members if i != lead[0]]))
+    perm, starts = [], []
+    for lead, rest in order:
+        starts.append(len(perm))
+        perm += [lead] + rest
+    perm = np.array(perm, dtype=np.int64)
+    new = _Slots(sl.order, sl.first, sl.last, sl.tie, np.ascontiguousarray(sl.rows[perm]), sl.W[perm], sl.T[perm])
+    return new, starts
 
 
 def best_subset(problem: Problem, *, time_limit: float | None = None, backend: str = "numba",

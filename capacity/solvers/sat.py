@@ -269,6 +269,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
         key = (tuple(lo_in[j]), tuple(hi_in[j]), brange[j], tuple(lo_out[:, j]), tuple(hi_out[:, j]))
         classes.setdefault(key, []).append(j)
     n_sym = 0
+    inputs_sorted = False
     if symmetry_breaking:
         for units in classes.values():
             for j, k in itertools.pairwise(units):
@@ -277,6 +278,17 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 if kj:
                     enc.lex_leq(kj, kk, ("lex", j, k))
                     n_sym += 1
+        # Input permutations: when they map the feature set onto itself and all units are interchangeable,
+        # the lexicographically smallest unit (unit 0 above) may be assumed to have non-decreasing weights.
+        # Sorting that unit by an input permutation can only lower it lexicographically; if another unit
+        # becomes smaller, sort that one, and so on: the smallest key strictly decreases, so this ends with
+        # a network of the class whose smallest unit is sorted, computing the permuted (= same) features.
+        if len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
+            for i in range(problem.domain.m - 1):
+                a, b = W[0][i], W[0][i + 1]
+                enc.geq(b.terms() + [(-c, l) for c, l in a.terms()], b.lo - a.lo)  # w[0,i+1] - w[0,i] >= 0
+                n_sym += 1
+            inputs_sorted = True
 
     def decode(model) -> Network:
         true = {l for l in model if l > 0}
@@ -287,6 +299,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
             np.array([c.value(true) for c in C], dtype=np.int64), act)
 
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
+            "input_permutations": inputs_sorted,
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     return enc.clauses, decode, info
 
