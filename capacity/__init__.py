@@ -13,7 +13,9 @@ from .drup import DrupCheck, check_drup
 from .enumeration import Enumeration, count, enumerate_functions, muroga_bound
 from .errors import CapacityError
 from .features import FeatureSet, formulas, from_spec
+from .interpret import InterpretConfig, Interpretation, crosscheck_code, extract_formula, interpret, prove_formula
 from .network import Network, computed
+from .solvers.lp import readable
 from .solvers import (
     CapacityResult,
     Certificate,
@@ -29,6 +31,7 @@ from .solvers import (
     verify_witness,
 )
 from .tasks import Task, cnf_task, dnf_task, kand_task, vision1d_task
+from .torch_io import load_model, to_torch
 from .train import TrainConfig, TrainResult
 
 __all__ = [
@@ -41,6 +44,8 @@ __all__ = [
     "DrupCheck",
     "Enumeration",
     "FeatureSet",
+    "InterpretConfig",
+    "Interpretation",
     "MAX_DOMAIN_SIZE",
     "MinWidthResult",
     "Network",
@@ -58,16 +63,23 @@ __all__ = [
     "cnf_task",
     "computed",
     "count",
+    "crosscheck_code",
     "dnf_task",
     "enumerate_functions",
+    "extract_formula",
     "features",
     "formulas",
     "from_spec",
+    "interpret",
     "kand_task",
+    "load_model",
     "min_width",
     "muroga_bound",
+    "prove_formula",
+    "readable",
     "representable",
     "representable_set",
+    "to_torch",
     "verify_witness",
     "vision1d_task",
 ]

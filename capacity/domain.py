@@ -114,30 +114,42 @@ class Domain:
 
     @cached_property
     def codes(self) -> np.ndarray:
-        """The integer ``sum_i x_i 2^i`` of each point, in domain order (int64, increasing)."""
+        """The integer ``sum_i x_i 2^i`` of each point, in domain order (increasing; int64, or Python ints
+        in an object array when ``m > 62``)."""
         if self.is_cube:
             return np.arange(1 << self.m, dtype=np.int64)
-        s = self.sparsity
-        out = [0]
-        # all subsets of size <= s, then sort: simple and exact
         from itertools import combinations
 
-        for t in range(1, s + 1):
-            for c in combinations(range(self.m), t):
-                out.append(sum(1 << i for i in c))
-        return np.array(sorted(out), dtype=np.int64)
+        codes = sorted(sum(1 << i for i in c) for t in range(self.sparsity + 1)
+                       for c in combinations(range(self.m), t))
+        return np.array(codes, dtype=np.int64 if self.m <= 62 else object)
 
     @cached_property
     def points(self) -> np.ndarray:
         """The ``(N, m)`` 0/1 matrix of points (int8), row ``j`` is point ``j``."""
-        return ((self.codes[:, None] >> np.arange(self.m, dtype=np.int64)) & 1).astype(np.int8)
+        if self.m <= 62:
+            return ((self.codes[:, None] >> np.arange(self.m, dtype=np.int64)) & 1).astype(np.int8)
+        pts = np.zeros((self.size, self.m), dtype=np.int8)
+        for j, c in enumerate(self.codes):
+            for i in range(self.m):
+                if (c >> i) & 1:
+                    pts[j, i] = 1
+        return pts
+
+    def lookup(self, points) -> np.ndarray:
+        """Indices of the rows of ``points`` (a 0/1 matrix of points of this domain)."""
+        points = np.asarray(points, dtype=np.int64)
+        if self.m <= 62:
+            return np.searchsorted(self.codes, (points << np.arange(self.m, dtype=np.int64)).sum(axis=1))
+        where = {c: j for j, c in enumerate(self.codes)}
+        return np.array([where[sum(1 << i for i in np.flatnonzero(row).tolist())] for row in points], dtype=np.int64)
 
     def index(self, x) -> int:
         """Index of point ``x`` (a 0/1 sequence of length m) in the domain order."""
         x = np.asarray(x, dtype=np.int64).reshape(-1)
         if x.shape[0] != self.m or not np.isin(x, (0, 1)).all():
             raise CapacityError(f"point {x.tolist()} is not a 0/1 vector of length {self.m}")
-        code = int((x << np.arange(self.m)).sum())
+        code = sum(1 << i for i in np.flatnonzero(x).tolist())
         j = int(np.searchsorted(self.codes, code))
         if j >= self.size or self.codes[j] != code:
             raise CapacityError(f"point {x.tolist()} is not in {self}")

@@ -122,32 +122,29 @@ def point_permutations(domain: Domain, negations: bool) -> tuple[np.ndarray, np.
     """Point permutations of the input symmetry group: all ``m!`` input permutations, times all ``2^m``
     negations when ``negations``. Row ``g`` maps image point ``p`` to source point ``perms[g, p]``.
     Returns ``(perms, maps)`` with ``maps[g] = (pi, a)`` flattened as ``2m`` ints."""
-    m, codes = domain.m, domain.codes
+    m = domain.m
     pts = domain.points.astype(np.int64)
     out, maps = [], []
     for pi in permutations(range(m)):
         for a in (product((0, 1), repeat=m) if negations else [(0,) * m]):
-            src = pts[:, list(pi)] ^ np.array(a)
-            c = (src << np.arange(m)).sum(axis=1)
-            out.append(np.searchsorted(codes, c))
+            out.append(domain.lookup(pts[:, list(pi)] ^ np.array(a)))
             maps.append(list(pi) + list(a))
     return np.array(out, dtype=np.int64), np.array(maps, dtype=np.int64)
 
 
 def _transpositions(domain: Domain):
-    m, codes = domain.m, domain.codes
+    m = domain.m
     pts = domain.points.astype(np.int64)
     swaps, flips = [], []
     for i in range(m):
         for j in range(i + 1, m):
             src = pts.copy()
             src[:, [i, j]] = src[:, [j, i]]
-            swaps.append(np.searchsorted(codes, (src << np.arange(m)).sum(axis=1)))
+            swaps.append(domain.lookup(src))
     for i in range(m):
         src = pts.copy()
         src[:, i] ^= 1
-        c = (src << np.arange(m)).sum(axis=1)
-        flips.append(np.searchsorted(codes, c) if domain.is_cube else np.zeros(len(c), dtype=np.int64))
+        flips.append(domain.lookup(src) if domain.is_cube else np.zeros(len(src), dtype=np.int64))
     swaps = np.array(swaps, dtype=np.int64).reshape(-1, domain.size)
     return swaps, np.array(flips, dtype=np.int64).reshape(m, domain.size)
 

@@ -93,8 +93,7 @@ class FeatureSet:
         for i in range(dom.m - 1):
             src = pts.copy()
             src[:, [i, i + 1]] = src[:, [i + 1, i]]
-            perm = np.searchsorted(dom.codes, (src << np.arange(dom.m)).sum(axis=1))
-            if {row.tobytes() for row in dom.pack(bits[:, perm])} != have:
+            if {row.tobytes() for row in dom.pack(bits[:, dom.lookup(src)])} != have:
                 return False
         return True
 

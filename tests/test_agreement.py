@@ -108,3 +108,48 @@ def test_methods_agree_on_ten_thousand_instances():
 @given(seed=st.integers(10**6, 10**9))
 def test_methods_agree_property(seed):
     _check(seed)
+
+
+SYMMETRIC = [(Domain(4, 2), "pairs"), (Domain(3), "parity"), (Domain(4), "majority"), (Domain(3), "pairs"),
+             (Domain(4, 2), "threshold:t=2"), (Domain(3), "pairs; parity")]
+SLOW_SYMMETRIC = [(Domain(5, 2), "pairs")]
+
+
+def _symmetry_case(domain, spec, act, widths):
+    """Feature sets that input permutations map onto themselves switch on extra symmetry breaking in
+    enumerate (orbit blocks) and sat (sorted smallest unit). Both must agree with runs without it."""
+    from capacity import from_spec
+
+    feats = from_spec(domain, spec)
+    assert feats.permutation_invariant()
+    statuses = []
+    for n in widths:
+        p = Problem(feats, n, act, 1)
+        with_sym = {"enumerate": enum_solver.solve(p).status, "sat": sat.solve(p).status}
+        without = {"sat-nosym": sat.solve(p, symmetry_breaking=False).status,
+                   "cpsat-nosym": cpsat.solve(p, symmetry_breaking=False, symmetry_level=0).status}
+        assert len(set(with_sym.values()) | set(without.values())) == 1, (spec, act, n, with_sym, without)
+        statuses.append(with_sym["sat"].value)
+    return statuses
+
+
+@pytest.mark.parametrize("domain,spec", SYMMETRIC, ids=[f"{d}-{s}" for d, s in SYMMETRIC])
+def test_input_symmetry_breaking_is_sound(domain, spec):
+    _symmetry_case(domain, spec, "step", (1, 2, 3))
+    if domain.size <= 8 or spec != "pairs":
+        _symmetry_case(domain, spec, "relu", (1, 2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("domain,spec", SYMMETRIC + SLOW_SYMMETRIC, ids=[f"{d}-{s}" for d, s in SYMMETRIC + SLOW_SYMMETRIC])
+def test_input_symmetry_breaking_is_sound_wider(domain, spec):
+    for act in ("step", "relu"):
+        _symmetry_case(domain, spec, act, (1, 2, 3))
+
+
+def test_permutation_invariance_detection():
+    from capacity import from_spec
+
+    assert not from_spec(Domain(3), "x0 & x1").permutation_invariant()
+    assert from_spec(Domain(3), "x0 & x1; x1 & x2; x0 & x2").permutation_invariant()
+    assert not from_spec(Domain(3), "x0 & x1; x1 & x2").permutation_invariant()

@@ -72,8 +72,10 @@ def choose_method(problem: Problem) -> str:
 def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Result:
     """Turn an unchecked NOT_REPRESENTABLE into a checked one by an independent second method."""
     second_methods = ["enumerate"] if _enumeration_size(problem) <= 50 * ENUMERATE_LIMIT else []
-    if not problem.real:
+    if not problem.real or (problem.activation == "step" and problem.code is None):
         second_methods.append("sat")
+    else:  # real ReLU: CP-SAT and MILP are independent engines on the same exact reduction (milp.search_class)
+        second_methods += ["milp", "cpsat"]
     if first.method in second_methods:
         second_methods.remove(first.method)
     for m in second_methods:
