@@ -402,13 +402,30 @@ def _patterns(U, idx, n, L, valid, P):
 
 
 @register_jitable
-def _next_combo(idx, first, last, tie):
+def _first_combo(idx, prefixes, r, first, last, tie):
+    """Set ``idx`` to the first combination extending prefix row ``r``; False if that prefix is invalid."""
+    n = idx.shape[0]
+    plen = prefixes.shape[1]
+    for i in range(n):
+        if i < plen:
+            idx[i] = prefixes[r, i]
+            if idx[i] < first[i] or (i > 0 and tie[i] and idx[i] < idx[i - 1]):
+                return False
+        else:
+            idx[i] = idx[i - 1] if tie[i] else first[i]
+        if idx[i] >= last[i]:
+            return False
+    return True
+
+
+@register_jitable
+def _next_combo(idx, first, last, tie, fixed):
     """Advance the odometer ``idx`` (slot j ranges over ``[first[j], last[j])``; ``tie[j]`` makes slot j
-    interchangeable with slot j-1, so ``idx[j] >= idx[j-1]``). Slot 0 is fixed (the driver splits on it).
-    Returns the lowest slot that changed, or -1 when done."""
+    interchangeable with slot j-1, so ``idx[j] >= idx[j-1]``); slots below ``fixed`` belong to the prefix
+    and do not move. Returns the lowest slot that changed, or -1 when done."""
     n = idx.shape[0]
     j = n - 1
-    while j >= 1:
+    while j >= fixed:
         if idx[j] + 1 < last[j]:
             idx[j] += 1
             for i in range(j + 1, n):
@@ -418,8 +435,21 @@ def _next_combo(idx, first, last, tie):
     return -1
 
 
-def _combos_step(U, first, last, tie, start, G, valid, targets, g_lo, g_hi, mode):
-    """Step units: for every unit combination with ``idx[0] = start`` and every readout table ``g`` in ``G``
+@register_jitable
+def _advance(idx, prefixes, r, first, last, tie):
+    """Next combination, moving on to the next valid prefix row when one is exhausted; returns the prefix
+    row now in use, or ``prefixes.shape[0]`` when all are done."""
+    if _next_combo(idx, first, last, tie, prefixes.shape[1]) >= 0:
+        return r
+    r += 1
+    while r < prefixes.shape[0] and not _first_combo(idx, prefixes, r, first, last, tie):
+        r += 1
+    return r
+
+
+def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, mode):
+    """Step units: for every unit combination extending a row of ``prefixes`` (the first slots' indices; rows
+    are visited in order) and every readout table ``g`` in ``G``
     (over the ``2^n`` hidden patterns; ``G[r, 0]`` is a bitmask, n <= 6), the function
     ``f = OR_{c : g(c)} P[c]``.
 
@@ -434,12 +464,11 @@ def _combos_step(U, first, last, tie, start, G, valid, targets, g_lo, g_hi, mode
     C = 1 << n
     P = np.zeros((C, L), dtype=np.uint64)
     idx = np.zeros(n, dtype=np.int64)
-    idx[0] = start
-    for i in range(1, n):
-        idx[i] = idx[i - 1] if tie[i] else first[i]
-    for i in range(n):
-        if idx[i] >= last[i]:
-            return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    row = 0
+    while row < prefixes.shape[0] and not _first_combo(idx, prefixes, row, first, last, tie):
+        row += 1
+    if row == prefixes.shape[0]:
+        return np.zeros((0, L), dtype=np.uint64), np.full(n + targets.shape[0] + 1 if mode == 2 else 0, -1, np.int64)
     keys, used, count = _set_new(1024, L)
     fbuf = np.zeros((0 if mode else G.shape[0], L), dtype=np.uint64)
     F = targets.shape[0]
@@ -517,7 +546,8 @@ def _combos_step(U, first, last, tie, start, G, valid, targets, g_lo, g_hi, mode
             while done < nG:
                 keys, used, count = _set_grow(keys, used, count)
                 done += _set_add_many(keys, used, count, fbuf[done:], nG - done)
-        if _next_combo(idx, first, last, tie) < 0:
+        row = _advance(idx, prefixes, row, first, last, tie)
+        if row == prefixes.shape[0]:
             break
     if mode == 2:
         return np.zeros((0, L), dtype=np.uint64), best
@@ -526,21 +556,20 @@ def _combos_step(U, first, last, tie, start, G, valid, targets, g_lo, g_hi, mode
     return _set_rows(keys, used), np.zeros(0, dtype=np.int64)
 
 
-def _combos_relu(V, first, last, tie, start, R, L, targets, g_lo, g_hi, mode):
-    """ReLU units: ``V`` holds unit value vectors (N int64 stored as uint64). For every combination with
-    ``idx[0] = start`` and every readout ``v`` in ``R`` (rows of n ints), every cut ``{p : y0(p) >= t}`` of
+def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode):
+    """ReLU units: ``V`` holds unit value vectors (N int64 stored as uint64). For every combination extending
+    a row of ``prefixes`` and every readout ``v`` in ``R`` (rows of n ints), every cut ``{p : y0(p) >= t}`` of
     ``y0 = sum_j v_j V[idx_j]``. Same return convention as ``_combos_step`` (target ``t`` may use readouts
     ``g_lo[t] <= r < g_hi[t]``); in find modes the entry per target is the readout index ``r``."""
     find = mode != 0
     n = first.shape[0]
     N = V.shape[1]
     idx = np.zeros(n, dtype=np.int64)
-    idx[0] = start
-    for i in range(1, n):
-        idx[i] = idx[i - 1] if tie[i] else first[i]
-    for i in range(n):
-        if idx[i] >= last[i]:
-            return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    row = 0
+    while row < prefixes.shape[0] and not _first_combo(idx, prefixes, row, first, last, tie):
+        row += 1
+    if row == prefixes.shape[0]:
+        return np.zeros((0, L), dtype=np.uint64), np.full(n + targets.shape[0] + 1 if mode == 2 else 0, -1, np.int64)
     keys, used, count = _set_new(1024, L)
     y = np.zeros(N, dtype=np.int64)
     f = np.zeros(L, dtype=np.uint64)
@@ -611,7 +640,8 @@ def _combos_relu(V, first, last, tie, start, R, L, targets, g_lo, g_hi, mode):
                 if mode == 2:
                     res[n + F] = F
                 return np.zeros((0, L), dtype=np.uint64), res
-        if _next_combo(idx, first, last, tie) < 0:
+        row = _advance(idx, prefixes, row, first, last, tie)
+        if row == prefixes.shape[0]:
             break
     if mode == 2:
         return np.zeros((0, L), dtype=np.uint64), best

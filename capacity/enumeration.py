@@ -209,6 +209,25 @@ class _Slots:
     T: np.ndarray
 
 
+def _prefix_chunks(sl, starts, n_chunks: int = 2048) -> list[np.ndarray]:
+    """The first one or two slots' indices, in visiting order, cut into up to ``n_chunks`` chunks of similar
+    estimated work (so progress bars move and time limits are checked often)."""
+    n = len(sl.first)
+    if n == 1:
+        rows = np.array(list(starts), dtype=np.int64).reshape(-1, 1)
+        work = np.ones(len(rows))
+    else:
+        rows = np.array([(s, s2) for s in starts for s2 in range(s if sl.tie[1] else sl.first[1], sl.last[1])],
+                        dtype=np.int64).reshape(-1, 2)
+        k = n - 2
+        work = (sl.last[-1] - rows[:, 1] + 1).astype(float) ** k / math.factorial(k) if k else np.ones(len(rows))
+    if len(rows) == 0:
+        return []
+    cum = np.cumsum(work)
+    cut = np.searchsorted(cum, np.linspace(0, cum[-1], n_chunks + 1)[1:-1], side="right")
+    return [c for c in np.split(rows, np.unique(cut)) if len(c)]
+
+
 def _box(K, nonnegative, S, mode):
     """Integer bounds for weights under an optional code row/entry pattern ``S``."""
     if S is None:
@@ -317,17 +336,16 @@ def _several_units(domain, n, activation, weight_bound, nonnegative, code, kern,
     S_row = None if S_out is None else S_out[0][sl.order]
     mode = "sign" if code is None else code.mode
     L = domain.words
-    starts = range(sl.first[0], sl.last[0])
+    chunks = _prefix_chunks(sl, range(sl.first[0], sl.last[0]))
     empty_targets = np.zeros((0, L), dtype=np.uint64)
     if activation == "step":
         G, _, _ = _readouts_step(n, K_out, nonnegative, S_row, mode, kern)
         valid = domain.pack(np.ones(domain.size, bool))
-        jobs = [(sl.rows, sl.first, sl.last, sl.tie, s, G, valid, empty_targets, _NONE, _NONE, 0)
-                for s in starts]
+        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, valid, empty_targets, _NONE, _NONE, 0) for c in chunks]
         parts = _run(kern["combos_step"], jobs, threads, progress, "unit combinations")
     else:
         R = _readouts_relu(n, K_out, nonnegative, S_row, mode)
-        jobs = [(sl.rows, sl.first, sl.last, sl.tie, s, R, L, empty_targets, _NONE, _NONE, 0) for s in starts]
+        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, R, L, empty_targets, _NONE, _NONE, 0) for c in chunks]
         parts = _run(kern["combos_relu"], jobs, threads, progress, "unit combinations")
     tables = _unique_rows([p[0] for p in parts] + [np.zeros((1, L), np.uint64)], L)
     return max(K_in, K_out), tables

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..enumeration import (
     _MAX_STEP_WIDTH,
+    _prefix_chunks,
     _Slots,
     _kernels,
     _readouts_relu,
@@ -79,27 +80,29 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
     def stop():
         return perfect[0] or (deadline is not None and time.perf_counter() > deadline)
 
-    def job(s):
+    chunks = _prefix_chunks(sl, starts)
+
+    def job(c):
         if stop():
             return None
-        out = fn(sl.rows, sl.first, sl.last, sl.tie, s, *extra, targets, g_lo, g_hi, mode)[1]
+        out = fn(sl.rows, sl.first, sl.last, sl.tie, c, *extra, targets, g_lo, g_hi, mode)[1]
         if len(out) and (mode == 1 or out[-1] == F):
             perfect[0] = True
         return out
 
     hit, done = None, 0
-    for out in _run(job, [(s,) for s in starts], threads, progress, "hidden layers", stop):
+    for out in _run(job, [(c,) for c in chunks], threads, progress, "hidden layers", stop):
         if out is None:
             break
         done += 1
         if mode == 1 and len(out):
             hit = out
             break
-        if mode == 2 and (hit is None or out[-1] > hit[-1]):
+        if mode == 2 and len(out) and (hit is None or out[-1] > hit[-1]):
             hit = out
             if out[-1] == F:
                 break
-    complete = done == len(starts) or (hit is not None and (mode == 1 or hit[-1] == F))
+    complete = done == len(chunks) or (hit is not None and (mode == 1 or hit[-1] == F))
     info = {"unit_behaviours": int(len(sl.rows)), "first_unit_choices": len(starts), "K_in": K_in,
             "K_out": K_out, "complement": complement, "input_permutations": symmetric}
     return hit, complete, (sl, blocks), info
