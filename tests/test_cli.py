@@ -114,3 +114,18 @@ def test_witness_npz_roundtrip_from_represent(tmp_path, capsys):
     assert d["status"] == "REPRESENTABLE" and d["witness_path"] == str(w)
     z = np.load(w)
     assert z["W_in"].shape == (2, 3)
+
+
+@pytest.mark.parametrize("kind", ["shape", "missing", "nan", "absent"])
+def test_bad_model_npz_one_line_exit_2_no_output(tmp_path, kind):
+    f = tmp_path / f"{kind}.npz"
+    if kind == "shape":
+        np.savez(f, W_in=np.ones((2, 3)), b_in=np.ones(3), W_out=np.ones((1, 2)), b_out=np.ones(1))
+    elif kind == "missing":
+        np.savez(f, W_in=np.ones((2, 3)), b_in=np.ones(2))
+    elif kind == "nan":
+        np.savez(f, W_in=np.array([[np.inf, 1.0, 1.0]]), b_in=np.ones(1), W_out=np.ones((1, 1)), b_out=np.ones(1))
+    out_dir = tmp_path / "report"
+    rc, out, err = run("interpret", str(f), "--out", str(out_dir))
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out_dir.exists() or not any(out_dir.iterdir())
