@@ -1,0 +1,493 @@
+"""Sweep configurations, presets and the runner.
+
+:class:`SweepConfig` describes a ladder of feature families, input counts ``m``, feature counts ``m'`` and
+widths ``n``; :func:`plan` turns it into :class:`~capacity.scaling.points.Point` objects; :func:`run_sweep`
+computes the points not already in the result cache on an executor (local processes by default, Dask with
+``--dask``), writing each finished point to the cache from this process, and returns a
+:class:`SweepResult` that :mod:`capacity.scaling.report` turns into tables, fits and plots.
+
+Reproducible: instance ``i`` of a random family uses feature seed ``1000 * seed + i``; constructions and
+training use their own fixed seeds; the tables are sorted by point, never by finishing order, and carry no
+timings (those go to ``results.json``), so the same configuration gives byte-identical CSV files.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from math import comb
+
+from ..errors import SpecError
+from .cache import NullCache, ResultCache, point_key
+from .points import FAMILIES, POINT_SCHEMA, Point, graph_classes, run_point
+
+__all__ = ["SweepConfig", "PRESETS", "COLUMNS", "plan", "run_sweep", "SweepResult", "preset"]
+
+#: what to compute: exact min width, exact capacity, hand-built constructions, trained networks
+COLUMNS = ("min_width", "capacity", "construction", "trained")
+_AND_FAMILIES = ("pairs", "uand", "graphs")
+_CONSTRUCTION_GRID = {
+    "sparse_code": {"grid_channel_size": (1, 2, 3, 4)},
+    "hanni_uand": {"grid_p": (0.3, 0.5, 0.7)},
+    "dedicated": {},
+}
+
+
+def _ints(name, values, minimum=1, allow_empty=False) -> tuple:
+    try:
+        vals = tuple(int(v) for v in values)
+    except (TypeError, ValueError):
+        raise SpecError(f"{name} must be a list of integers, got {values!r}") from None
+    if not vals and not allow_empty:
+        raise SpecError(f"{name} is empty: give at least one value")
+    bad = [v for v in vals if v < minimum]
+    if bad:
+        raise SpecError(f"{name} must be >= {minimum}, got {bad[0]}")
+    return tuple(sorted(set(vals)))
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """One scaling sweep. Every default is ours.
+
+    Args:
+        families: feature families (``pairs``, ``uand``, ``dnf``, ``graphs``; see ``points.FAMILIES``).
+        columns: what to compute (``min_width``, ``capacity``, ``construction``, ``trained``).
+        inputs: ``m`` ladder of the ``pairs`` and ``dnf`` families.
+        feature_counts: ``m'`` ladder of the ``pairs`` family (capped at ``C(m, 2)``) and, unless
+            ``dnf_feature_counts`` is given, of the ``dnf`` family.
+        dnf_feature_counts: ``m'`` ladder of the ``dnf`` family (empty: ``feature_counts``).
+        uand_inputs: ``m`` ladder of the ``uand`` family (all ``C(m, 2)`` pairwise ANDs).
+        graph_inputs: ``m`` ladder of the ``graphs`` family: every set of ``m'`` pairwise ANDs up to
+            relabelling the inputs, for every ``m'`` from 1 to ``C(m, 2)`` (the worst case over feature sets;
+            ``m <= 6``).
+        widths: ``n`` ladder for exact capacity and trained networks.
+        capacity_feature_counts: ``m'`` values that get exact-capacity points (empty: the largest ``m'``);
+            ``uand`` always gets them.
+        sparsity: inputs have at most this many ones (``None``: the whole cube).
+        instances: random instances (feature seeds) per ``m'``.
+        dnf_clauses, dnf_width, dnf_negations: shape of the random DNFs.
+        weight_bound, activation, nonnegative, method, time_limit: the exact class and solver settings
+            (integers in ``[-K, K]``, free biases; ``time_limit`` seconds per solver call).
+        max_width: cap on the exact minimum-width search (None: the front door's default).
+        constructions, construction_seeds, construction_max_width: hand-built networks, their seeds, and the
+            widest construction tried.
+        construction_inputs, construction_feature_counts: extra, larger ``m`` (U-AND, and random pairs with
+            these ``m'``) for the constructions only (exact solving is out of reach there).
+        certificate_files: also store a DRUP refutation (CNF and proof) of width ``n* - 1`` for every exact
+            minimum width, for ``proofs/check_table_certificates.py`` (``--certificates``; costs a SAT call).
+        tolerance: a trained output computes its feature when its exact error rate over the domain is
+            ``<= tolerance`` (in (0, 1)).
+        train_seeds, train_steps, train_lr: training runs per point, Adam steps, learning rate.
+        seed: master seed.
+        preset: the preset this configuration came from (a label).
+    """
+
+    families: tuple = ("pairs", "uand", "dnf")
+    columns: tuple = COLUMNS
+    inputs: tuple = (6,)
+    feature_counts: tuple = (1, 2, 3, 4, 6, 8)
+    dnf_feature_counts: tuple = ()
+    uand_inputs: tuple = (3, 4, 5, 6)
+    graph_inputs: tuple = (4,)
+    widths: tuple = (1, 2, 3, 4, 5, 6)
+    capacity_feature_counts: tuple = ()
+    sparsity: int | None = 2
+    instances: int = 3
+    dnf_clauses: int = 2
+    dnf_width: int = 2
+    dnf_negations: float = 0.0
+    weight_bound: int = 1
+    activation: str = "relu"
+    nonnegative: bool = False
+    method: str = "auto"
+    time_limit: float | None = 60.0
+    max_width: int | None = None
+    constructions: tuple = ("sparse_code", "hanni_uand", "dedicated")
+    construction_seeds: int = 5
+    construction_max_width: int = 64
+    construction_inputs: tuple = ()
+    construction_feature_counts: tuple = ()
+    tolerance: float = 0.01
+    train_seeds: int = 3
+    train_steps: int = 1500
+    train_lr: float = 0.02
+    certificate_files: bool = False
+    seed: int = 0
+    preset: str = "custom"
+
+    def __post_init__(self):
+        fam = tuple(dict.fromkeys(str(f).strip().lower() for f in self.families))
+        if not fam:
+            raise SpecError("families is empty: give at least one of " + ", ".join(FAMILIES))
+        for f in fam:
+            if f not in FAMILIES:
+                raise SpecError(f"unknown family {f!r}; known: {', '.join(FAMILIES)}")
+        object.__setattr__(self, "families", fam)
+        cols = tuple(dict.fromkeys(str(c).strip().lower() for c in self.columns))
+        if not cols:
+            raise SpecError("columns is empty: give at least one of " + ", ".join(COLUMNS))
+        for c in cols:
+            if c not in COLUMNS:
+                raise SpecError(f"unknown column {c!r}; known: {', '.join(COLUMNS)}")
+        object.__setattr__(self, "columns", cols)
+        object.__setattr__(self, "widths", _ints("width ladder", self.widths))
+        needs_m = any(f in fam for f in ("pairs", "dnf"))
+        object.__setattr__(self, "inputs", _ints("inputs ladder", self.inputs, 2, allow_empty=not needs_m))
+        object.__setattr__(
+            self,
+            "feature_counts",
+            _ints("feature-count ladder", self.feature_counts, 1, allow_empty=not needs_m),
+        )
+        object.__setattr__(
+            self,
+            "uand_inputs",
+            _ints("U-AND inputs ladder", self.uand_inputs, 2, allow_empty="uand" not in fam),
+        )
+        object.__setattr__(
+            self,
+            "dnf_feature_counts",
+            _ints("DNF feature-count ladder", self.dnf_feature_counts, 1, allow_empty=True),
+        )
+        object.__setattr__(
+            self,
+            "graph_inputs",
+            _ints("graph inputs ladder", self.graph_inputs, 2, allow_empty="graphs" not in fam),
+        )
+        object.__setattr__(
+            self,
+            "capacity_feature_counts",
+            _ints("capacity feature counts", self.capacity_feature_counts, 1, True),
+        )
+        object.__setattr__(
+            self, "construction_inputs", _ints("construction inputs", self.construction_inputs, 2, True)
+        )
+        object.__setattr__(
+            self,
+            "construction_feature_counts",
+            _ints("construction feature counts", self.construction_feature_counts, 1, True),
+        )
+        for name in (
+            "instances",
+            "construction_seeds",
+            "construction_max_width",
+            "train_seeds",
+            "train_steps",
+            "weight_bound",
+            "dnf_clauses",
+            "dnf_width",
+        ):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise SpecError(f"{name} must be an integer >= 1, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise SpecError(f"seed must be an integer >= 0, got {self.seed!r}")
+        try:
+            tol = float(self.tolerance)
+        except (TypeError, ValueError):
+            raise SpecError(f"tolerance must be a number in (0, 1), got {self.tolerance!r}") from None
+        if not 0.0 < tol < 1.0:
+            raise SpecError(f"tolerance must be in (0, 1), got {self.tolerance}")
+        if self.sparsity is not None and (not isinstance(self.sparsity, int) or self.sparsity < 0):
+            raise SpecError(f"sparsity must be an integer >= 0 or None, got {self.sparsity!r}")
+        if any(f in _AND_FAMILIES for f in fam) and self.sparsity is not None and self.sparsity < 2:
+            raise SpecError(
+                f"pairwise ANDs are constant 0 on inputs with at most {self.sparsity} ones; use sparsity >= 2"
+            )
+        if self.activation not in ("relu", "step"):
+            raise SpecError(f"activation must be relu or step, got {self.activation!r}")
+        if self.time_limit is not None and not float(self.time_limit) > 0:
+            raise SpecError(f"time limit must be > 0 seconds, got {self.time_limit}")
+        from .constructions import CONSTRUCTIONS
+
+        for c in self.constructions:
+            if c not in CONSTRUCTIONS:
+                raise SpecError(f"unknown construction {c!r}; known: {', '.join(CONSTRUCTIONS)}")
+        if "graphs" in fam and max(self.graph_inputs, default=0) > 6:
+            raise SpecError("the graphs family enumerates isomorphism classes by brute force: inputs <= 6")
+        if not 0.0 <= float(self.dnf_negations) <= 1.0:
+            raise SpecError(f"dnf negations must be in [0, 1], got {self.dnf_negations}")
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SweepConfig:
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise SpecError(f"unknown sweep setting(s): {', '.join(unknown)}")
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+
+
+PRESETS = {
+    # seconds: what the tests run
+    "smoke": SweepConfig(
+        families=("pairs", "uand"),
+        inputs=(4,),
+        feature_counts=(1, 2, 3),
+        uand_inputs=(3, 4),
+        widths=(1, 2, 3),
+        instances=2,
+        construction_seeds=2,
+        construction_max_width=12,
+        train_seeds=2,
+        train_steps=300,
+        time_limit=60.0,
+        preset="smoke",
+    ),
+    # a few minutes on 2 cores: the README's tables (every exact point finishes far inside its time limit)
+    "default": SweepConfig(
+        families=("pairs", "uand", "dnf", "graphs"),
+        inputs=(5,),
+        feature_counts=(1, 2, 3, 4, 5),
+        dnf_feature_counts=(1, 2, 3),
+        uand_inputs=(3, 4),
+        graph_inputs=(4,),
+        widths=(1, 2, 3, 4, 5),
+        capacity_feature_counts=(3,),
+        instances=3,
+        construction_seeds=3,
+        construction_inputs=(8, 12, 16),
+        construction_feature_counts=(4, 8, 16, 32),
+        train_seeds=3,
+        train_steps=1500,
+        time_limit=120.0,
+        preset="default",
+    ),
+    # for papers: hours; larger exact points may end UNKNOWN (reported as such, with their bounds)
+    "full": SweepConfig(
+        families=("pairs", "uand", "dnf", "graphs"),
+        inputs=(5, 6),
+        feature_counts=(1, 2, 3, 4, 5, 6, 8),
+        dnf_feature_counts=(1, 2, 3, 4),
+        uand_inputs=(3, 4, 5, 6),
+        graph_inputs=(4, 5),
+        widths=(1, 2, 3, 4, 5, 6, 7, 8),
+        capacity_feature_counts=(3, 4),
+        instances=8,
+        construction_seeds=10,
+        construction_max_width=256,
+        construction_inputs=(8, 12, 16, 24),
+        construction_feature_counts=(4, 8, 16, 32, 64, 128),
+        train_seeds=8,
+        train_steps=3000,
+        time_limit=900.0,
+        preset="full",
+    ),
+}
+
+
+def preset(name: str, **overrides) -> SweepConfig:
+    """A preset with some settings replaced (validated again)."""
+    if name not in PRESETS:
+        raise SpecError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **overrides) if overrides else PRESETS[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# planning
+
+
+def _instances(cfg: SweepConfig, family: str, m: int, mp: int) -> list[int]:
+    if family == "uand":
+        return [0]
+    if family == "graphs":
+        return list(range(len(graph_classes(m, mp))))
+    return [1000 * cfg.seed + i for i in range(cfg.instances)]
+
+
+def plan(cfg: SweepConfig) -> list[Point]:
+    """Every point of the sweep, in a fixed order."""
+    exact = {
+        "activation": cfg.activation,
+        "weight_bound": cfg.weight_bound,
+        "nonnegative": cfg.nonnegative,
+        "method": cfg.method,
+        "time_limit": cfg.time_limit,
+        "solver_seed": cfg.seed,
+    }
+    train = {
+        "tolerance": float(cfg.tolerance),
+        "seeds": cfg.train_seeds,
+        "steps": cfg.train_steps,
+        "lr": float(cfg.train_lr),
+        "train_seed": cfg.seed,
+    }
+    fam_opts = {
+        "dnf": (
+            ("clauses", cfg.dnf_clauses),
+            ("negations", float(cfg.dnf_negations)),
+            ("width", cfg.dnf_width),
+        )
+    }
+    sets = []  # (family, m, m', exact?)
+    for family in cfg.families:
+        if family == "uand":
+            sets += [(family, m, comb(m, 2), True) for m in cfg.uand_inputs]
+        elif family == "graphs":
+            sets += [(family, m, mp, True) for m in cfg.graph_inputs for mp in range(1, comb(m, 2) + 1)]
+        else:
+            counts = (
+                cfg.dnf_feature_counts if family == "dnf" and cfg.dnf_feature_counts else cfg.feature_counts
+            )
+            for m in cfg.inputs:
+                cap = comb(m, 2) if family in _AND_FAMILIES else None
+                sets += [(family, m, mp, True) for mp in counts if cap is None or mp <= cap]
+    if "construction" in cfg.columns:
+        for m in cfg.construction_inputs:
+            if "uand" in cfg.families:
+                sets.append(("uand", m, comb(m, 2), False))
+            if "pairs" in cfg.families:
+                sets += [
+                    ("pairs", m, mp, False) for mp in cfg.construction_feature_counts if mp <= comb(m, 2)
+                ]
+    cap_counts = set(cfg.capacity_feature_counts) or {max(cfg.feature_counts, default=0)}
+    points: list[Point] = []
+    seen = set()
+    for family, m, mp, is_exact in sets:
+        fo = fam_opts.get(family, ())
+        for inst in _instances(cfg, family, m, mp):
+            base = dict(
+                family=family, m=m, sparsity=cfg.sparsity, n_features=mp, instance=inst, family_options=fo
+            )
+            new = []
+            if is_exact and "min_width" in cfg.columns:
+                o = dict(exact, max_width=cfg.max_width)
+                if cfg.certificate_files:
+                    o["certificate_files"] = True
+                new.append(Point("min_width", **base, options=tuple(sorted(o.items()))))
+            if is_exact and "capacity" in cfg.columns and (family == "uand" or mp in cap_counts):
+                for n in cfg.widths:
+                    if family in _AND_FAMILIES and n >= mp:
+                        continue  # width m' computes any m' pairs (dedicated construction)
+                    new.append(Point("capacity", **base, width=n, options=tuple(sorted(exact.items()))))
+            if "construction" in cfg.columns and family in _AND_FAMILIES:
+                for c in cfg.constructions:
+                    cap_w = mp if c == "dedicated" else cfg.construction_max_width
+                    o = {
+                        "construction": c,
+                        "seeds": 1 if c == "dedicated" else cfg.construction_seeds,
+                        "max_width": cap_w,
+                        "count_widths": tuple(cfg.widths),
+                        **_CONSTRUCTION_GRID[c],
+                    }
+                    new.append(Point("construction", **base, options=tuple(sorted(o.items()))))
+            for p in new:
+                if p not in seen:
+                    seen.add(p)
+                    points.append(p)
+        if is_exact and "trained" in cfg.columns:
+            # one point per width trains every instance (and seed) at once: batching is nearly free
+            insts = tuple(_instances(cfg, family, m, mp))
+            o = tuple(sorted(dict(train, instances=insts).items()))
+            for n in cfg.widths:
+                points.append(Point("trained", family, m, cfg.sparsity, mp, -1, n, fo, o))
+    return points
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+
+
+@dataclass
+class SweepResult:
+    """Points, their results (same order), and how the run went."""
+
+    config: SweepConfig
+    points: list
+    keys: list
+    results: list
+    run: dict = field(default_factory=dict)
+    cache: object = None
+
+    def to_dict(self) -> dict:
+        return {
+            "config": self.config.to_dict(),
+            "run": dict(self.run),
+            "points": [
+                {"point": p.to_dict(), "key": k, "result": r}
+                for p, k, r in zip(self.points, self.keys, self.results)
+            ],
+        }
+
+    def close(self) -> None:
+        """Close the result cache (checkpoints SQLite's write-ahead log into the file)."""
+        if self.cache is not None:
+            self.cache.close()
+
+    def blobs(self, i: int) -> dict:
+        """Certificate files stored with point ``i`` (empty without a cache)."""
+        if self.cache is None:
+            return {}
+        return {name: self.cache.get_blob(self.keys[i], name) for name in self.cache.blob_names(self.keys[i])}
+
+
+def _fn_name(fn) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def run_sweep(
+    cfg: SweepConfig, *, cache=None, executor=None, progress: bool = True, point_fn=run_point
+) -> SweepResult:
+    """Compute every point of ``cfg`` (reusing the cache), on ``executor`` (default: local processes).
+
+    ``cache``: a :class:`~capacity.scaling.cache.ResultCache`, a path, or None (no cache). ``point_fn``:
+    the function computing one point (default :func:`~capacity.scaling.points.run_point`); it must be
+    picklable by reference for process and Dask executors."""
+    from tqdm.auto import tqdm
+
+    from .. import __version__
+    from .executors import LocalExecutor
+
+    if not isinstance(cfg, SweepConfig):
+        raise SpecError(f"expected a SweepConfig, got {type(cfg).__name__}")
+    own_cache = cache is not None and not hasattr(cache, "get")
+    cache = NullCache() if cache is None else (ResultCache(cache) if own_cache else cache)
+    own_exec = executor is None
+    t0 = time.perf_counter()
+    points = plan(cfg)
+    fname = _fn_name(point_fn)
+    keys = [point_key(p.to_dict(), fname, f"{__version__}/{POINT_SCHEMA}") for p in points]
+    results: list = [None] * len(points)
+    for i, k in enumerate(keys):
+        results[i] = cache.get(k)
+    todo = [i for i, r in enumerate(results) if r is None]
+    executor = LocalExecutor() if own_exec and todo else executor
+    bar = tqdm(
+        total=len(points),
+        initial=len(points) - len(todo),
+        desc="capacity scaling",
+        unit="pt",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    try:
+        if todo:
+            for j, out in executor.run(point_fn, [points[i] for i in todo]):
+                i = todo[j]
+                blobs = out.pop("_blobs", None)
+                if out.get("status") != "NOT_WIRED":
+                    cache.put(keys[i], points[i].to_dict(), out, blobs)
+                results[i] = out
+                bar.set_postfix_str(points[i].label(), refresh=False)
+                bar.update()
+    finally:
+        bar.close()
+        if own_exec and executor is not None:
+            executor.close()
+    not_wired = sorted(
+        {p.kind for p, r in zip(points, results) if r is not None and r.get("status") == "NOT_WIRED"}
+    )
+    run = {
+        "points": len(points),
+        "computed": len(todo),
+        "cached": len(points) - len(todo),
+        "not_wired": not_wired,
+        "wall_seconds": time.perf_counter() - t0,
+        "point_function": fname,
+        "version": __version__,
+        "executor": executor.describe() if executor is not None else {"executor": "none (all cached)"},
+        "cache": None if cache.path is None else str(cache.path),
+    }
+    return SweepResult(cfg, points, keys, results, run, cache if cache.path is not None else None)
