@@ -221,6 +221,16 @@ def _scan_sorted(X, lo, hi, prefixes, L, half):
     return _set_rows(keys, used)
 
 
+@register_jitable
+def _fixed_by(table, perm):
+    """Whether the point permutation ``perm`` leaves the truth table unchanged."""
+    for p in range(perm.shape[0]):
+        q = perm[p]
+        if ((table[p >> 6] >> np.uint64(p & 63)) & _ONE) != ((table[q >> 6] >> np.uint64(q & 63)) & _ONE):
+            return False
+    return True
+
+
 def _orbit_sizes(tables, swaps, flips, use_flips, fact):
     """For each canonical threshold table, the size of its orbit under input permutations (and negations
     when ``use_flips``): ``m! / prod(class sizes!) * 2^(essential variables)``.
@@ -230,9 +240,8 @@ def _orbit_sizes(tables, swaps, flips, use_flips, fact):
     transposition fixes the table; for threshold functions that relation is an equivalence whose classes
     generate the whole stabiliser (see proofs/check_threshold_orbits.py).
     """
-    F, L = tables.shape
+    F = tables.shape[0]
     m = flips.shape[0]
-    N = swaps.shape[1] if swaps.shape[0] > 0 else flips.shape[1]
     out = np.empty(F, dtype=np.int64)
     cls = np.empty(m, dtype=np.int64)
     for f in range(F):
@@ -241,17 +250,8 @@ def _orbit_sizes(tables, swaps, flips, use_flips, fact):
         k = 0
         for i in range(m):
             for j in range(i + 1, m):
-                if cls[j] == j:
-                    fixed = True
-                    for p in range(N):
-                        q = swaps[k, p]
-                        a = (tables[f, p >> 6] >> np.uint64(p & 63)) & _ONE
-                        b = (tables[f, q >> 6] >> np.uint64(q & 63)) & _ONE
-                        if a != b:
-                            fixed = False
-                            break
-                    if fixed:
-                        cls[j] = cls[i]
+                if cls[j] == j and _fixed_by(tables[f], swaps[k]):
+                    cls[j] = cls[i]
                 k += 1
         size = fact[m]
         for c in range(m):
@@ -262,15 +262,7 @@ def _orbit_sizes(tables, swaps, flips, use_flips, fact):
             size //= fact[n_c]
         if use_flips:
             for i in range(m):
-                essential = False
-                for p in range(N):
-                    q = flips[i, p]
-                    a = (tables[f, p >> 6] >> np.uint64(p & 63)) & _ONE
-                    b = (tables[f, q >> 6] >> np.uint64(q & 63)) & _ONE
-                    if a != b:
-                        essential = True
-                        break
-                if essential:
+                if not _fixed_by(tables[f], flips[i]):  # input i is essential
                     size *= 2
         out[f] = size
     return out

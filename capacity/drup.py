@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ._files import write_atomic
 from .errors import CapacityError
 
 #: a proof in the exact format CaDiCaL / python-sat write (single spaces, one step per line)
@@ -494,27 +494,13 @@ def _check_numba(cnf, steps, t0) -> DrupCheck:
 
 
 # ---- files ---------------------------------------------------------------------------------------------
-def _write_atomic(path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_dimacs(path, clauses, nv: int | None = None, comments=()) -> Path:
     """Write a CNF in DIMACS (deterministic text: header, then one clause per line)."""
     clauses = [list(map(int, c)) for c in clauses]
     nv = _max_var(clauses) if nv is None else int(nv)
     lines = [f"c {c}" for c in comments] + [f"p cnf {nv} {len(clauses)}"]
     lines += [" ".join(map(str, c + [0])) for c in clauses]
-    return _write_atomic(path, "\n".join(lines) + "\n")
+    return write_atomic(path, "\n".join(lines) + "\n")
 
 
 def read_dimacs(path) -> list[list[int]]:
@@ -545,7 +531,7 @@ def read_dimacs(path) -> list[list[int]]:
 def write_proof(path, proof_lines) -> Path:
     """Write a DRUP proof, one step per line, exactly as given (normalised whitespace)."""
     text = "".join(" ".join(str(line).split()) + "\n" for line in proof_lines)
-    return _write_atomic(path, text)
+    return write_atomic(path, text)
 
 
 def read_proof(path) -> list[str]:

@@ -264,14 +264,9 @@ def k_ands(domain: Domain, k: int = 2, n: int | None = None, *, negations: bool 
     else:
         if not 1 <= n <= total:
             raise SpecError(f"asked for {n} distinct {k}-ANDs but {m} inputs have only {total}")
-        chosen = sorted(rng.choice(total, size=n, replace=False)) if total < 10**7 else None
-        if chosen is not None:
-            all_sets = combinations(range(m), k)
-            pick, out, j = set(chosen), [], 0
-            for i, c in enumerate(all_sets):
-                if i in pick:
-                    out.append(c)
-            sets = out
+        if total < 10**7:  # draw ranks of the lexicographic list
+            pick = set(rng.choice(total, size=n, replace=False).tolist())
+            sets = [c for i, c in enumerate(combinations(range(m), k)) if i in pick]
         else:  # rejection sampling for huge m
             seen: set = set()
             while len(seen) < n:

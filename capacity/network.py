@@ -150,14 +150,20 @@ class Network:
             raise ModelError(f"network is missing {exc.args[0]!r}") from None
 
     def save(self, path) -> Path:
-        """Write an .npz with ``W_in, b_in, W_out, b_out, activation`` (and ``W_hidden_k, b_hidden_k``)."""
+        """Write an .npz with ``W_in, b_in, W_out, b_out, activation`` (and ``W_hidden_k, b_hidden_k``), whole
+        or not at all; ``.npz`` is appended when the name lacks it (as numpy does)."""
+        import io
+
+        from ._files import write_atomic
+
         arrays = {"W_in": self.W_in, "b_in": self.b_in, "W_out": self.W_out, "b_out": self.b_out,
                   "activation": np.array(self.activation)}
         for k, (w, b) in enumerate(zip(self.W_hidden, self.b_hidden)):
             arrays[f"W_hidden_{k}"], arrays[f"b_hidden_{k}"] = w, b
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
         path = Path(path)
-        np.savez(path, **arrays)
-        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+        return write_atomic(path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz"), buf.getvalue())
 
     @classmethod
     def load(cls, path, activation: str | None = None) -> "Network":

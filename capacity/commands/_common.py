@@ -4,42 +4,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
-from pathlib import Path
 
+from .._files import to_jsonable, write_atomic  # noqa: F401  (re-exported for the commands)
 from ..errors import CapacityError
 
 
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {v}")
-    return v
+def number(cast, lo=None, hi=None, *, strict_lo=False, name="value"):
+    """An argparse type: ``cast(text)`` within ``[lo, hi]`` (``(lo, hi]`` with ``strict_lo``), finite."""
+    what = "an integer" if cast is int else "a number"
+
+    def parse(text: str):
+        try:
+            v = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if v != v or v in (float("inf"), float("-inf")) or (lo is not None and (v < lo or (strict_lo and v == lo))) \
+                or (hi is not None and v > hi):
+            low = "" if lo is None else f"{'>' if strict_lo else '>='} {lo}"
+            high = "" if hi is None else f"<= {hi}"
+            raise argparse.ArgumentTypeError(f"{name} must be {what} {' and '.join(x for x in (low, high) if x)}, "
+                                             f"got {text}")
+        return v
+
+    parse.__name__ = name.replace(" ", "_")
+    return parse
 
 
-def nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
-def positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v > 0 or v != v or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return v
+positive_int = number(int, 1)
+nonneg_int = number(int, 0)
+positive_float = number(float, 0, strict_lo=True)
+nonneg_float = number(float, 0)
+probability = number(float, 0, 1)
 
 
 def add_domain_arguments(p):
@@ -65,38 +61,8 @@ def domain_from(args):
 
 
 def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=None, sort_keys=False, default=_json_default)
+    json.dump(to_jsonable(obj), sys.stdout, default=str)
     sys.stdout.write("\n")
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
-
-
-def write_atomic(path, data: bytes | str) -> Path:
-    """Write a file whole or not at all (temp file + rename), so a failure leaves no partial output."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, mode) as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def require(cond: bool, message: str) -> None:

@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 
 from ._common import (
-    _json_default,
+    to_jsonable,
     add_progress_argument,
+    number,
     nonneg_int,
     positive_float,
     positive_int,
@@ -28,14 +29,7 @@ from ._common import (
 HELP = "interpret a network from its weights: codes, channels, formulas proven exact, predicted errors"
 
 
-def tau_value(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (0.0 <= v < float("inf")):
-        raise argparse.ArgumentTypeError(f"tau must be a number >= 0, got {text}")
-    return v
+tau_value = number(float, 0, name="tau")
 
 
 def tau_list(text: str) -> tuple:
@@ -121,7 +115,7 @@ def run(args) -> int:
     it = interpret(net, sparsity=args.sparsity, targets=targets, config=config, progress=not args.no_progress)
     report = it.to_dict()
     report["model_path"] = str(args.model)
-    text_json = json.dumps(report, indent=1, default=_json_default) + "\n"
+    text_json = json.dumps(to_jsonable(report), indent=1, default=str) + "\n"
     if out is not None:
         files = {"report.md": it.to_markdown(), "report.json": text_json, "code.png": it.plot_code()}
         _write_all(out, files)

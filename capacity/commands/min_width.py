@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_domain_arguments, add_progress_argument, add_weight_arguments, domain_from, positive_float, positive_int, print_json, write_atomic
+from ._common import add_domain_arguments, add_progress_argument, add_weight_arguments, domain_from, positive_float, positive_int, print_json
 from .represent import add_features_argument
 
 HELP = "the proven minimum width computing all the given features (witness at n, certificate at n-1)"
@@ -25,10 +25,6 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    import io
-
-    import numpy as np
-
     from ..features import from_spec
     from ..solvers import min_width
 
@@ -39,10 +35,7 @@ def run(args) -> int:
                     max_width=args.max_width, seed=args.seed, progress=not args.no_progress and not args.json)
     out = res.to_dict()
     if args.witness and res.witness is not None:
-        buf = io.BytesIO()
-        np.savez(buf, **{k: getattr(res.witness, k) for k in ("W_in", "b_in", "W_out", "b_out")},
-                 activation=np.array(res.witness.activation))
-        out["witness"] = str(write_atomic(args.witness, buf.getvalue()))
+        out["witness"] = str(res.witness.save(args.witness))
     if args.json:
         print_json(out)
         return 0

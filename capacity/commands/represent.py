@@ -10,7 +10,6 @@ from ._common import (
     positive_float,
     positive_int,
     print_json,
-    write_atomic,
 )
 
 HELP = "decide whether N hidden units compute all the given features at once (witness or certificate)"
@@ -59,10 +58,6 @@ def describe(res) -> str:
 
 
 def run(args) -> int:
-    import io
-
-    import numpy as np
-
     from ..codes import Code
     from ..features import from_spec
     from ..solvers import Problem, representable
@@ -76,10 +71,7 @@ def run(args) -> int:
                         progress=not args.no_progress and not args.json)
     out = res.to_dict()
     if args.witness and res.witness is not None:
-        buf = io.BytesIO()
-        np.savez(buf, **{k: getattr(res.witness, k) for k in ("W_in", "b_in", "W_out", "b_out")},
-                 activation=np.array(res.witness.activation))
-        out["witness_path"] = str(write_atomic(args.witness, buf.getvalue()))
+        out["witness_path"] = str(res.witness.save(args.witness))
     if args.json:
         print_json(out)
     else:

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import CapacityError
-from ._common import add_progress_argument, nonneg_int, positive_float, positive_int, print_json
+from ._common import add_progress_argument, nonneg_float, nonneg_int, positive_float, positive_int, print_json, probability
 
 HELP = "train networks on a Boolean task (kand, dnf, cnf, vision1d) and check them exactly"
 
@@ -33,26 +33,6 @@ def widths(text: str) -> tuple[int, ...]:
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected positive widths like 16 or 16,8, got {text!r}") from None
     return out
-
-
-def probability(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
-    return v
-
-
-def nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= v < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return v
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -57,7 +57,7 @@ def plot_code(it, path=None) -> bytes:
     fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight")
     data = buf.getvalue()
     if path is not None:
-        from ..commands._common import write_atomic
+        from .._files import write_atomic
 
         write_atomic(path, data)
     return data

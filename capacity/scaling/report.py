@@ -594,8 +594,7 @@ def _plots(fr: dict, ft: dict, cfg, out: Path) -> list[Path]:
 
 def write_report(sr, out_dir, *, plots: bool = True, certificates: bool = False) -> dict:
     """Write every table, fit and plot of sweep result ``sr`` into ``out_dir``; returns ``{name: path}``."""
-    from ..commands._common import write_atomic
-    from ._json import to_jsonable
+    from .._files import to_jsonable, write_atomic
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -648,7 +647,7 @@ def export_certificates(sr, out_dir) -> Path:
     for width ``n* - 1`` (DRUP: the CNF and the proof, gzipped) under ``out_dir``, with ``index.json``
     listing each entry, its problem and the SHA-256 of every file (``proofs/check_table_certificates.py``
     re-checks them)."""
-    from ..commands._common import write_atomic
+    from .._files import write_atomic
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

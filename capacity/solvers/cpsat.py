@@ -41,7 +41,7 @@ import numpy as np
 from ..errors import CapacityError
 from ..network import Network
 from .milp import SearchClass, _bits, _infeasible_result, search_class, single_feature_refutation
-from .problem import Certificate, Problem, Result, Status, verify_witness
+from .problem import Problem, Result, Status, verify_witness
 
 __all__ = ["build_model", "solve"]
 
@@ -193,23 +193,9 @@ def solve(
                 linearization_level=linearization_level,
             )
 
-        idx, _ = single_feature_refutation(problem, one, time_limit, seed)
-        if idx is not None:
-            cert = Certificate(
-                "agreement",
-                False,
-                f"feature {problem.features.names[idx]!r} alone is not "
-                f"representable (CP-SAT, exact one-feature class); needs a second method",
-            )
-            info["refuted_by_feature"] = problem.features.names[idx]
-            return Result(
-                Status.NOT_REPRESENTABLE,
-                problem,
-                "cpsat",
-                time.perf_counter() - t0,
-                certificate=cert,
-                info=info,
-            )
+        refuted = single_feature_refutation(problem, one, time_limit, seed, "cpsat", t0, info)
+        if refuted is not None:
+            return refuted
     if time_limit is not None:
         time_limit = time_limit - (time.perf_counter() - t0)
         if time_limit <= 0:

@@ -301,30 +301,25 @@ def witness_or_repair(problem: Problem, W_in, b_in, W_out, b_out):
     return (fixed, "repaired readout: " + why2) if ok2 else (None, f"repair failed: {why2}")
 
 
-def single_feature_refutation(problem: Problem, solve_one, time_limit, seed):
-    """For the inexact multi-feature real ReLU class: decide each feature alone (an exact class). Returns
-    ``(index, result)`` of the first feature that alone is not representable, or ``(None, unknown_count)``.
-    All sub-solves together stay within ``time_limit``."""
-    unknown = 0
+def single_feature_refutation(problem: Problem, solve_one, time_limit, seed, method: str, t0: float, info: dict):
+    """For the inexact multi-feature real ReLU class: decide each feature alone (an exact class). Returns a
+    NOT_REPRESENTABLE result (unchecked ``agreement`` certificate: the front door confirms it) for the first
+    feature that alone is not representable, else None. All sub-solves together stay within ``time_limit``."""
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     for f in range(problem.n_features):
         left = None if deadline is None else deadline - time.perf_counter()
         if left is not None and left <= 0:
-            return None, unknown + problem.n_features - f
-        sub = Problem(
-            problem.features.select([f]),
-            problem.d_hidden,
-            problem.activation,
-            None,
-            problem.nonnegative,
-            _code_rows(problem.code, f),
-            problem.seed,
-        )
-        r = solve_one(sub, time_limit=left, seed=seed)
-        if r.status is Status.NOT_REPRESENTABLE:
-            return f, r
-        unknown += r.status is Status.UNKNOWN
-    return None, unknown
+            return None
+        sub = Problem(problem.features.select([f]), problem.d_hidden, problem.activation, None, problem.nonnegative,
+                      _code_rows(problem.code, f), problem.seed)
+        if solve_one(sub, time_limit=left, seed=seed).status is Status.NOT_REPRESENTABLE:
+            name = problem.features.names[f]
+            info["refuted_by_feature"] = name
+            cert = Certificate("agreement", False, f"feature {name!r} alone is not representable ({method}, exact "
+                               "one-feature class); needs a second method")
+            return Result(Status.NOT_REPRESENTABLE, problem, method, time.perf_counter() - t0, certificate=cert,
+                          info=info)
+    return None
 
 
 def _code_rows(code, f):
@@ -460,23 +455,9 @@ def solve(
     sc = search_class(problem, search_bound=search_bound, max_bound=min(cap, MAX_BOUND))
     info: dict = {"solver": "SCIP (pywraplp)", "search_class": sc.to_dict()}
     if problem.real and problem.activation == "relu" and problem.n_features > 1:
-        idx, _ = single_feature_refutation(problem, solve, time_limit, seed)
-        if idx is not None:
-            cert = Certificate(
-                "agreement",
-                False,
-                f"feature {problem.features.names[idx]!r} alone is not representable "
-                f"(MILP, exact one-feature class); needs a second method",
-            )
-            info["refuted_by_feature"] = problem.features.names[idx]
-            return Result(
-                Status.NOT_REPRESENTABLE,
-                problem,
-                "milp",
-                time.perf_counter() - t0,
-                certificate=cert,
-                info=info,
-            )
+        refuted = single_feature_refutation(problem, solve, time_limit, seed, "milp", t0, info)
+        if refuted is not None:
+            return refuted
     if time_limit is not None:
         time_limit = time_limit - (time.perf_counter() - t0)
         if time_limit <= 0:
