@@ -199,6 +199,19 @@ def integer_bounds(problem: Problem):
             np.full((F, n), k_out))
 
 
+def _indicator_points(problem: Problem, lo_out, hi_out) -> list:
+    """Per feature: the index of its only true point when the pattern-uniqueness encoding applies (step units,
+    no readout code, readout box containing [-1, 1]), else None."""
+    ok = problem.activation == "step" and problem.readout_code() is None
+    bits = problem.features.bits
+    out = []
+    for f in range(problem.n_features):
+        ones = np.flatnonzero(bits[f])
+        fits = ok and len(ones) == 1 and bool((lo_out[f] <= -1).all() and (hi_out[f] >= 1).all())
+        out.append(int(ones[0]) if fits else None)
+    return out
+
+
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
@@ -242,9 +255,24 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 enc.clauses += [[a, -bit] for bit in hv.bits]  # not a -> h = 0
                 h[j][p], hmax[j, p] = hv, top
 
-    # readouts
+    # readouts. A step-unit feature true at one point only (a point indicator, e.g. a pairwise AND on 2-sparse
+    # inputs) with a free readout in a box containing [-1, 1] needs no readout variables: it is computable
+    # exactly when its point's hidden pattern differs from every other point's (a 0/1 vertex is cut off from
+    # all other 0/1 vectors by v_j = +1 on its ones, -1 elsewhere, bias -|ones|; and equal patterns give
+    # equal outputs). So we encode only "the patterns differ" and build that readout when decoding.
+    indicator = _indicator_points(problem, lo_out, hi_out)
     C = []
     for f in range(F):
+        if indicator[f] is not None:
+            p0 = indicator[f]
+            for q in range(N):
+                if q != p0:
+                    ds = [enc.var(("diff", j, p0, q)) for j in range(n)]
+                    for j, d in enumerate(ds):  # d -> h_j(p0) != h_j(q)
+                        enc.clauses += [[-d, h[j][p0], h[j][q]], [-d, -h[j][p0], -h[j][q]]]
+                    enc.clauses.append(ds)
+            C.append(None)
+            continue
         vmax = np.maximum(np.abs(lo_out[f]), np.abs(hi_out[f]))
         T = int(max(int(vmax @ hmax[:, p]) for p in range(N)))
         c = enc.integer(("b_out", f), -T - 1, T)
@@ -292,14 +320,22 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
 
     def decode(model) -> Network:
         true = {l for l in model if l > 0}
-        return Network(
-            np.array([[w.value(true) for w in row] for row in W], dtype=np.int64).reshape(n, problem.domain.m),
-            np.array([b.value(true) for b in B], dtype=np.int64),
-            np.array([[v.value(true) for v in row] for row in V], dtype=np.int64).reshape(F, n),
-            np.array([c.value(true) for c in C], dtype=np.int64), act)
+        W_in = np.array([[w.value(true) for w in row] for row in W], dtype=np.int64).reshape(n, problem.domain.m)
+        b_in = np.array([b.value(true) for b in B], dtype=np.int64)
+        W_out = np.zeros((F, n), dtype=np.int64)
+        b_out = np.zeros(F, dtype=np.int64)
+        for f in range(F):
+            if indicator[f] is None:
+                W_out[f] = [v.value(true) for v in V[f]]
+                b_out[f] = C[f].value(true)
+            else:  # the vertex cut of the comment above
+                on = points[indicator[f]] @ W_in.T + b_in >= 0
+                W_out[f] = np.where(on, 1, -1)
+                b_out[f] = -int(on.sum())
+        return Network(W_in, b_in, W_out, b_out, act)
 
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
-            "input_permutations": inputs_sorted,
+            "input_permutations": inputs_sorted, "point_indicators": sum(i is not None for i in indicator),
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     return enc.clauses, decode, info
 
