@@ -61,12 +61,14 @@ def _enumeration_size(problem: Problem) -> float:
 
 
 def choose_method(problem: Problem) -> str:
-    """What ``auto`` runs: enumeration for small classes, CP-SAT/MILP (then a checked second opinion) else."""
+    """What ``auto`` runs first: enumeration for small classes; otherwise CP-SAT (quick at finding witnesses)
+    for integer ReLU, SAT for step units (its point-indicator encoding refutes U-AND-like sets fast), MILP for
+    real-weight ReLU. ``representable`` then falls back to SAT (a checkable proof) when the first is undecided."""
     if _enumeration_size(problem) <= ENUMERATE_LIMIT:
         return "enumerate"
-    if problem.real:
-        return "milp"
-    return "cpsat"
+    if problem.activation == "step":
+        return "sat"
+    return "milp" if problem.real else "cpsat"
 
 
 def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Result:
@@ -120,11 +122,15 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
     seed = problem.seed if seed is None else seed
     chosen = choose_method(problem) if method == "auto" else method
     options = {"proof_path": proof_path} if chosen == "sat" and proof_path is not None else {}
-    res = _call(chosen, problem, time_limit, seed, progress, **options)
+    # auto with CP-SAT: a short first try (witnesses come fast), then SAT, whose refutations are checkable
+    first_limit = time_limit
+    if method == "auto" and chosen == "cpsat":
+        first_limit = 10.0 if time_limit is None else max(0.1, min(10.0, 0.25 * time_limit))
+    res = _call(chosen, problem, first_limit, seed, progress, **options)
     if res.status is Status.UNKNOWN and method == "auto" and chosen != "sat" and not problem.real:
         left = None if deadline is None else deadline - time.perf_counter()
         if left is None or left > 0:
-            res = _call("sat", problem, left, seed, progress)
+            res = _call("sat", problem, left, seed, progress, **({"proof_path": proof_path} if proof_path else {}))
     if res.status is Status.NOT_REPRESENTABLE and not res.certificate.checked:
         res = _confirm(res, problem, deadline, seed, progress)
     return res

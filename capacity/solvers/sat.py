@@ -36,7 +36,11 @@ interchangeability class can be sorted by any key that moves with them: if any n
 computes the features, the network with those units sorted does too. We sort by the bits of
 ``(W_in[j], b_j)`` read as one binary number (equal offsets, so this is the lexicographic order of the
 integer tuples) and require ``key(j) <= key(k)`` for consecutive units of each class (ties allowed).
-An UNSAT proof then refutes the symmetry-broken CNF, which by this argument is unsatisfiable exactly when
+Two more symmetries are broken where they apply (arguments in the comments of :func:`encode`): step units
+with symmetric boxes and no code are taken off at the origin (complements), and when input permutations map
+the feature set onto itself the smallest unit gets non-decreasing weights. Point-indicator features of step
+units are encoded by hidden-pattern uniqueness (``proofs/check_point_indicator_reduction.py``).
+An UNSAT proof then refutes the symmetry-broken CNF, which by these arguments is unsatisfiable exactly when
 the unbroken one is; pass ``symmetry_breaking=False`` for a proof of the plain encoding.
 
 Time limit: CaDiCaL cannot be interrupted through python-sat, so the search runs in conflict-budget
@@ -311,6 +315,13 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
         # Sorting that unit by an input permutation can only lower it lexicographically; if another unit
         # becomes smaller, sort that one, and so on: the smallest key strictly decreases, so this ends with
         # a network of the class whose smallest unit is sorted, computing the permuted (= same) features.
+        # Complements: a step unit h can be replaced by 1 - h (weights -w, bias -b - 1) and its readouts by
+        # v -> -v, c -> c + v, when both boxes are symmetric; so every unit may be assumed off at the origin
+        # (point 0). Input permutations and unit reorderings keep that, so this combines with the rest.
+        if act == "step" and problem.code is None and not problem.nonnegative and (lo_in == -hi_in).all() \
+                and (lo_out == -hi_out).all():
+            enc.clauses += [[-h[j][0]] for j in range(n)]
+            n_sym += n
         if len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
             for i in range(problem.domain.m - 1):
                 a, b = W[0][i], W[0][i + 1]
