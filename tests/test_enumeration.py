@@ -161,10 +161,12 @@ def test_unit_box_kernel_equals_twin(m, K, relu, seed):
         assert np.array_equal(x, y)
 
 
-@settings(max_examples=15)
+@settings(max_examples=12)
 @given(m=st.integers(1, 3), n=st.integers(1, 2), act=st.sampled_from(["step", "relu"]), K=st.integers(1, 2),
        nonneg=st.booleans())
 def test_enumeration_numba_equals_python_backend(m, n, act, K, nonneg):
+    if n == 2 and m == 3:  # keep the plain-Python side of the comparison quick
+        K = 1
     d = Domain(m)
     a = enumerate_functions(d, n, act, K, nonnegative=nonneg)
     b = enumerate_functions(d, n, act, K, nonnegative=nonneg, backend="python")
