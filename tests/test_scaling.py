@@ -645,3 +645,17 @@ def test_drup_files_refute_the_width_below_and_match_the_encoding():
     assert check_drup(clauses, blobs["proof"].decode().splitlines()).ok
     with pytest.raises(RuntimeError):
         drup_files(fs, 2, {"weight_bound": 1})  # width 2 computes all three: no refutation exists
+
+
+def test_no_cache_run_still_writes_certificate_files(tmp_path):
+    """--no-cache keeps nothing between runs, but the certificates of this run must reach the report."""
+    from capacity.cli import main
+
+    out = tmp_path / "sc"
+    assert main(["scaling", "--preset", "smoke", "--no-cache", "--certificates", "--no-progress", "--no-plots",
+                 "--out", str(out)]) == 0
+    import json
+
+    index = json.loads((out / "certificates" / "index.json").read_text())["entries"]
+    lower = [e for e in index if e.get("proven") and (e.get("min_width") or 0) > 1]
+    assert lower and all("proof" in e["files"] and "cnf" in e["files"] for e in lower)

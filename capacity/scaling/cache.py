@@ -68,21 +68,26 @@ def _blob_digest(key: str, name: str, data: bytes) -> str:
 
 
 class NullCache:
-    """No cache (``--no-cache``): nothing is found, nothing is kept."""
+    """No cache (``--no-cache``): nothing is found and nothing outlives the run; a point's blobs (certificate
+    files) are held in memory until the report has written them."""
 
     path = None
+
+    def __init__(self):
+        self._blobs: dict = {}
 
     def get(self, key):
         return None
 
     def get_blob(self, key, name):
-        return None
+        return self._blobs.get(key, {}).get(name)
 
     def blob_names(self, key):
-        return []
+        return sorted(self._blobs.get(key, {}))
 
     def put(self, key, config, result, blobs=None):
-        pass
+        if blobs:
+            self._blobs[key] = dict(blobs)
 
     def __len__(self):
         return 0

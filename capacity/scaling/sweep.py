@@ -417,7 +417,7 @@ class SweepResult:
             self.cache.close()
 
     def blobs(self, i: int) -> dict:
-        """Certificate files stored with point ``i`` (empty without a cache)."""
+        """Certificate files stored with point ``i`` (kept in memory for this run under ``--no-cache``)."""
         if self.cache is None:
             return {}
         return {name: self.cache.get_blob(self.keys[i], name) for name in self.cache.blob_names(self.keys[i])}
@@ -490,4 +490,4 @@ def run_sweep(
         "executor": executor.describe() if executor is not None else {"executor": "none (all cached)"},
         "cache": None if cache.path is None else str(cache.path),
     }
-    return SweepResult(cfg, points, keys, results, run, cache if cache.path is not None else None)
+    return SweepResult(cfg, points, keys, results, run, cache)
