@@ -53,7 +53,7 @@ def workloads():
     R = np.array([[a, b] for a in (-1, 0, 1) for b in (-1, 0, 1)], dtype=np.int64)
     canon = KERNELS["scan_sorted"](X5, 0, 4, pre, 1, True)
     canon5 = KERNELS["scan_sorted"](X5, 0, 6, np.arange(6, -1, -1).reshape(-1, 1), 1, False)
-    perms, _ = point_permutations(d5, True)
+    perms = point_permutations(d5, True)
     return {
         "scan_sorted (m=5, K=8: sorted weights, all cuts)": ("scan_sorted", (X5, 0, 8, pre, 1, True)),
         "unit_box (m=5, K=2, step)": ("unit_box", (X5, np.full(5, -2), np.full(5, 2), -12, 12, False, 1)),

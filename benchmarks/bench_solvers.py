@@ -91,8 +91,8 @@ def main(argv=None):
                 print(f"{label:32s} {m:10s} {res['answer']:>22s} {res['certificate']:12s} "
                       f"{res['seconds'] if res['seconds'] is not None else '-'}", flush=True)
     best = {}
-    for r in rows:
-        if r["proved"] and r["ladder"] != "single":
+    for r in rows:  # proved, and within the limit including the proof check (which time_limit does not cover)
+        if r["proved"] and r["ladder"] != "single" and r["seconds"] <= args.time_limit:
             key = (r["ladder"], r["method"])
             if r["size"] > best.get(key, (0, ""))[0]:
                 best[key] = (r["size"], r["instance"], r["seconds"])
@@ -113,7 +113,7 @@ def main(argv=None):
             sec = "" if r["seconds"] is None else f" {r['seconds']:.2f}s"
             cells.append(f"{r['answer']}{sec}" + (f" ({r['certificate']})" if r["certificate"] else ""))
         md.append(f"| {label} | " + " | ".join(cells) + " |")
-    md += ["", f"Largest instance proved within {args.time_limit:g} s:", ""]
+    md += ["", f"Largest instance proved within {args.time_limit:g} s (wall time, proof check included):", ""]
     md += [f"- {k[0]} / {k[1]}: {v[1]} in {v[2]:.2f} s" for k, v in sorted(best.items())]
     (out / f"solvers{tag}.md").write_text("\n".join(md) + "\n")
 

@@ -118,18 +118,14 @@ def _unique_rows(parts, L) -> np.ndarray:
     return np.unique(allrows, axis=0)
 
 
-def point_permutations(domain: Domain, negations: bool) -> tuple[np.ndarray, np.ndarray]:
+def point_permutations(domain: Domain, negations: bool) -> np.ndarray:
     """Point permutations of the input symmetry group: all ``m!`` input permutations, times all ``2^m``
-    negations when ``negations``. Row ``g`` maps image point ``p`` to source point ``perms[g, p]``.
-    Returns ``(perms, maps)`` with ``maps[g] = (pi, a)`` flattened as ``2m`` ints."""
-    m = domain.m
+    negations when ``negations``. Row ``g`` maps image point ``p`` to source point ``perms[g, p]``."""
     pts = domain.points.astype(np.int64)
-    out, maps = [], []
-    for pi in permutations(range(m)):
-        for a in (product((0, 1), repeat=m) if negations else [(0,) * m]):
-            out.append(domain.lookup(pts[:, list(pi)] ^ np.array(a)))
-            maps.append(list(pi) + list(a))
-    return np.array(out, dtype=np.int64), np.array(maps, dtype=np.int64)
+    out = [domain.lookup(pts[:, list(pi)] ^ np.array(a))
+           for pi in permutations(range(domain.m))
+           for a in (product((0, 1), repeat=domain.m) if negations else [(0,) * domain.m])]
+    return np.array(out, dtype=np.int64)
 
 
 def _transpositions(domain: Domain):
@@ -185,7 +181,7 @@ def _one_unit(domain, K, nonnegative, want_tables, kern, threads, progress):
         if total > MAX_LISTED_FUNCTIONS:
             raise CapacityError(f"{total} functions are too many to list (limit {MAX_LISTED_FUNCTIONS}); "
                                 "ask for the count only")
-        perms, _ = point_permutations(domain, flips)
+        perms = point_permutations(domain, flips)
         tables = _unique_rows([kern["expand_orbits"](canon, perms)], L)
         if len(tables) != total:  # the orbit formula and the explicit orbits are two methods: they must agree
             raise RuntimeError(f"orbit count {total} != listed {len(tables)}: a bug, please report")
