@@ -99,7 +99,8 @@ def test_methods_agree_on_ten_thousand_instances():
         try:
             _check(seed)
         except AssertionError as exc:
-            disagreements.append((seed, str(exc)[:300]))
+            disagreements.append((seed, str(exc)[:2000]))
+            print(f"disagreement at seed {seed}: {str(exc)[:2000]}", flush=True)
     print(f"10000 instances in {time.time() - t0:.0f} s, {len(disagreements)} disagreements")
     assert disagreements == []
 
