@@ -25,6 +25,8 @@ COMMANDS = {
     "train": "train",
     "interpret": "interpret",
     "scaling": "scaling",
+    "fpe": "fpe",
+    "emergence": "emergence",
 }
 
 
