@@ -1,0 +1,239 @@
+"""A generated multi-category corpus and tiny decoder-only LMs trained on it with Pythia-style checkpoints.
+
+**Corpus.** A word-level vocabulary: ``n_function_words`` shared function words (``fn0``, ``fn1``, ...) plus
+one pool of topic words per category (``math0``, ``math1``, ...). A document of ``seq_len`` tokens belongs to
+one category, drawn with the category's ``frequency``; each position is a topic word of that category with
+probability ``density`` (uniform over its pool of ``n_words``), else a uniform function word. Categories differ
+in *frequency* (how many documents) and *difficulty* (a big pool and a low density give each topic word few
+co-occurrences to learn from). Because every topic word is its own random vector at initialisation, a
+category is **not** one direction of the untrained model's residual stream; it becomes one when next-token
+prediction pulls the words of a category together. All numbers here are ours.
+
+**LM.** A GPT-NeoX (the Pythia architecture) built from a ``transformers`` config with random weights and
+trained here with a plain torch loop (AdamW, next-token loss). Checkpoints are saved with ``save_pretrained``
+into ``step<N>/`` folders, the layout of Pythia's revisions, so the toy series and a real Pythia series on
+disk are read by the same loader (:func:`capacity.emergence.sources.load_checkpoint_series`).
+
+torch and transformers are imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CapacityError
+
+__all__ = ["Category", "CorpusConfig", "Corpus", "ToyLMConfig", "LMTrainConfig", "log_checkpoints",
+           "build_toylm", "train_toylm", "set_determinism", "DEFAULT_CATEGORIES"]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One category (domain) of the corpus.
+
+    Args:
+        name: a short name; its topic words are ``name0 .. name{n_words-1}``.
+        frequency: relative share of documents (normalised over the categories).
+        n_words: size of the category's topic-word pool (bigger = each word rarer = harder).
+        density: probability that a position of one of its documents is a topic word (lower = harder).
+    """
+
+    name: str
+    frequency: float
+    n_words: int
+    density: float
+
+    def __post_init__(self):
+        if not self.name.isidentifier() or self.name.startswith("fn"):
+            raise CapacityError(f"category name must be an identifier not starting with 'fn', got {self.name!r}")
+        if not (self.frequency > 0 and self.n_words >= 1 and 0 < self.density <= 1):
+            raise CapacityError(f"category {self.name}: need frequency > 0, n_words >= 1, 0 < density <= 1")
+
+
+#: Ours: four categories from frequent and easy to rare and hard.
+DEFAULT_CATEGORIES = (
+    Category("math", 0.40, 16, 0.50),
+    Category("physics", 0.30, 32, 0.45),
+    Category("biology", 0.20, 64, 0.35),
+    Category("history", 0.10, 160, 0.25),
+)
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """The generated corpus (all defaults ours)."""
+
+    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    n_function_words: int = 16
+    seq_len: int = 32
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "categories", tuple(
+            c if isinstance(c, Category) else Category(**c) for c in self.categories))
+        names = [c.name for c in self.categories]
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise CapacityError(f"need at least two categories with distinct names, got {names}")
+        if self.n_function_words < 1 or self.seq_len < 2:
+            raise CapacityError("need n_function_words >= 1 and seq_len >= 2")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Corpus:
+    """Samples labelled token sequences from a :class:`CorpusConfig`."""
+
+    def __init__(self, config: CorpusConfig = CorpusConfig()):
+        self.config = config
+        self.names = tuple(c.name for c in config.categories)
+        self.n_words = np.array([c.n_words for c in config.categories])
+        self.density = np.array([c.density for c in config.categories])
+        freq = np.array([c.frequency for c in config.categories], dtype=float)
+        self.frequency = freq / freq.sum()
+        self.offsets = config.n_function_words + np.concatenate([[0], np.cumsum(self.n_words)[:-1]])
+        self.vocab_size = int(config.n_function_words + self.n_words.sum())
+
+    def words(self) -> list[str]:
+        """The token strings, index = token id."""
+        out = [f"fn{i}" for i in range(self.config.n_function_words)]
+        for c in self.config.categories:
+            out += [f"{c.name}{i}" for i in range(c.n_words)]
+        return out
+
+    def sample(self, n: int, rng: np.random.Generator, *, balanced: bool = False):
+        """``(tokens [n, seq_len] int64, labels [n] int64)``; ``balanced`` draws categories equally often
+        (used for the evaluation set, so that every category has enough examples to score)."""
+        K, T = len(self.names), self.config.seq_len
+        labels = (np.arange(n) % K) if balanced else rng.choice(K, size=n, p=self.frequency)
+        labels = np.asarray(labels, dtype=np.int64)
+        topic = rng.random((n, T)) < self.density[labels][:, None]
+        word = (rng.random((n, T)) * self.n_words[labels][:, None]).astype(np.int64) + self.offsets[labels][:, None]
+        fn = rng.integers(self.config.n_function_words, size=(n, T))
+        return np.where(topic, word, fn).astype(np.int64), labels
+
+
+def log_checkpoints(max_step: int) -> tuple[int, ...]:
+    """Pythia-style log-spaced checkpoint steps ``0, 1, 2, 4, ...`` up to and including ``max_step``."""
+    if max_step < 0:
+        raise CapacityError(f"max_step must be >= 0, got {max_step}")
+    steps, s = [0], 1
+    while s <= max_step:
+        steps.append(s)
+        s *= 2
+    if steps[-1] != max_step:
+        steps.append(max_step)
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class ToyLMConfig:
+    """Shape of one toy GPT-NeoX (TransformerLens names). ``name`` labels the size in tables."""
+
+    name: str
+    d_model: int
+    n_layers: int
+    n_heads: int = 4
+    d_mlp: int | None = None  # default 4 * d_model
+
+    def __post_init__(self):
+        if self.d_model < 1 or self.n_layers < 1 or self.n_heads < 1 or self.d_model % self.n_heads:
+            raise CapacityError(f"size {self.name}: need d_model divisible by n_heads, n_layers >= 1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LMTrainConfig:
+    """How the toy LMs are trained (all defaults ours)."""
+
+    steps: int = 512
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    seed: int = 0
+    checkpoints: tuple[int, ...] = field(default=())  # default: log_checkpoints(steps)
+
+    def __post_init__(self):
+        if self.steps < 0 or self.batch_size < 1 or not self.lr > 0:
+            raise CapacityError("need steps >= 0, batch_size >= 1, lr > 0")
+        ck = tuple(sorted(set(int(s) for s in (self.checkpoints or log_checkpoints(self.steps)))))
+        if ck[0] < 0 or ck[-1] > self.steps:
+            raise CapacityError(f"checkpoints must lie in [0, {self.steps}], got {ck}")
+        object.__setattr__(self, "checkpoints", ck)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def set_determinism(seed: int, threads: int | None = None) -> None:
+    """Seed torch, ask for deterministic kernels and (optionally) fix the thread count."""
+    import torch
+
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+
+def build_toylm(cfg: ToyLMConfig, vocab_size: int, seq_len: int, seed: int = 0):
+    """A randomly initialised ``GPTNeoXForCausalLM`` of the given size (no dropout, untied embeddings)."""
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    hf = GPTNeoXConfig(vocab_size=vocab_size, hidden_size=cfg.d_model, num_hidden_layers=cfg.n_layers,
+                       num_attention_heads=cfg.n_heads, intermediate_size=cfg.d_mlp or 4 * cfg.d_model,
+                       max_position_embeddings=seq_len, rotary_pct=0.25, use_parallel_residual=True,
+                       hidden_dropout=0.0, attention_dropout=0.0, tie_word_embeddings=False,
+                       bos_token_id=0, eos_token_id=0)
+    torch.manual_seed(seed)
+    model = GPTNeoXForCausalLM(hf)
+    model.eval()
+    return model
+
+
+def train_toylm(cfg: ToyLMConfig, corpus: Corpus, train_cfg: LMTrainConfig, out_dir, *, progress: bool = True):
+    """Train one toy LM and save ``out_dir/step<N>/`` (HF format) at every checkpoint step.
+
+    Returns ``{"steps": [...], "loss": [per-step training loss], "seconds": float}``; the step-0 folder is the
+    initialisation. Same seeds -> same weights (one fixed torch thread count assumed)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+    seed = train_cfg.seed
+    model = build_toylm(cfg, corpus.vocab_size, corpus.config.seq_len, seed=seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
+    rng = np.random.default_rng([seed, corpus.config.seed, 1])
+    wanted = set(train_cfg.checkpoints)
+    losses = []
+    t0 = time.perf_counter()
+
+    def save(step):
+        model.save_pretrained(out_dir / f"step{step}")
+        (out_dir / f"step{step}" / "corpus.json").write_text(json.dumps(corpus.config.to_dict()))
+
+    model.train()
+    bar = tqdm(range(train_cfg.steps + 1), desc=f"train LM {cfg.name}", disable=not progress, leave=False)
+    for step in bar:
+        if step in wanted:
+            save(step)
+        if step == train_cfg.steps:
+            break
+        x, _ = corpus.sample(train_cfg.batch_size, rng)
+        x = torch.from_numpy(x)
+        loss = model(input_ids=x, labels=x).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+        if step % 32 == 0:
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    model.eval()
+    return {"steps": list(train_cfg.checkpoints), "loss": losses, "seconds": time.perf_counter() - t0}
