@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,8 +29,18 @@ import numpy as np
 
 from ..errors import CapacityError
 
-__all__ = ["Category", "CorpusConfig", "Corpus", "ToyLMConfig", "LMTrainConfig", "log_checkpoints",
-           "build_toylm", "train_toylm", "set_determinism", "DEFAULT_CATEGORIES"]
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "Category",
+    "Corpus",
+    "CorpusConfig",
+    "LMTrainConfig",
+    "ToyLMConfig",
+    "build_toylm",
+    "determinism",
+    "log_checkpoints",
+    "train_toylm",
+]
 
 
 @dataclass(frozen=True)
@@ -55,12 +66,13 @@ class Category:
             raise CapacityError(f"category {self.name}: need frequency > 0, n_words >= 1, 0 < density <= 1")
 
 
-#: Ours: four categories from frequent and easy to rare and hard.
+#: Ours: five categories from frequent and easy to rare and hard.
 DEFAULT_CATEGORIES = (
     Category("math", 0.40, 16, 0.50),
     Category("physics", 0.30, 32, 0.45),
-    Category("biology", 0.20, 64, 0.35),
+    Category("biology", 0.17, 64, 0.35),
     Category("history", 0.10, 160, 0.25),
+    Category("law", 0.03, 256, 0.15),
 )
 
 
@@ -163,7 +175,7 @@ class LMTrainConfig:
     def __post_init__(self):
         if self.steps < 0 or self.batch_size < 1 or not self.lr > 0:
             raise CapacityError("need steps >= 0, batch_size >= 1, lr > 0")
-        ck = tuple(sorted(set(int(s) for s in (self.checkpoints or log_checkpoints(self.steps)))))
+        ck = tuple(sorted({int(s) for s in (self.checkpoints or log_checkpoints(self.steps))}))
         if ck[0] < 0 or ck[-1] > self.steps:
             raise CapacityError(f"checkpoints must lie in [0, {self.steps}], got {ck}")
         object.__setattr__(self, "checkpoints", ck)
@@ -172,20 +184,39 @@ class LMTrainConfig:
         return asdict(self)
 
 
-def set_determinism(seed: int, threads: int | None = None) -> None:
-    """Seed torch, ask for deterministic kernels and (optionally) fix the thread count."""
+def quiet_hf() -> None:
+    """No transformers progress bars or warnings (they would interleave with ours)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+@contextmanager
+def determinism(seed: int, threads: int | None = None):
+    """Seed torch, ask for deterministic kernels and (optionally) fix the thread count; the previous
+    deterministic-algorithms setting and thread count are restored on exit."""
     import torch
 
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+              torch.get_num_threads())
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     if threads is not None:
         torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.set_num_threads(before[2])
 
 
 def build_toylm(cfg: ToyLMConfig, vocab_size: int, seq_len: int, seed: int = 0):
     """A randomly initialised ``GPTNeoXForCausalLM`` of the given size (no dropout, untied embeddings)."""
     import torch
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    quiet_hf()
 
     hf = GPTNeoXConfig(vocab_size=vocab_size, hidden_size=cfg.d_model, num_hidden_layers=cfg.n_layers,
                        num_attention_heads=cfg.n_heads, intermediate_size=cfg.d_mlp or 4 * cfg.d_model,
@@ -232,7 +263,7 @@ def train_toylm(cfg: ToyLMConfig, corpus: Corpus, train_cfg: LMTrainConfig, out_
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % 32 == 0:
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
     model.eval()

@@ -26,8 +26,15 @@ import numpy as np
 
 from ..errors import CapacityError
 
-__all__ = ["CheckpointSeries", "load_checkpoint_series", "resid_activations", "n_layers_of",
-           "category_sentences", "minilm_activations", "MINILM_CATEGORIES"]
+__all__ = [
+    "MINILM_CATEGORIES",
+    "CheckpointSeries",
+    "category_sentences",
+    "load_checkpoint_series",
+    "minilm_activations",
+    "n_layers_of",
+    "resid_activations",
+]
 
 _STEP = re.compile(r"^step(\d+)$")
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
@@ -53,12 +60,13 @@ class CheckpointSeries:
     def load(self, step: int):
         """The model at ``step`` (``AutoModelForCausalLM``, eval mode, from local files only)."""
         from transformers import AutoModelForCausalLM
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
+        from .lm import quiet_hf
+
+        quiet_hf()
         try:
             model = AutoModelForCausalLM.from_pretrained(self.path(step), local_files_only=True)
-        except (OSError, ValueError, RuntimeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is bad input, not a bug of ours
             raise CapacityError(f"cannot load {self.path(step)}: {str(exc).splitlines()[0]}") from None
         model.eval()
         return model
@@ -216,9 +224,10 @@ def minilm_activations(texts, layers=None, *, batch_size: int = 64) -> np.ndarra
     """Mean-pooled hidden states ``[len(layers), N, 384]`` of all-MiniLM-L6-v2 (layer 0 = embeddings)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
+    from .lm import quiet_hf
+
+    quiet_hf()
     path = _minilm_path()
     tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModel.from_pretrained(path, local_files_only=True)

@@ -24,15 +24,29 @@ own rows are then split over those ``alpha * n_l`` inputs.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import CapacityError, SpecError
+from ..errors import CapacityError
 from ..network import Network
 
-__all__ = ["SPLITS", "BASELINES", "FPEError", "FPEExpansion", "fpe_expand", "split_random", "split_clause", "split_gram",
-           "masks_from_assignment", "overlapping_masks", "count_nonzero", "parse_clauses", "prune_to_budget"]
+__all__ = [
+    "BASELINES",
+    "SPLITS",
+    "FPEError",
+    "FPEExpansion",
+    "count_nonzero",
+    "fpe_expand",
+    "masks_from_assignment",
+    "overlapping_masks",
+    "parse_clauses",
+    "prune_to_budget",
+    "split_clause",
+    "split_gram",
+    "split_random",
+]
 
 SPLITS = ("random", "clause", "gram")
 #: equal-budget baselines of the ablations (see :mod:`capacity.fpe.experiments`)
@@ -131,7 +145,9 @@ def split_gram(W: np.ndarray, alpha: int, seed: int = 0) -> np.ndarray:
     n, d = W.shape
     G = W.T @ W
     n_groups = min(d, 2 * alpha)
-    labels = KMeans(n_clusters=n_groups, n_init=4, random_state=seed).fit_predict(G)
+    with warnings.catch_warnings():  # duplicate Gram rows (e.g. inputs a layer ignores) give fewer clusters: fine
+        warnings.simplefilter("ignore")
+        labels = KMeans(n_clusters=n_groups, n_init=4, random_state=seed).fit_predict(G)
     groups = sorted((np.flatnonzero(labels == g) for g in range(n_groups)), key=lambda a: (-a.size, a[0] if a.size else 0))
     load = np.zeros(alpha, dtype=np.int64)
     child_of_input = np.empty(d, dtype=np.int64)

@@ -24,7 +24,7 @@ from .expand import fpe_expand
 from .metrics import clause_collision_rate, clause_coverage, feature_capacity, mean_pairwise_cosine
 from .trainer import init_weights, train_masked
 
-__all__ = ["BooleanConfig", "Point", "VARIANTS", "DROPCONNECT_P", "boolean_points", "run_boolean", "dnf_clauses"]
+__all__ = ["DROPCONNECT_P", "VARIANTS", "BooleanConfig", "Point", "boolean_points", "dnf_clauses", "run_boolean"]
 
 VARIANTS = ("dense", "random", "clause", "overlap", "dropconnect")
 #: DropConnect drop probability of the equal-budget baseline (ours)
@@ -81,7 +81,7 @@ def boolean_points(config: BooleanConfig, alphas=(2, 3, 4), clauses=(2, 4, 8, 12
     pts += [Point("alpha", a, alpha=a) for a in alphas]
     pts += [Point("clauses", c, n_clauses=c) for c in clauses]
     pts += [Point("neurons", n, d_hidden=n) for n in neurons]
-    pts += [Point("split_time", f, warmup_steps=int(round(f * config.total_steps))) for f in split_fractions]
+    pts += [Point("split_time", f, warmup_steps=round(f * config.total_steps)) for f in split_fractions]
     return pts
 
 

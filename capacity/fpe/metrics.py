@@ -20,8 +20,16 @@ from math import prod
 
 import numpy as np
 
-__all__ = ["feature_capacity", "mean_pairwise_cosine", "clause_collision_rate", "clause_coverage",
-           "expected_collision", "balanced_collision", "monte_carlo_collision", "fold_regression"]
+__all__ = [
+    "balanced_collision",
+    "clause_collision_rate",
+    "clause_coverage",
+    "expected_collision",
+    "feature_capacity",
+    "fold_regression",
+    "mean_pairwise_cosine",
+    "monte_carlo_collision",
+]
 
 
 def feature_capacity(W_in) -> np.ndarray:

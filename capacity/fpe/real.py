@@ -25,7 +25,7 @@ from .expand import fpe_expand
 from .metrics import feature_capacity, mean_pairwise_cosine
 from .trainer import init_weights, train_masked
 
-__all__ = ["RealConfig", "TOPICS", "text_dataset", "digits_dataset", "run_real"]
+__all__ = ["TOPICS", "RealConfig", "digits_dataset", "run_real", "text_dataset"]
 
 #: topic -> (subjects, actions, objects) used by the sentence templates (ours)
 TOPICS = {
@@ -150,7 +150,7 @@ def _run(dataset, X, y, hidden_sets, alpha_of, variants, config: RealConfig, pro
             a = alpha_of(h) if v != "dense" else 1
             groups.setdefault(tuple(x * a for x in h), []).append((h, s, v, wt))
     for width, jobs in groups.items():
-        ins, ms, meta = [], [], []
+        ins, ms = [], []
         for h, s, v, wt in jobs:
             if v == "dense":
                 ins.append(wt)
@@ -162,7 +162,7 @@ def _run(dataset, X, y, hidden_sets, alpha_of, variants, config: RealConfig, pro
             e = fpe_expand(net, alpha_of(h), split=v, seed=int(np.random.default_rng([config.seed, s]).integers(2**31)))
             ins.append([np.array(a) for layer in e.network.layers for a in layer])
             ms.append(list(e.masks))
-        ws, masks, _, acc = train_masked(ins, ms, Xtr, ytr, steps=config.total_steps - w, lr=config.lr, loss="ce",
+        ws, _, _, acc = train_masked(ins, ms, Xtr, ytr, steps=config.total_steps - w, lr=config.lr, loss="ce",
                                          eval_sets={"test": (Xte, yte), "train": (Xtr, ytr)}, seed=config.seed,
                                          progress=progress, desc=f"{dataset} fine-tune width {width}")
         for i, (h, s, v, _) in enumerate(jobs):

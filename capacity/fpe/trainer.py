@@ -12,11 +12,13 @@ torch is imported inside the functions only.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from ..errors import CapacityError
 
-__all__ = ["train_masked", "train_masked_loop", "init_weights"]
+__all__ = ["init_weights", "train_masked", "train_masked_loop"]
 
 LOSSES = ("bce", "ce")
 _EVAL_CHUNK = 8192
@@ -26,7 +28,7 @@ def init_weights(sizes, rng: np.random.Generator) -> list[np.ndarray]:
     """``[W_0, b_0, ..., W_out, b_out]`` for layer sizes ``(d_in, h_1, ..., n_out)``, uniform in
     ``+-1/sqrt(fan_in)`` like ``nn.Linear``."""
     out = []
-    for fan_in, width in zip(sizes[:-1], sizes[1:]):
+    for fan_in, width in pairwise(sizes):
         a = 1.0 / np.sqrt(fan_in)
         out.append(rng.uniform(-a, a, size=(width, fan_in)))
         out.append(rng.uniform(-a, a, size=width))
@@ -160,26 +162,25 @@ def train_masked(inits, masks=None, X=None, Y=None, *, steps: int, lr: float = 1
 def train_masked_loop(inits, masks=None, X=None, Y=None, **kw):
     """:func:`train_masked` one instance at a time (same results up to float summation order when no
     DropConnect is used); the unbatched baseline for the benchmark."""
-    import numpy as _np
+    loss = kw.get("loss", "bce")
+    y_dims = 2 if loss == "ce" else 3
+
+    def pick(a, i, per_instance_ndim):
+        a = np.asarray(a)
+        return a[i] if a.ndim == per_instance_ndim else a
 
     masks = [None] * len(inits) if masks is None else masks
-    X, Y = _np.asarray(X), _np.asarray(Y)
-    loss = kw.get("loss", "bce")
-    x_per = X.ndim == 3
-    y_per = Y.ndim == (2 if loss == "ce" else 3)
     dc = kw.pop("dropconnect", None)
     evals = kw.pop("eval_sets", None) or {}
     ws, ms, hs, accs = [], [], [], {k: [] for k in evals}
     for i in range(len(inits)):
-        ev = {k: (_np.asarray(x)[i] if _np.asarray(x).ndim == 3 else x,
-                  _np.asarray(y)[i] if _np.asarray(y).ndim == (2 if loss == "ce" else 3) else y)
-              for k, (x, y) in evals.items()}
-        w, m, h, a = train_masked([inits[i]], [masks[i]], X[i] if x_per else X, Y[i] if y_per else Y,
-                                  dropconnect=None if dc is None else [_np.broadcast_to(dc, (len(inits),))[i]],
+        ev = {k: (pick(x, i, 3), pick(y, i, y_dims)) for k, (x, y) in evals.items()}
+        w, m, h, a = train_masked([inits[i]], [masks[i]], pick(X, i, 3), pick(Y, i, y_dims),
+                                  dropconnect=None if dc is None else [np.broadcast_to(dc, (len(inits),))[i]],
                                   eval_sets=ev, **kw)
         ws += w
         ms += m
         hs.append(h)
         for k in a:
             accs[k].append(a[k][0])
-    return ws, ms, _np.vstack(hs), {k: _np.array(v) for k, v in accs.items()}
+    return ws, ms, np.vstack(hs), {k: np.array(v) for k, v in accs.items()}
