@@ -1,36 +1,15 @@
 """Fixed Parameter Expansion (FPE): wider hidden layers at an unchanged non-zero weight count.
 
-See ``docs/readme_fpe.md``. :func:`fpe_expand` is the method; :mod:`.metrics` the polysemanticity and clause
+See the README section *Fixed Parameter Expansion*. :func:`fpe_expand` is the method; :mod:`.metrics` the polysemanticity and clause
 metrics; :mod:`.experiments` (Boolean DNF tasks), :mod:`.real` (frozen MiniLM embeddings, scikit-learn digits)
 and :mod:`.exact` (exact capacity with the solvers) the experiments; :mod:`.report` writes tables and plots.
 torch is imported only inside the training functions.
 """
 
-from .expand import (
-                     BASELINES,
-                     SPLITS,
-                     FPEError,
-                     FPEExpansion,
-                     count_nonzero,
-                     fpe_expand,
-                     masks_from_assignment,
-                     overlapping_masks,
-                     parse_clauses,
-                     prune_to_budget,
-                     split_clause,
-                     split_gram,
-                     split_random,
-)
-from .metrics import (
-                     balanced_collision,
-                     clause_collision_rate,
-                     clause_coverage,
-                     expected_collision,
-                     feature_capacity,
-                     fold_regression,
-                     mean_pairwise_cosine,
-                     monte_carlo_collision,
-)
+from .expand import (BASELINES, SPLITS, FPEError, FPEExpansion, count_nonzero, fpe_expand, masks_from_assignment,
+                     overlapping_masks, parse_clauses, prune_to_budget, split_clause, split_gram, split_random)
+from .metrics import (balanced_collision, clause_collision_rate, clause_coverage, expected_collision,
+                      feature_capacity, fold_regression, mean_pairwise_cosine, monte_carlo_collision)
 
 __all__ = ["BASELINES", "SPLITS", "FPEError", "FPEExpansion", "balanced_collision", "clause_collision_rate",
            "clause_coverage", "count_nonzero", "expected_collision", "feature_capacity", "fold_regression",
