@@ -20,6 +20,8 @@ functions only.
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import numpy as np
@@ -173,7 +175,8 @@ def _from_arrays(d, activation, source) -> Network:
 
 
 def load_model(obj_or_path, activation: str | None = None) -> Network:
-    """A :class:`Network` from a path (``.npz``, ``.pt``, ``.pth``), a torch ``nn.Sequential``, a state dict, a
+    """A :class:`Network` from a path (``.npz``; ``.pt``/``.pth`` holding a state dict or a pickled ``nn.Sequential``
+    of torch layers, read with ``weights_only=True``), a torch ``nn.Sequential``, a state dict, a
     mapping of ``W_in, b_in, W_out, b_out`` arrays, or a Network. ``activation`` (``relu`` by default) applies
     where the source does not say (state dicts; an ``.npz`` without an ``activation`` entry)."""
     if activation is not None and activation not in ACTIVATIONS:
@@ -202,13 +205,20 @@ def load_model(obj_or_path, activation: str | None = None) -> Network:
             return _from_arrays(data, activation or file_act or "relu", str(path))
         if suffix in (".pt", ".pth", ".bin"):
             torch = _torch()
+            # a pickled nn.Sequential loads too: torch's own layer classes are allowed, nothing else is
+            layers = [c for c in vars(torch.nn).values() if isinstance(c, type) and issubclass(c, torch.nn.Module)]
             try:
-                obj = torch.load(path, map_location="cpu", weights_only=True)
+                with torch.serialization.safe_globals(layers):
+                    obj = torch.load(path, map_location="cpu", weights_only=True)
             except Exception as exc:  # noqa: BLE001 - torch.load raises many types on a bad file
-                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ModelError(f"cannot read {path} with torch.load(weights_only=True): {msg[:200]}") from None
+                msg = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+                msg = msg.splitlines()[0] if msg else type(exc).__name__
+                raise ModelError(f"cannot read {path} with torch.load(weights_only=True) (save a state_dict or an "
+                                 f"nn.Sequential of torch layers): {msg[:200]}") from None
+            if isinstance(obj, torch.nn.Sequential):
+                return _from_sequential(obj, act)
             if not isinstance(obj, dict):
-                raise ModelError(f"{path} holds a {type(obj).__name__}, not a state dict")
+                raise ModelError(f"{path} holds a {type(obj).__name__}, not a state dict or an nn.Sequential")
             return _from_state_dict(obj, act, str(path))
         raise ModelError(f"unknown model file type {path.suffix!r} (use .npz, .pt or .pth)")
     if isinstance(obj_or_path, dict) or (hasattr(obj_or_path, "keys") and hasattr(obj_or_path, "__getitem__")):

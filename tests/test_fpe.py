@@ -274,7 +274,9 @@ def _one_error_line(capsys):
 @pytest.mark.parametrize("extra,needle", [
     (["--alpha", "1"], "alpha must be >= 2"),
     (["--alpha", "5"], "larger than the fan-in"),
-    (["--alpha", "2", "--split", "clause", "--clauses", "x0&x9"], "has 4 inputs"),
+    (["--alpha", "2", "--split", "clause", "--clauses", "x0&x9"], "outside the domain (inputs x0..x3)"),
+    (["--alpha", "2", "--split", "clause", "--clauses", "x0&&"], "malformed formula"),
+    (["--alpha", "2", "--split", "clause", "--clauses", "(x0 | x1) & x2"], "ANDs of literals"),
     (["--alpha", "2", "--split", "clause"], "needs clauses"),
 ])
 def test_bad_expand_input(tmp_path, capsys, extra, needle):

@@ -144,11 +144,21 @@ def test_bad_models(tmp_path):
         load_model(tmp_path / "nothing.pt")
     with pytest.raises(ModelError):
         load_model(tmp_path / "model.txt")
-    # a pickled module is refused by weights_only loading
-    torch.save(_mlp(3, 2, 1), tmp_path / "module.pt")
+    # a pickled nn.Sequential of torch layers loads (weights_only, torch's layer classes allowed) ...
+    mlp = _mlp(3, 2, 1)
+    torch.save(mlp, tmp_path / "module.pt")
+    assert np.array_equal(load_model(tmp_path / "module.pt").W_in, mlp[0].weight.detach().numpy())
+    # ... but not with a layer other than Linear/ReLU, and no other pickled class loads at all
+    torch.save(nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1)), tmp_path / "tanh.pt")
     with pytest.raises(ModelError) as e:
-        load_model(tmp_path / "module.pt")
-    _one_line(e)
+        load_model(tmp_path / "tanh.pt")
+    assert "unsupported layer Tanh" in _one_line(e)
+    from fractions import Fraction
+
+    torch.save({"W_in": Fraction(1, 2)}, tmp_path / "pickle.pt")
+    with pytest.raises(ModelError) as e:
+        load_model(tmp_path / "pickle.pt")
+    assert "weights_only" in _one_line(e)
 
     class Custom(nn.Module):
         def __init__(self):

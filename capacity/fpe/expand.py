@@ -23,7 +23,6 @@ own rows are then split over those ``alpha * n_l`` inputs.
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 
@@ -62,17 +61,42 @@ def count_nonzero(weights) -> int:
     return int(sum(np.count_nonzero(np.asarray(w)) for w in weights))
 
 
+def _split(node, op: str) -> list:
+    """The operands of a chain of ``op`` in a formula parsed by :mod:`capacity.features`."""
+    return _split(node[1], op) + _split(node[2], op) if node[0] == op else [node]
+
+
+def _parse(text: str, d_in: int):
+    from ..errors import FormulaError
+    from ..features import _Parser
+
+    try:
+        return _Parser(text, d_in).parse()
+    except FormulaError as exc:
+        raise FPEError(str(exc)) from None
+
+
+def _literal_indices(clause) -> list[int]:
+    """Input indices of a parsed AND of literals."""
+    idx = []
+    for lit in _split(clause, "&"):
+        lit = lit[1] if lit[0] == "~" else lit
+        if lit[0] != "x":
+            raise FPEError("clauses must be ANDs of literals like 'x0 & ~x3' (a DNF is an OR of them)")
+        idx.append(lit[1])
+    return idx
+
+
 def parse_clauses(clauses, d_in: int) -> list[tuple[int, ...]]:
-    """Clauses as tuples of input indices. Accepts a DNF text (``"(x0 & ~x3) | (x1 & x2)"``), a list of clause
-    texts, or lists of indices / ``(index, negated)`` pairs. Every index must be an input of the network."""
+    """Clauses as tuples of input indices. Accepts a DNF text (``"(x0 & ~x3) | (x1 & x2)"``, read by the
+    package's formula parser), a list of clause texts, or lists of indices / ``(index, negated)`` pairs. Every
+    index must be an input of the network."""
     if isinstance(clauses, str):
-        clauses = [c for c in clauses.split("|")]
+        clauses = [_literal_indices(c) for c in _split(_parse(clauses, d_in), "|")]
     out = []
     for c in clauses:
         if isinstance(c, str):
-            idx = [int(v) for v in re.findall(r"x(\d+)", c)]
-            if not idx or re.sub(r"[\s()&~x\d]", "", c):
-                raise FPEError(f"cannot read clause {c.strip()!r}: write ANDs of literals like 'x0 & ~x3'")
+            idx = _literal_indices(_parse(c, d_in))
         else:
             try:
                 idx = [int(v[0]) if isinstance(v, (tuple, list)) else int(v) for v in c]
