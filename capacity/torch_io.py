@@ -9,9 +9,10 @@
 * a torch ``nn.Sequential`` of ``Linear`` layers with ``ReLU`` between them (nested ``Sequential`` s are
   flattened; ``Identity``/``Dropout`` are skipped; a final ``Sigmoid`` is allowed: it does not change the sign
   of the logit, which is what is read);
-* a torch *state dict* (``model.state_dict()``), or a ``.pt``/``.pth`` file holding one, read with
-  ``torch.load(weights_only=True)``: its ``*.weight`` (2-D) and ``*.bias`` tensors are the Linear layers, in
-  order, with the activation given by ``activation``.
+* a torch *state dict* (``model.state_dict()``): its ``*.weight`` (2-D) and ``*.bias`` tensors are the Linear
+  layers, in order, with the activation given by ``activation``;
+* a ``.pt``/``.pth`` file holding a state dict or a pickled ``nn.Sequential``, read with
+  ``torch.load(weights_only=True)`` (only torch's own layer classes are allowed to unpickle).
 
 Weights are copied to float64 exactly (float32, float16 and bfloat16 values are float64 values). Every bad
 input raises :class:`~capacity.errors.ModelError` with a one-line message. torch is imported inside the
