@@ -144,8 +144,11 @@ def test_input_symmetry_breaking_is_sound(domain, spec):
 @pytest.mark.slow
 @pytest.mark.parametrize("domain,spec", SYMMETRIC + SLOW_SYMMETRIC, ids=[f"{d}-{s}" for d, s in SYMMETRIC + SLOW_SYMMETRIC])
 def test_input_symmetry_breaking_is_sound_wider(domain, spec):
+    # width 3 on the 16 points of {0,1}^5 with <= 2 ones: CP-SAT without symmetry handling and plain
+    # enumeration each run past a minute per instance (hours for the whole case), so it stops at width 2
+    widths = (1, 2) if domain.size > 11 else (1, 2, 3)
     for act in ("step", "relu"):
-        _symmetry_case(domain, spec, act, (1, 2, 3))
+        _symmetry_case(domain, spec, act, widths)
 
 
 def test_permutation_invariance_detection():
