@@ -1,4 +1,4 @@
-"""Small file helpers shared by the package: all-or-nothing writes and JSON-safe values."""
+"""Small file helpers shared by the package: all-or-nothing writes, JSON-safe values, Markdown tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_atomic", "to_jsonable"]
+__all__ = ["markdown_table", "to_jsonable", "write_atomic"]
 
 
 def write_atomic(path, data: bytes | str) -> Path:
@@ -46,3 +46,21 @@ def to_jsonable(obj):
     if isinstance(obj, Path):
         return str(obj)
     return obj
+
+
+def markdown_table(frame, floatfmt: str = ".4g") -> str:
+    """A pandas frame as a Markdown table (no ``tabulate`` needed): floats in ``floatfmt``, missing values as
+    ``-``, ``|`` in text escaped."""
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        cells = []
+        for v in row:
+            if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+                cells.append("-")
+            elif isinstance(v, (float, np.floating)):
+                cells.append(format(v, floatfmt))
+            else:
+                cells.append(str(v).replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

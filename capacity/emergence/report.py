@@ -23,23 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import markdown_table
+
 __all__ = ["markdown_tables", "write_report"]
 
 
-def _md(frame, floatfmt=".2f") -> str:
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        cells = []
-        for v in row:
-            if isinstance(v, float) and not np.isnan(v):
-                cells.append(format(v, floatfmt))
-            elif v is None or (isinstance(v, float) and np.isnan(v)):
-                cells.append("-")
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def _md(frame) -> str:
+    return markdown_table(frame, ".2f")
 
 
 def _int_or_dash(v):
@@ -106,7 +96,7 @@ def markdown_tables(result) -> str:
     if len(sm):
         g = sm.groupby(["source", "size"], sort=False)[["fvu", "l0", "dead_frac"]].median().reset_index()
         out += ["## SAE quality (median over checkpoints and layers)", "", _md(g), ""]
-    out += ["## Time per stage (seconds)", "", _md(pd.DataFrame([result.timings]), ".1f"), ""]
+    out += ["## Time per stage (seconds)", "", markdown_table(pd.DataFrame([result.timings]), ".1f"), ""]
     return "\n".join(out)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._files import to_jsonable, write_atomic
+from .._files import markdown_table, to_jsonable, write_atomic
 from .exact import ExactConfig, run_exact
 from .experiments import BooleanConfig, boolean_points, run_boolean
 from .metrics import balanced_collision, expected_collision, fold_regression, monte_carlo_collision
@@ -76,18 +76,6 @@ def collision_table(alphas=(2, 3, 4), ks=(1, 2, 3), d: int = 24, trials: int = 2
 def _fmt(mean, std, lo, hi, pct=True):
     f = 100.0 if pct else 1.0
     return f"{f * mean:.1f} ± {f * (0 if np.isnan(std) else std):.1f} [{f * lo:.1f}, {f * hi:.1f}]"
-
-
-def _md_table(df, floatfmt=".4g") -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            cells.append(format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v).replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def _pretty(stats, keys):
@@ -179,7 +167,7 @@ def run_all(preset: Preset, out, progress: bool = True, parts=("boolean", "real"
 
     def table(name, df, title, note=""):
         write_atomic(out / f"{name}.csv", df.to_csv(index=False))
-        md.extend([f"## {title}", "", *( [note, ""] if note else []), _md_table(df), ""])
+        md.extend([f"## {title}", "", *( [note, ""] if note else []), markdown_table(df), ""])
 
     if "boolean" in parts:
         t0 = time.perf_counter()
@@ -275,7 +263,7 @@ def run_all(preset: Preset, out, progress: bool = True, parts=("boolean", "real"
                     "versions": {"capacity": capacity.__version__, "torch": torch.__version__,
                                  "numpy": np.__version__, "python": platform.python_version()},
                     "torch_threads": torch.get_num_threads()})
-    md.extend(["## Wall time (s)", "", _md_table(pd.DataFrame([times]), ".1f"), ""])
+    md.extend(["## Wall time (s)", "", markdown_table(pd.DataFrame([times]), ".1f"), ""])
     write_atomic(out / "tables.md", "\n".join(md))
     write_atomic(out / "summary.json", json.dumps(to_jsonable(summary), indent=1, default=str) + "\n")
     return summary
