@@ -1,8 +1,8 @@
 """Tests of capacity.scaling: bounds and fits, constructions, configs, the result cache, sweeps and reports.
 
 The exact columns are tested through a small stand-in for the front doors built on
-``capacity.solvers.reference`` (plain-Python brute force), and, once ``capacity.solvers.front`` exists,
-against it (agreement of two methods).
+``capacity.solvers.reference`` (plain-Python brute force), and against the front doors themselves
+(agreement of two methods).
 """
 
 from __future__ import annotations
@@ -564,7 +564,6 @@ def test_fresh_runs_without_cache_are_byte_identical(tmp_path):
 
 
 def test_front_door_agrees_with_the_stand_in():
-    pytest.importorskip("capacity.solvers.front")
     from capacity.scaling import Point
 
     p = Point(

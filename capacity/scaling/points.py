@@ -192,24 +192,9 @@ def _net_dict(net):
     return None if net is None else net.to_dict()
 
 
-def _front(name):
-    """The exact front door ``capacity.solvers.front.<name>``, or None while it is not written yet."""
-    try:
-        from ..solvers import front
-    except ImportError:
-        return None
-    return getattr(front, name, None)
-
-
-def _not_wired(name) -> dict:
-    # never cached (see sweep.run_sweep): once the front door exists, a rerun computes the point
-    return {"status": "NOT_WIRED", "reason": f"capacity.solvers.front.{name} is not available"}
-
-
 def _min_width(point: Point) -> dict:
-    min_width = _front("min_width")
-    if min_width is None:
-        return _not_wired("min_width")
+    from ..solvers import min_width
+
     fs = point.features()
     o = point.opts
     r = min_width(fs, **_exact_kwargs(o), max_width=o.get("max_width"), seed=o.get("solver_seed", 0))
@@ -285,9 +270,8 @@ def drup_files(features: FeatureSet, width: int, o: dict) -> tuple[dict, str]:
 
 
 def _capacity(point: Point) -> dict:
-    capacity = _front("capacity")
-    if capacity is None:
-        return _not_wired("capacity")
+    from ..solvers import capacity
+
     fs = point.features()
     o = point.opts
     r = capacity(fs, point.width, **_exact_kwargs(o), seed=o.get("solver_seed", 0))
@@ -388,12 +372,10 @@ def _construction(point: Point) -> dict:
 
 
 def _trained(point: Point) -> dict:
-    try:
-        from ..tasks import Task
-        from ..train import TrainConfig, train
-    except ImportError as exc:  # pragma: no cover - the trainer is part of the package
-        return {"status": "NOT_WIRED", "reason": str(exc)}
     import torch
+
+    from ..tasks import Task
+    from ..train import TrainConfig, train
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the sweep parallelises over points
