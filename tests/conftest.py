@@ -23,3 +23,14 @@ settings.load_profile(os.environ.get("CAPACITY_HYPOTHESIS", "default"))
 def _seed_everything():
     random.seed(0)
     np.random.seed(0)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Small networks train fastest on one thread, and a busy machine makes multi-thread runs crawl."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -41,15 +41,7 @@ from capacity.emergence import (
 )
 from capacity.errors import CapacityError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def planted(seed=0, d=16, n_atoms=24, n=4096, active=2):

@@ -18,17 +18,7 @@ from capacity.network import Network, computed
 from capacity.tasks import kand_task, task_from_args, vision1d_task
 from capacity.train import TrainConfig, train, train_loop
 
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small networks train fastest on one thread, and a busy machine makes multi-thread runs crawl."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 FAST = TrainConfig(hidden=(8,), steps=60, lr=0.05, log_every=20)
