@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from .errors import CapacityError
 from .network import Network, computed
 from .tasks import EXHAUSTIVE_LIMIT, Task
 
-__all__ = ["LOSSES", "TrainConfig", "TrainResult", "train", "train_loop"]
+__all__ = ["LOSSES", "TrainConfig", "TrainResult", "init_weights", "train", "train_loop"]
 
 LOSSES = ("bce", "mse")
 DTYPES = ("float32", "float64")
@@ -246,14 +247,14 @@ def _seed_sequence(config: TrainConfig, seed: int, task: Task, purpose: int) -> 
 _INIT, _DATA, _BATCH = 0, 1, 2
 
 
-def _init_weights(config: TrainConfig, m: int, n_out: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """``[W_0, b_0, ..., W_out, b_out]`` like ``nn.Linear``: uniform in ``+-init_scale/sqrt(fan_in)``."""
-    out, fan_in = [], m
-    for width in (*config.hidden, n_out):
-        a = config.init_scale / np.sqrt(fan_in)
+def init_weights(sizes, rng: np.random.Generator, scale: float = 1.0) -> list[np.ndarray]:
+    """``[W_0, b_0, ..., W_out, b_out]`` for layer sizes ``(d_in, h_1, ..., n_out)`` like ``nn.Linear``: uniform
+    in ``+-scale/sqrt(fan_in)``."""
+    out = []
+    for fan_in, width in pairwise(sizes):
+        a = scale / np.sqrt(fan_in)
         out.append(rng.uniform(-a, a, size=(width, fan_in)))
         out.append(rng.uniform(-a, a, size=width))
-        fan_in = width
     return out
 
 
@@ -276,7 +277,8 @@ def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
     data_cache: dict = {}
     for t, s in instances:
         task = tasks[t]
-        inits.append(_init_weights(config, m, n_out, np.random.default_rng(_seed_sequence(config, s, task, _INIT))))
+        rng = np.random.default_rng(_seed_sequence(config, s, task, _INIT))
+        inits.append(init_weights((m, *config.hidden, n_out), rng, config.init_scale))
         exhaustive = config.n_samples is None and task.domain.size <= EXHAUSTIVE_LIMIT
         if exhaustive:  # no randomness: share the arrays between the seeds of a task
             if t not in data_cache:

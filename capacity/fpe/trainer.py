@@ -12,27 +12,15 @@ torch is imported inside the functions only.
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 
 from ..errors import CapacityError
+from ..train import init_weights  # re-exported: the FPE experiments start from it
 
 __all__ = ["init_weights", "train_masked", "train_masked_loop"]
 
 LOSSES = ("bce", "ce")
 _EVAL_CHUNK = 8192
-
-
-def init_weights(sizes, rng: np.random.Generator) -> list[np.ndarray]:
-    """``[W_0, b_0, ..., W_out, b_out]`` for layer sizes ``(d_in, h_1, ..., n_out)``, uniform in
-    ``+-1/sqrt(fan_in)`` like ``nn.Linear``."""
-    out = []
-    for fan_in, width in pairwise(sizes):
-        a = 1.0 / np.sqrt(fan_in)
-        out.append(rng.uniform(-a, a, size=(width, fan_in)))
-        out.append(rng.uniform(-a, a, size=width))
-    return out
 
 
 def _pad(arrs, shape):
