@@ -230,3 +230,20 @@ def test_bad_input():
         lp.readable(_net(np.eye(3, dtype=np.int64), [0, 0, 0], "relu"), fs)  # 3 inputs, domain has 2
     with pytest.raises(CapacityError):
         lp.readout(np.zeros((4, 1), dtype=object), np.ones(4, bool), lo=[2])
+
+
+def test_farkas_keys_outside_the_readout_are_rejected():
+    # one hidden unit that is 0 everywhere, readout v in [1, 2]: the labels (0, 1) are not separable, but
+    # lambda = 0 proves nothing. A key -1 would read lo[-1] = lo[0] and make the right-hand side -1 < 0.
+    Hx = np.zeros((2, 1), dtype=np.int64)
+    labels = np.array([False, True])
+    lo, hi = np.array([1.0]), np.array([2.0])
+    zero = [Fraction(0), Fraction(0)]
+    assert not lp.check_farkas(Hx, labels, lo, hi, {"lambda": zero, "mu_lo": {-1: 1}, "mu_hi": {}})
+    assert not lp.check_farkas(Hx, labels, lo, hi, {"lambda": zero, "mu_lo": {}, "mu_hi": {-1: 1}})
+    # keys >= n are rejected too, not an IndexError
+    assert not lp.check_farkas(Hx, labels, lo, hi, {"lambda": zero, "mu_lo": {1: 1}, "mu_hi": {}})
+    assert not lp.check_farkas(Hx, labels, lo, hi, {"lambda": zero, "mu_lo": {}, "mu_hi": {7: 1}})
+    # the well-formed certificate of the same fact (key 0) is accepted, so the rejections above are about keys:
+    # lambda = (1, 1) gives column 0 + mu_hi - mu_lo = 0 and bias -1 + 1 = 0 ... with mu = 0, rhs = -1 < 0
+    assert lp.check_farkas(Hx, labels, lo, hi, {"lambda": [Fraction(1), Fraction(1)], "mu_lo": {0: 0}, "mu_hi": {}})

@@ -102,6 +102,8 @@ def check_farkas(Hx, labels, lo, hi, data) -> bool:
     N, n = Hx.shape
     if len(lam) != N or any(t < 0 for t in lam) or any(t < 0 for t in (*mu_lo.values(), *mu_hi.values())):
         return False
+    if any(not 0 <= k < n for k in (*mu_lo, *mu_hi)):  # malformed: lo[-1] would silently read the last bound
+        return False
     if any(not np.isfinite(lo[k]) for k in mu_lo) or any(not np.isfinite(hi[k]) for k in mu_hi):
         return False
     sign = [1 if not labels[x] else -1 for x in range(N)]  # zeros rows +(h,1), ones rows -(h,1)
