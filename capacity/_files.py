@@ -13,7 +13,8 @@ __all__ = ["markdown_table", "to_jsonable", "write_atomic"]
 
 
 def write_atomic(path, data: bytes | str) -> Path:
-    """Write a file whole or not at all (temp file + rename), so a failure leaves no partial output."""
+    """Write a file whole or not at all (temp file + rename), so a failure leaves no partial output. The file
+    gets the ordinary mode (0666 minus the umask, usually 0644), not the private 0600 of a temp file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
@@ -21,11 +22,18 @@ def write_atomic(path, data: bytes | str) -> Path:
     try:
         with os.fdopen(fd, mode) as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def to_jsonable(obj):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
-from .._files import to_jsonable, write_atomic  # noqa: F401  (re-exported for the commands)
+from .._files import _umask, to_jsonable, write_atomic  # noqa: F401  (re-exported for the commands)
 from ..errors import CapacityError
 
 
@@ -68,3 +73,99 @@ def print_json(obj) -> None:
 def require(cond: bool, message: str) -> None:
     if not cond:
         raise CapacityError(message)
+
+
+#: Exit code of a command whose answer is UNKNOWN (time or budget ran out); bad input exits 2.
+EXIT_UNKNOWN = 3
+
+
+def _writable_dir(d: Path, what: str) -> None:
+    if not d.is_dir():
+        raise CapacityError(f"{what}: directory {d} does not exist")
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise CapacityError(f"{what}: directory {d} is not writable")
+    try:  # os.access trusts mode bits; /proc and read-only mounts only tell when one tries
+        fd, probe = tempfile.mkstemp(dir=d, prefix=".capacity-probe.")
+    except OSError as exc:
+        raise CapacityError(f"{what}: cannot write in {d} ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def output_file(path, option: str, suffix: str | None = None) -> Path:
+    """Check an output FILE before any work starts: its directory exists and is writable, and the path is
+    not a directory (an existing file is replaced). Returns the path. The same rule for every command."""
+    p = Path(path)
+    what = f"{option} {path}"
+    if suffix is not None and p.suffix != suffix:
+        raise CapacityError(f"{what}: the file name must end in {suffix}")
+    if p.is_dir():
+        raise CapacityError(f"{what} is a directory; give a file name")
+    _writable_dir(p.absolute().parent, what)
+    return p
+
+
+def output_dir(path, option: str = "--out") -> Path:
+    """Check an output DIRECTORY before any work starts: it does not exist (or is empty) and its parent
+    exists and is writable. Commands write into a temporary sibling and rename it at the end, so a failure
+    leaves nothing behind. Returns the path."""
+    p = Path(path)
+    what = f"{option} {path}"
+    if p.exists() and not p.is_dir():
+        raise CapacityError(f"{what} exists and is not a directory")
+    if p.is_dir() and any(p.iterdir()):
+        raise CapacityError(f"{what} is not empty; choose a new directory")
+    _writable_dir(p.absolute().parent, what)
+    return p
+
+
+@contextlib.contextmanager
+def staged_dir(out: Path):
+    """Yield a temporary sibling of ``out`` to write into; rename it to ``out`` when the block ends normally,
+    delete it when it fails, so ``out`` appears complete or not at all. ``out`` was checked by
+    :func:`output_dir` (absent or empty)."""
+    out = Path(out)
+    parent = out.absolute().parent
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}."))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary directory
+        yield tmp
+        if out.is_dir():
+            out.rmdir()  # empty, checked by output_dir
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def heartbeat(desc: str, enabled: bool = True, every: float = 1.0):
+    """Show ``desc`` and the elapsed time on stderr (tqdm) while a long call runs that reports no progress of
+    its own (a solver call, a minimum-width ladder). Silent for calls shorter than ``every`` seconds; display
+    only, never a decision."""
+    if not enabled:
+        yield
+        return
+    import threading
+
+    from tqdm.auto import tqdm
+
+    stop = threading.Event()
+    state = {}
+
+    def tick():
+        if stop.wait(every):
+            return
+        bar = state["bar"] = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed} elapsed", leave=False)
+        while not stop.wait(every):
+            bar.refresh()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        if "bar" in state:
+            state["bar"].close()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from ._common import (
+    EXIT_UNKNOWN,
     add_domain_arguments,
     add_progress_argument,
     add_weight_arguments,
     domain_from,
+    heartbeat,
+    output_file,
     positive_float,
     positive_int,
     print_json,
+    require,
 )
 
 HELP = "decide whether N hidden units compute all the given features at once (witness or certificate)"
@@ -22,20 +26,34 @@ def add_features_argument(p):
     p.add_argument("--seed", type=int, default=0, help="seed for random feature families and solvers")
 
 
-def add_arguments(p):
+def add_activation_argument(p):
+    p.add_argument("--activation", choices=("relu", "step"), required=True,
+                   help="hidden unit: relu = max(0, z) or step = [z >= 0] (the readout is always a step)")
+
+
+def add_solver_arguments(p, time_help):
     from ..solvers.front import METHODS
 
+    p.add_argument("--nonnegative", action="store_true", help="all weights >= 0 (biases stay free)")
+    p.add_argument("--method", choices=METHODS, default="auto",
+                   help="exact method (default auto: chosen from the problem's size; see docs/represent.md)")
+    p.add_argument("--time-limit", type=positive_float, default=None, metavar="SEC", help=time_help)
+
+
+def add_arguments(p):
     add_domain_arguments(p)
     p.add_argument("--hidden", "-n", type=positive_int, required=True, help="hidden units N")
     add_features_argument(p)
-    p.add_argument("--code", metavar="FILE", help="a code (.npz with S_in[, S_b_in, S_out, mode] or + - 0 rows)")
+    p.add_argument("--code", metavar="FILE",
+                   help="a feature-channel code: .npz with S_in[, S_b_in, S_out, mode] or a text file of + - 0 rows")
     add_weight_arguments(p)
-    p.add_argument("--nonnegative", action="store_true", help="all weights >= 0 (biases stay free)")
-    p.add_argument("--activation", choices=("relu", "step"), required=True)
-    p.add_argument("--method", choices=METHODS, default="auto")
-    p.add_argument("--time-limit", type=positive_float, default=None, metavar="SEC")
-    p.add_argument("--proof", metavar="DIR", help="store the CNF and DRUP proof here (method sat)")
-    p.add_argument("--witness", metavar="FILE", help="save the witness network (.npz)")
+    add_activation_argument(p)
+    add_solver_arguments(p, "seconds for the whole call, proof checking included (UNKNOWN, exit 3, when it "
+                            "runs out; default none)")
+    p.add_argument("--proof", metavar="PATH",
+                   help="with --method sat: write the DRUP proof of a NOT_REPRESENTABLE answer to PATH and "
+                        "the CNF beside it")
+    p.add_argument("--witness", metavar="PATH", help="save the witness network of a REPRESENTABLE answer (.npz)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_progress_argument(p)
 
@@ -60,15 +78,23 @@ def describe(res) -> str:
 def run(args) -> int:
     from ..codes import Code
     from ..features import from_spec
-    from ..solvers import Problem, representable
+    from ..solvers import Problem, Status, representable
 
+    require(args.proof is None or args.method == "sat",
+            f"--proof needs --method sat (method {args.method} writes no DRUP proof)")
+    if args.proof is not None:
+        output_file(args.proof, "--proof")
+    if args.witness is not None:
+        output_file(args.witness, "--witness")
     domain = domain_from(args)
     features = from_spec(domain, args.features, seed=args.seed)
     code = Code.load(args.code) if args.code else None
     problem = Problem(features, args.hidden, args.activation, None if args.real else args.weight_bound,
                       args.nonnegative, code, args.seed)
-    res = representable(problem, args.method, time_limit=args.time_limit, seed=args.seed, proof_path=args.proof,
-                        progress=not args.no_progress and not args.json)
+    progress = not args.no_progress and not args.json
+    with heartbeat(f"represent ({args.method})", progress):
+        res = representable(problem, args.method, time_limit=args.time_limit, seed=args.seed,
+                            proof_path=args.proof, progress=progress)
     out = res.to_dict()
     if args.witness and res.witness is not None:
         out["witness_path"] = str(res.witness.save(args.witness))
@@ -76,4 +102,4 @@ def run(args) -> int:
         print_json(out)
     else:
         print(describe(res))
-    return 0
+    return EXIT_UNKNOWN if res.status is Status.UNKNOWN else 0
