@@ -152,6 +152,7 @@ def solve(
     num_workers: int = 1,
     search_bound: int = 2,
     linearization_level: int = 2,
+    deterministic_time: float | None = None,
 ) -> Result:
     """Decide ``problem`` with CP-SAT. REPRESENTABLE carries an exactly verified witness (a failed check is a
     bug and raises); INFEASIBLE on an exact class gives NOT_REPRESENTABLE with an unchecked ``agreement``
@@ -161,7 +162,12 @@ def solve(
     lexicographic constraints between interchangeable hidden units. ``search_bound``: the integer box searched
     for real ReLU problems with several features (no exact box is known there; see
     :func:`~capacity.solvers.milp.search_class`). ``linearization_level=2`` (CP-SAT's
-    default is 1) adds the LP relaxation of the reified rows; on ReLU classes it is 10-20x faster."""
+    default is 1) adds the LP relaxation of the reified rows; on ReLU classes it is 10-20x faster.
+
+    ``deterministic_time`` caps CP-SAT's deterministic time (its machine-independent work measure): running
+    out of it gives UNKNOWN with ``info["unknown_reason"] == "deterministic limit"``, the same on an idle and
+    on a loaded machine (one worker), so ``auto`` may base a decision on it; the wall-clock ``time_limit``
+    gives ``"time limit"`` and must only ever make an answer UNKNOWN."""
     from ortools.sat.python import cp_model
 
     if not isinstance(problem, Problem):
@@ -191,6 +197,7 @@ def solve(
                 symmetry_level=symmetry_level,
                 num_workers=num_workers,
                 linearization_level=linearization_level,
+                deterministic_time=deterministic_time,
             )
 
         refuted = single_feature_refutation(problem, one, time_limit, seed, "cpsat", t0, info)
@@ -208,6 +215,8 @@ def solve(
     solver = cp_model.CpSolver()
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = float(time_limit)
+    if deterministic_time is not None:
+        solver.parameters.max_deterministic_time = float(deterministic_time)
     solver.parameters.num_workers = int(num_workers)
     solver.parameters.random_seed = int(seed)
     if symmetry_level is not None:
@@ -217,6 +226,7 @@ def solve(
     info["solver_status"] = solver.status_name(status)
     info["branches"], info["conflicts"] = int(solver.num_branches), int(solver.num_conflicts)
     info["solver_seconds"] = float(solver.wall_time)
+    info["deterministic_time"] = float(solver.deterministic_time)
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"CP-SAT says MODEL_INVALID for {problem.to_dict()}: {model.validate()}")
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -237,5 +247,6 @@ def solve(
         )
     if status == cp_model.INFEASIBLE:
         return _infeasible_result(problem, "cpsat", t0, sc, "CP-SAT INFEASIBLE", info)
-    info["unknown_reason"] = "time limit"
+    spent = deterministic_time is not None and solver.deterministic_time >= deterministic_time
+    info["unknown_reason"] = "deterministic limit" if spent else "time limit"
     return Result(Status.UNKNOWN, problem, "cpsat", time.perf_counter() - t0, info=info)

@@ -14,6 +14,7 @@ becomes an ``agreement`` certificate; if the second method cannot decide, the an
 
 from __future__ import annotations
 
+import enum
 import importlib
 import math
 import time
@@ -28,11 +29,13 @@ from ..network import Network
 from .problem import Certificate, Problem, Result, Status
 
 __all__ = ["METHODS", "representable", "min_width", "capacity", "representable_set", "MinWidthResult",
-           "CapacityResult", "RepresentableSet", "choose_method"]
+           "CapacityResult", "RepresentableSet", "WidthStatus", "choose_method"]
 
 METHODS = ("auto", "enumerate", "sat", "cpsat", "milp", "reference")
 #: ``auto`` enumerates when the estimated number of hidden layers is at most this
 ENUMERATE_LIMIT = 2_000_000
+#: CP-SAT's first try under ``auto``, in CP-SAT deterministic seconds (a work measure, not the wall clock)
+AUTO_CPSAT_DETERMINISTIC_TIME = 10.0
 
 
 def _module(method: str):
@@ -122,12 +125,14 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
     seed = problem.seed if seed is None else seed
     chosen = choose_method(problem) if method == "auto" else method
     options = {"proof_path": proof_path} if chosen == "sat" and proof_path is not None else {}
-    # auto with CP-SAT: a short first try (witnesses come fast), then SAT, whose refutations are checkable
-    first_limit = time_limit
+    # auto with CP-SAT: a first try bounded in CP-SAT's deterministic time (witnesses come fast), then SAT,
+    # whose refutations are checkable. Only running out of the deterministic budget moves on to SAT; the wall
+    # clock only ever makes the answer UNKNOWN, so the method and the witness do not depend on machine load.
     if method == "auto" and chosen == "cpsat":
-        first_limit = 10.0 if time_limit is None else max(0.1, min(10.0, 0.25 * time_limit))
-    res = _call(chosen, problem, first_limit, seed, progress, **options)
-    if res.status is Status.UNKNOWN and method == "auto" and chosen != "sat" and not problem.real:
+        options = {"deterministic_time": AUTO_CPSAT_DETERMINISTIC_TIME, "num_workers": 1}
+    res = _call(chosen, problem, time_limit, seed, progress, **options)
+    if (method == "auto" and chosen == "cpsat" and res.status is Status.UNKNOWN and not problem.real
+            and res.info.get("unknown_reason") == "deterministic limit"):
         left = None if deadline is None else deadline - time.perf_counter()
         if left is None or left > 0:
             res = _call("sat", problem, left, seed, progress, **({"proof_path": proof_path} if proof_path else {}))
@@ -140,17 +145,28 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
 # minimum width
 
 
+class WidthStatus(str, enum.Enum):
+    """How far :func:`min_width` got: PROVEN (witness at ``min_width`` and a checked certificate at
+    ``min_width - 1``), UNKNOWN (``lower <= min width <= upper``), NONE (not representable up to ``max_width``).
+    A ``str`` enum like :class:`Status`, so ``status == "PROVEN"`` and JSON output read as before."""
+
+    PROVEN = "PROVEN"
+    UNKNOWN = "UNKNOWN"
+    NONE = "NONE"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True, eq=False)
 class MinWidthResult:
-    """The smallest width computing all features: PROVEN (witness at ``min_width`` and a checked certificate
-    at ``min_width - 1``), UNKNOWN (``lower <= min width <= upper``), or NONE (not representable up to
-    ``max_width``)."""
+    """The smallest width computing all features; ``status`` is a :class:`WidthStatus`."""
 
     features: FeatureSet
     min_width: int | None
     lower: int
     upper: int | None
-    status: str
+    status: WidthStatus
     witness: Network | None
     certificate: Certificate | None
     seconds: float
@@ -159,7 +175,7 @@ class MinWidthResult:
 
     @property
     def proven(self) -> bool:
-        return self.status == "PROVEN"
+        return self.status is WidthStatus.PROVEN
 
     @property
     def certificate_kind(self) -> str | None:
@@ -169,13 +185,21 @@ class MinWidthResult:
 
     def to_dict(self) -> dict:
         return {
-            "min_width": self.min_width, "status": self.status, "lower": self.lower, "upper": self.upper,
+            "min_width": self.min_width, "status": str(self.status), "lower": self.lower, "upper": self.upper,
             "certificate_kind": self.certificate_kind,
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
             "witness": None if self.witness is None else self.witness.to_dict(),
             "seconds": round(self.seconds, 6), "method": self.method, "features": list(self.features.names),
             "steps": [dict(s) for s in self.steps],
         }
+
+    def to_frame(self):
+        """The ladder as a DataFrame, one row per width tried. Columns: ``width``, ``status`` (REPRESENTABLE,
+        NOT_REPRESENTABLE or UNKNOWN), ``method``, ``seconds``, ``certificate_kind`` (None unless refuted)."""
+        import pandas as pd
+
+        cols = ["width", "status", "method", "seconds", "certificate_kind"]
+        return pd.DataFrame([{c: s.get(c) for c in cols} for s in self.steps], columns=cols)
 
 
 def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: int | None = 1,
@@ -204,12 +228,13 @@ def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: i
                       "certificate_kind": None if res.certificate is None else res.certificate.kind})
         if res.status is Status.REPRESENTABLE:
             proven = lower == n
-            return MinWidthResult(features, n if proven else None, lower, n, "PROVEN" if proven else "UNKNOWN",
+            return MinWidthResult(features, n if proven else None, lower, n,
+                                  WidthStatus.PROVEN if proven else WidthStatus.UNKNOWN,
                                   res.witness, last_cert if proven else None, time.perf_counter() - t0,
                                   res.method, tuple(steps))
         if res.status is Status.NOT_REPRESENTABLE:
             lower, last_cert = n + 1, res.certificate
-    status = "NONE" if lower > max_width else "UNKNOWN"
+    status = WidthStatus.NONE if lower > max_width else WidthStatus.UNKNOWN
     return MinWidthResult(features, None, lower, None, status, None, None, time.perf_counter() - t0,
                           method, tuple(steps))
 
@@ -243,6 +268,16 @@ class CapacityResult:
             "witness": None if self.witness is None else self.witness.to_dict(),
             "seconds": round(self.seconds, 6), "method": self.method,
         }
+
+    def to_frame(self):
+        """One row per feature of the family. Columns: ``feature`` (name), ``chosen`` (in the largest subset
+        found), ``d_hidden``, ``size`` (that subset's size), ``proven`` (no larger subset is computable)."""
+        import pandas as pd
+
+        chosen = set(self.chosen)
+        return pd.DataFrame({"feature": list(self.family.names),
+                             "chosen": [i in chosen for i in range(len(self.family))],
+                             "d_hidden": self.d_hidden, "size": self.size, "proven": self.proven})
 
 
 def capacity(family: FeatureSet, d_hidden: int, *, activation: str = "relu", weight_bound: int | None = 1,
@@ -326,7 +361,9 @@ def _capacity_by_subsets(problem, method, time_limit, seed, progress, t0) -> Cap
 
 @dataclass(frozen=True, eq=False)
 class RepresentableSet:
-    """Which features of a family one readout of the class computes (single-feature question)."""
+    """Which features of a family one readout of the class computes (single-feature question). ``results``
+    holds one :class:`Result` per feature (None with ``enumerate``, whose enumeration is the certificate);
+    ``info`` says how the answers were reached (orbits merged, cheap witnesses, solver calls)."""
 
     family: FeatureSet
     mask: np.ndarray
@@ -334,6 +371,7 @@ class RepresentableSet:
     parameter_size: int
     seconds: float
     method: str
+    info: dict = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -343,27 +381,74 @@ class RepresentableSet:
     def complete(self) -> bool:
         return all(r is None or r.status is not Status.UNKNOWN for r in self.results)
 
+    @property
+    def statuses(self) -> list:
+        """Per feature: REPRESENTABLE, NOT_REPRESENTABLE or UNKNOWN."""
+        return [str(Status.REPRESENTABLE if k else Status.NOT_REPRESENTABLE) if r is None else str(r.status)
+                for r, k in zip(self.results, self.mask)]
+
     def to_dict(self) -> dict:
+        st = self.statuses
         return {"count": self.count, "family_size": len(self.family), "complete": self.complete,
-                "parameter_size": self.parameter_size, "method": self.method, "seconds": round(self.seconds, 6),
-                "representable": [n for n, k in zip(self.family.names, self.mask) if k]}
+                "unknown": st.count("UNKNOWN"), "parameter_size": self.parameter_size, "method": self.method,
+                "seconds": round(self.seconds, 6),
+                "representable": [n for n, k in zip(self.family.names, self.mask) if k],
+                "not_representable": [n for n, x in zip(self.family.names, st) if x == "NOT_REPRESENTABLE"],
+                "info": self.info}
+
+    def to_frame(self):
+        """One row per feature of the family. Columns: ``feature`` (name), ``representable`` (bool),
+        ``status`` (REPRESENTABLE, NOT_REPRESENTABLE or UNKNOWN), ``certificate_kind`` (how a refusal is
+        proven; ``enumeration`` for every refusal of the ``enumerate`` method), ``method``."""
+        import pandas as pd
+
+        kinds = [("enumeration" if x == "NOT_REPRESENTABLE" else None) if r is None
+                 else (r.certificate.kind if r.certificate is not None else None)
+                 for r, x in zip(self.results, self.statuses)]
+        return pd.DataFrame({"feature": list(self.family.names), "representable": np.asarray(self.mask, bool),
+                             "status": list(self.statuses), "certificate_kind": kinds, "method": self.method})
+
+
+def _unknown(problem, method, reason) -> Result:
+    return Result(Status.UNKNOWN, problem, method, 0.0, info={"reason": reason})
 
 
 def representable_set(code: Code | None, family: FeatureSet, *, d_hidden: int | None = None,
                       activation: str = "relu", weight_bound: int | None = 1, nonnegative: bool = False,
-                      method: str = "auto", time_limit: float | None = None, seed: int = 0) -> RepresentableSet:
+                      method: str = "auto", time_limit: float | None = None, seed: int = 0,
+                      max_calls: int | None = None, network: Network | None = None, merge: bool = True,
+                      workers: int = 1, executor=None, progress: bool = False) -> RepresentableSet:
     """The exact representable set of ``code`` (width = its rows) within ``family``, one readout per feature.
 
     With ``enumerate`` the code's whole function set is listed once and each feature looked up (the
-    enumeration is the certificate for every feature outside it); other methods decide feature by feature.
+    enumeration is the certificate for every feature outside it). ``incremental`` (what ``auto`` picks for
+    integer classes too large to enumerate) builds the code's encoding once and decides the features with one
+    SAT solver, merging features a code automorphism maps onto each other and trying cheap witnesses first
+    (``network``: a trained network, rounded into the class); see :mod:`capacity.solvers.codeset`. Other
+    methods decide feature by feature through :func:`representable`.
+
+    Budgets end in UNKNOWN, never in an exception: ``time_limit`` (seconds, wall clock) and ``max_calls``
+    (solver calls, deterministic); answers found before either runs out are kept. ``workers`` > 1 (or an
+    ``executor`` from :mod:`capacity.scaling.executors`) spreads the incremental method over processes.
     """
     t0 = time.perf_counter()
     if code is None and d_hidden is None:
         raise CapacityError("give a code or a width")
+    if max_calls is not None and (isinstance(max_calls, bool) or int(max_calls) != max_calls or max_calls < 0):
+        raise CapacityError(f"max_calls must be an integer >= 0, got {max_calls!r}")
     n = code.d_hidden if code is not None else int(d_hidden)
-    first = Problem(family.select([0]), n, activation, weight_bound, nonnegative, code, seed)
+    problems = [Problem(family.select([i]), n, activation, weight_bound, nonnegative, code, seed)
+                for i in range(len(family))]
+    first = problems[0]
     P = first.parameter_size()
-    chosen = ("enumerate" if _enumeration_size(first) <= ENUMERATE_LIMIT else "cpsat") if method == "auto" else method
+    if method not in METHODS + ("incremental",):
+        raise CapacityError(f"unknown method {method!r}; choose one of {', '.join(METHODS + ('incremental',))}")
+    chosen = method
+    if method == "auto":
+        chosen = "enumerate" if _enumeration_size(first) <= ENUMERATE_LIMIT else \
+            "cpsat" if first.real else "incremental"
+    if chosen == "incremental" and first.real:
+        raise CapacityError("the incremental method needs integer weights (a weight bound K)")
     if chosen == "enumerate":
         from ..enumeration import enumerate_functions
 
@@ -373,10 +458,22 @@ def representable_set(code: Code | None, family: FeatureSet, *, d_hidden: int | 
         return RepresentableSet(family, mask, tuple([None] * len(family)), P, time.perf_counter() - t0,
                                 "enumerate")
     deadline = None if time_limit is None else t0 + float(time_limit)
-    results = []
-    for i in range(len(family)):
-        left = None if deadline is None else max(0.0, deadline - time.perf_counter())
-        p = Problem(family.select([i]), n, activation, weight_bound, nonnegative, code, seed)
-        results.append(representable(p, chosen, time_limit=left, seed=seed))
+    if chosen == "incremental":
+        from .codeset import decide_set
+
+        results, info = decide_set(problems, code, time_limit=time_limit, max_calls=max_calls, network=network,
+                                   merge=merge, workers=workers, executor=executor, progress=progress, t0=t0)
+    else:
+        results, calls = [], 0
+        for p in problems:
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                results.append(_unknown(p, chosen, "time limit"))
+            elif max_calls is not None and calls >= max_calls:
+                results.append(_unknown(p, chosen, "call budget (max_calls) used up"))
+            else:
+                calls += 1
+                results.append(representable(p, chosen, time_limit=left, seed=seed))
+        info = {"solver_calls": calls}
     mask = np.array([r.status is Status.REPRESENTABLE for r in results])
-    return RepresentableSet(family, mask, tuple(results), P, time.perf_counter() - t0, chosen)
+    return RepresentableSet(family, mask, tuple(results), P, time.perf_counter() - t0, chosen, info)

@@ -1,0 +1,52 @@
+"""The search engine: ``auto`` gives the same answer (method, certificate kind, witness) on an idle and on a
+busy machine, because every "try this first" step is bounded by a deterministic budget, never the clock."""
+
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from capacity import Domain, Problem, from_spec
+from capacity.solvers import front
+from capacity.solvers.problem import Status
+
+
+def _spin(stop_at):
+    while time.time() < stop_at:
+        pass
+
+
+def _fingerprint(r) -> dict:
+    """Everything an answer says, without timings."""
+    return {"status": str(r.status), "method": r.method,
+            "certificate": None if r.certificate is None else r.certificate.kind,
+            "witness": None if r.witness is None else r.witness.to_dict()}
+
+
+def _busy(seconds: float):
+    """Spinning processes on every core for ``seconds``."""
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_spin, args=(time.time() + seconds,), daemon=True)
+             for _ in range(2 * (os.cpu_count() or 1))]
+    for p in procs:
+        p.start()
+    return procs
+
+
+# budget 0.02: CP-SAT runs out of deterministic time and auto moves on to SAT; 10: CP-SAT finds the witness
+@pytest.mark.parametrize("budget, method", [(0.02, "sat"), (10.0, "cpsat")])
+def test_auto_is_the_same_on_an_idle_and_a_busy_machine(monkeypatch, budget, method):
+    monkeypatch.setattr(front, "AUTO_CPSAT_DETERMINISTIC_TIME", budget)
+    problem = Problem(from_spec(Domain(4, 2), "pairs"), 3, "relu", 1)
+    assert front.choose_method(problem) == "cpsat"
+    idle = front.representable(problem, "auto", time_limit=120)
+    procs = _busy(30.0)
+    try:
+        busy = front.representable(problem, "auto", time_limit=120)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.join()
+    assert idle.status is Status.REPRESENTABLE and idle.method == method
+    assert _fingerprint(busy) == _fingerprint(idle)
