@@ -124,6 +124,15 @@ def _set_rows(keys, used):
 # one threshold unit: sorted weight vectors, every cut of the bias
 
 
+@register_jitable
+def _recent_size(L):
+    """Entries of ``scan_sorted``'s cache of recent cuts: ``_RECENT``, fewer for long tables (at most 32 MB)."""
+    n = _RECENT
+    while n > 16 and n * L > (1 << 22):
+        n //= 2
+    return n
+
+
 def _scan_sorted(X, lo, hi, prefixes, L, half):
     """Distinct tables ``[w . x >= t]`` (all ``t``) for every non-increasing integer ``w`` with
     ``hi >= w_0 >= w_1 >= ... >= w_{m-1} >= lo`` whose first entries equal one of ``prefixes`` (rows).
@@ -142,9 +151,10 @@ def _scan_sorted(X, lo, hi, prefixes, L, half):
     S = np.zeros((m + 1, N), dtype=np.int64)
     w = np.zeros(m, dtype=np.int64)
     acc = np.zeros(L, dtype=np.uint64)
-    cuts = np.zeros((N + 1, L), dtype=np.uint64)
-    recent = np.zeros((_RECENT, L), dtype=np.uint64)
-    recent_ok = np.zeros(_RECENT, dtype=np.bool_)
+    cuts = np.zeros((min(N, B) + 1, L), dtype=np.uint64)  # one cut per distinct sum at most
+    n_recent = _recent_size(L)
+    recent = np.zeros((n_recent, L), dtype=np.uint64)
+    recent_ok = np.zeros(n_recent, dtype=np.bool_)
     keys, used, count = _set_new(1024, L)
     plen = prefixes.shape[1]
     for r in range(prefixes.shape[0]):
@@ -192,7 +202,7 @@ def _scan_sorted(X, lo, hi, prefixes, L, half):
                     continue
                 # a direct-mapped cache of recent cuts: consecutive vectors repeat most cuts, and skipping
                 # them here spares the big set's cache misses
-                slot = np.int64(_hash_row(acc) & np.uint64(_RECENT - 1))
+                slot = np.int64(_hash_row(acc) & np.uint64(n_recent - 1))
                 hit = recent_ok[slot]
                 for k in range(L):
                     if recent[slot, k] != acc[k]:

@@ -36,11 +36,15 @@ from .codes import Code
 from .domain import Domain
 from .errors import CapacityError
 
-__all__ = ["Enumeration", "enumerate_functions", "count", "muroga_bound", "point_permutations",
-           "MAX_LISTED_FUNCTIONS"]
+__all__ = ["Enumeration", "enumerate_functions", "count", "muroga_bound", "point_permutations", "predict_work",
+           "MAX_LISTED_FUNCTIONS", "MAX_COUNT_BYTES", "MAX_EVALUATIONS"]
 
 #: ``enumerate_functions`` refuses to list (not count) more functions than this.
 MAX_LISTED_FUNCTIONS = 50_000_000
+#: ``enumerate_functions``/``count`` refuse a call whose predicted memory (a lower bound) exceeds this.
+MAX_COUNT_BYTES = 4 * 2**30
+#: ... or whose scan evaluates more (integer weight vector, point) pairs than this (about half a day).
+MAX_EVALUATIONS = 10**13
 _MAX_STEP_WIDTH = 6  # readout tables over 2^n hidden patterns fit one uint64 word
 _NONE = np.zeros(0, dtype=np.int64)
 
@@ -78,6 +82,20 @@ class Enumeration:
             "domain_size": self.domain.size, "method": self.method, "seconds": round(self.seconds, 6),
             "code": None if self.code is None else self.code.to_dict(),
         }
+
+    def to_frame(self):
+        """One row per representable function (needs ``tables``, i.e. ``enumerate_functions(..., tables=True)``).
+
+        Columns: ``function`` (row index), ``truth_table`` (a '0'/'1' string, one character per domain point in
+        ``domain.points`` order), ``ones`` (points mapped to 1)."""
+        import pandas as pd
+
+        if self.tables is None:
+            raise CapacityError("this enumeration holds only the count; use enumerate_functions(..., tables=True)")
+        bits = self.domain.unpack(self.tables)
+        return pd.DataFrame({"function": np.arange(len(bits)),
+                             "truth_table": ["".join("1" if b else "0" for b in row) for row in bits],
+                             "ones": bits.sum(axis=1)})
 
 
 def _kernels(backend: str):
@@ -317,16 +335,91 @@ def integer_class(m: int, n: int, n_features: int, activation: str, weight_bound
     if activation == "relu" and code is None and n == 1 and n_features == 1:
         return muroga_bound(m), 1
     raise CapacityError("real weights are enumerated only for step units without a code, or one ReLU unit "
-                        "and one feature; use method='milp' for this class")
+                        "and one feature; give an integer weight bound, or decide single functions of this class "
+                        "with representable(..., method='milp') (capacity represent --method milp)")
 
 
-def _several_units(domain, n, activation, weight_bound, nonnegative, code, kern, threads, progress):
+def _weight_bounds(domain, n, activation, weight_bound, code) -> tuple[int, int]:
+    """``(K_in, K_out)`` actually enumerated: :func:`integer_class`, with an integer box larger than Muroga's
+    bound of its layer cut down to that bound where the reduction is proved (step units without a code, one
+    ReLU unit; ``proofs/check_weight_bound.py``): the same functions, so a huge ``K`` costs nothing."""
+    K_in, K_out = integer_class(domain.m, n, 1, activation, weight_bound, code)
+    if code is None and activation == "step":
+        return min(K_in, muroga_bound(domain.m)), min(K_out, muroga_bound(n))
+    if code is None and n == 1:
+        return min(K_in, muroga_bound(domain.m)), 1
+    return K_in, K_out
+
+
+def predict_work(domain: Domain, d_hidden: int = 1, activation: str = "relu", weight_bound: int | None = 1, *,
+                 nonnegative: bool = False, code: Code | None = None, tables: bool = False,
+                 threads: int = 1) -> dict:
+    """What an enumeration will cost, computed before anything is allocated (exact integers, no arrays).
+
+    Returns ``bytes`` (a lower bound on peak memory: the arrays whose sizes are known in advance, and for ReLU
+    units without a code the unit behaviours, which are provably distinct per weight vector on domains holding
+    0 and the unit vectors), ``largest`` (the name of the biggest of those parts), ``vectors`` (integer
+    weight vectors the scan visits) and ``evaluations`` (vectors times points). :func:`enumerate_functions`
+    refuses calls past ``MAX_COUNT_BYTES`` or ``MAX_EVALUATIONS`` with a :class:`~capacity.errors.CapacityError`
+    instead of running out of memory or running for years.
+    """
+    m, N, L, n = domain.m, domain.size, domain.words, int(d_hidden)
+    K_in, K_out = _weight_bounds(domain, n, activation, weight_bound, code)
+    parts = {"point matrix": N * m * 8}
+    if n == 1 and code is None:
+        flips = domain.is_cube and not nonnegative
+        lo = 0 if (flips or nonnegative) else -K_in
+        span = K_in - lo + 1
+        vectors = math.comb(span + m - 1, m)
+        n_pref = span * (span + 1) // 2 if m >= 2 else span
+        parts["prefixes of sorted weight vectors"] = n_pref * min(m, 2) * 8
+        B = m * (K_in - min(lo, 0)) + 1
+        n_recent = 4096
+        while n_recent > 16 and n_recent * L > (1 << 22):
+            n_recent //= 2
+        per_job = (B * L + (m + 1) * N + (min(N, B) + 1) * L + n_recent * L + N + 1) * 8
+        parts["scan buffers per thread"] = per_job * max(1, min(threads, n_pref))
+        parts["symmetry permutations"] = (m * (m - 1) // 2 + m) * N * 8
+        if tables:
+            parts["all point permutations"] = math.factorial(m) * (2**m if flips else 1) * N * 8
+    else:
+        if code is None:
+            spans = [K_in + 1 if nonnegative else 2 * K_in + 1] * m
+            vectors = spans[0] ** m
+        else:
+            vectors = 0
+            for key in {tuple(map(tuple, _box(K_in, nonnegative, code.S_in[j], code.mode))) for j in range(n)}:
+                vectors += math.prod(int(h) - int(l) + 1 for l, h in zip(*key))
+        R = (K_out + 1 if nonnegative else 2 * K_out + 1) ** n
+        vectors += R
+        if activation == "relu":
+            parts["readout vectors"] = R * (64 + 16 * n)  # Python tuples, then an int64 array
+            if code is None and (domain.sparsity is None or domain.sparsity >= 1):
+                parts["ReLU unit behaviours"] = 3 * vectors * N * 8  # rows + a hash set at most half full
+    largest = max(parts, key=parts.get)
+    return {"bytes": sum(parts.values()), "largest": largest, "vectors": vectors, "evaluations": vectors * N,
+            "K_in": K_in, "K_out": K_out}
+
+
+def _check_limits(pred: dict, max_bytes: int | None, max_evaluations: int | None) -> None:
+    max_bytes = MAX_COUNT_BYTES if max_bytes is None else max_bytes
+    max_evaluations = MAX_EVALUATIONS if max_evaluations is None else max_evaluations
+    if pred["bytes"] > max_bytes:
+        raise CapacityError(f"this count needs at least {pred['bytes'] / 2**30:.3g} GiB of memory (mostly "
+                            f"{pred['largest']}), more than the limit MAX_COUNT_BYTES = {max_bytes / 2**30:.3g} GiB; "
+                            "use fewer inputs, a sparser domain or a smaller weight bound")
+    if pred["evaluations"] > max_evaluations:
+        raise CapacityError(f"this count would evaluate {pred['vectors']:.3g} integer weight vectors on "
+                            f"{pred['evaluations'] // pred['vectors']} points, more than the limit MAX_EVALUATIONS = "
+                            f"{max_evaluations:.3g}; use fewer inputs or a smaller weight bound")
+
+
+def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, threads, progress):
     S_out = None if code is None or code.S_out is None else code.S_out
     if S_out is not None and S_out.shape[0] != 1:
         raise CapacityError("a representable set needs a code with at most one readout row (S_out)")
     if activation == "step" and n > _MAX_STEP_WIDTH:
         raise CapacityError(f"step enumeration supports at most {_MAX_STEP_WIDTH} hidden units, got {n}")
-    K_in, K_out = integer_class(domain.m, n, 1, activation, weight_bound, code)
     complement = activation == "step" and code is None and not nonnegative
     sl = _slots(domain, n, activation, K_in, nonnegative, code, S_out, kern, complement)
     S_row = None if S_out is None else S_out[0][sl.order]
@@ -343,13 +436,13 @@ def _several_units(domain, n, activation, weight_bound, nonnegative, code, kern,
         R = _readouts_relu(n, K_out, nonnegative, S_row, mode)
         jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, R, L, empty_targets, _NONE, _NONE, 0) for c in chunks]
         parts = _run(kern["combos_relu"], jobs, threads, progress, "unit combinations")
-    tables = _unique_rows([p[0] for p in parts] + [np.zeros((1, L), np.uint64)], L)
-    return max(K_in, K_out), tables
+    return _unique_rows([p[0] for p in parts] + [np.zeros((1, L), np.uint64)], L)
 
 
-def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "step", weight_bound: int | None = 1,
+def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "relu", weight_bound: int | None = 1,
                         *, nonnegative: bool = False, code: Code | None = None, tables: bool = True,
-                        backend: str = "numba", threads: int | None = None, progress: bool = False) -> Enumeration:
+                        backend: str = "numba", threads: int | None = None, progress: bool = False,
+                        max_bytes: int | None = None, max_evaluations: int | None = None) -> Enumeration:
     """The exact set of functions on ``domain`` that one readout of a width-``d_hidden`` network computes.
 
     Args:
@@ -365,6 +458,11 @@ def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "st
         backend: ``"numba"`` (default) or ``"python"`` (the plain-Python twins, for tests and benchmarks).
         threads: worker threads (default: Numba's thread count).
         progress: show a progress bar.
+        max_bytes, max_evaluations: refuse (``CapacityError``) when :func:`predict_work` exceeds these
+            (default ``MAX_COUNT_BYTES`` and ``MAX_EVALUATIONS``).
+
+    A box larger than Muroga's bound is cut down to it where that is exact (see :func:`_weight_bounds`);
+    ``weight_bound_used`` reports the box scanned.
 
     >>> enumerate_functions(Domain(2), 1, "step", 1).count   # the 14 threshold functions of 2 inputs
     14
@@ -383,22 +481,31 @@ def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "st
         raise CapacityError(f"code is {code.d_hidden}x{code.d_in}, expected {d_hidden}x{domain.m}")
     kern = _kernels(backend)
     threads = threads or int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count() or 1
+    pred = predict_work(domain, int(d_hidden), activation, weight_bound, nonnegative=nonnegative, code=code,
+                        tables=tables, threads=threads)
+    _check_limits(pred, max_bytes, max_evaluations)
+    K_in, K_out = pred["K_in"], pred["K_out"]
     with np.errstate(over="ignore"):  # the twins wrap uint64 hashes exactly as Numba does
         if d_hidden == 1 and code is None:
-            K = integer_class(domain.m, 1, 1, activation, weight_bound, None)[0]
+            K = K_in
             total, tabs = _one_unit(domain, K, nonnegative, tables, kern, threads, progress)
             method = "orbits"
         else:
-            K, tabs = _several_units(domain, int(d_hidden), activation, weight_bound, nonnegative, code, kern,
-                                     threads, progress)
-            total, method = len(tabs), "combinations"
+            tabs = _several_units(domain, int(d_hidden), activation, K_in, K_out, nonnegative, code, kern,
+                                  threads, progress)
+            K, total, method = max(K_in, K_out), len(tabs), "combinations"
             if not tables:
                 tabs = None
     return Enumeration(domain, int(d_hidden), activation, weight_bound, nonnegative, total, tabs, K, method,
                        time.perf_counter() - t0, code)
 
 
-def count(domain: Domain, d_hidden: int = 1, activation: str = "step", weight_bound: int | None = 1,
+def count(domain: Domain, d_hidden: int = 1, activation: str = "relu", weight_bound: int | None = 1,
           **kwargs) -> Enumeration:
-    """Like :func:`enumerate_functions` with ``tables=False``: the exact number of representable functions."""
+    """Like :func:`enumerate_functions` with ``tables=False``: the exact number of representable functions.
+    ``weight_bound=None`` means real weights (see the module docstring for which classes reduce to integers).
+
+    >>> count(Domain(3), weight_bound=None).count   # one ReLU unit, real weights: OEIS A000609(3)
+    104
+    """
     return enumerate_functions(domain, d_hidden, activation, weight_bound, tables=False, **kwargs)
