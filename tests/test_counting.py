@@ -69,3 +69,45 @@ def test_cli_refuses_in_one_line(argv, needle, capsys):
     assert main(["count", *argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------------------
+# the count API and CLI
+
+
+def test_count_defaults_to_relu_like_the_other_front_doors():
+    import inspect
+
+    from capacity.solvers.front import min_width
+
+    assert inspect.signature(count).parameters["activation"].default == "relu"
+    assert inspect.signature(min_width).parameters["activation"].default == "relu"
+    assert count(Domain(3), weight_bound=None).activation == "relu"
+
+
+def test_real_relu_hint_names_an_existing_option():
+    from capacity.solvers.front import METHODS
+
+    with pytest.raises(CapacityError, match="method='milp'") as exc:
+        count(Domain(3), 2, "relu", None)
+    assert "milp" in METHODS and "--method milp" in str(exc.value)
+
+
+def test_every_count_option_has_help():
+    from capacity.cli import build_parser
+
+    sub = build_parser("count")._subparsers._group_actions[0].choices["count"]
+    for action in sub._actions:
+        assert action.help, action.option_strings
+
+
+def test_cli_out_file(tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["count", "--inputs", "3", "--hidden", "1", "--activation", "relu", "--real", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert json.loads(out.read_text())["count"] == A000609[3]
+    assert main(["count", "--inputs", "3", "--hidden", "1", "--activation", "relu", "--real", "--out",
+                 str(tmp_path / "c.txt")]) == 2
+    assert main(["count", "--inputs", "3", "--hidden", "1", "--activation", "relu", "--real", "--out",
+                 str(tmp_path / "missing" / "c.json")]) == 2
+    assert not (tmp_path / "missing").exists()
