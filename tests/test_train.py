@@ -202,7 +202,7 @@ def run_cli(argv, capsys):
 
 def test_cli_happy_path(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["train", "--task", "kand", "--inputs", "4", "--features", "2", "--hidden", "8", "--steps", "300",
+    argv = ["train", "--task", "kand", "--inputs", "4", "--n-features", "2", "--hidden", "8", "--steps", "300",
             "--lr", "0.05", "--seeds", "3", "--seed", "0", "--out", str(out), "--no-progress"]
     rc, stdout, err = run_cli(argv, capsys)
     assert rc == 0, err
@@ -233,7 +233,7 @@ BASE = ["train", "--hidden", "8", "--seeds", "2", "--steps", "5", "--no-progress
 
 
 @pytest.mark.parametrize("extra", [
-    ["--task", "kand", "--inputs", "4", "--features", "7"],     # only 6 pairs
+    ["--task", "kand", "--inputs", "4", "--n-features", "7"],     # only 6 pairs
     ["--task", "kand", "--inputs", "4", "--k", "5"],            # k > m
     ["--task", "kand", "--inputs", "4", "--sparsity", "6"],     # sparsity > m
     ["--task", "kand", "--inputs", "4", "--length", "3"],       # not a kand option

@@ -169,3 +169,10 @@ def heartbeat(desc: str, enabled: bool = True, every: float = 1.0):
         thread.join()
         if "bar" in state:
             state["bar"].close()
+
+
+def add_out_dir_argument(p, what: str = "") -> None:
+    """``--out DIR``, required, the same rule for every command that writes several files."""
+    p.add_argument("--out", "-o", required=True, metavar="DIR",
+                   help=f"output directory{' for ' + what if what else ''} (must not exist or be empty; its parent "
+                        "must exist); written whole or not at all")

@@ -14,16 +14,23 @@ end): the CSV tables, ``tables.md``, ``results.json`` (config, time per stage, v
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 from ..errors import CapacityError
-from ._common import add_progress_argument, nonneg_float, nonneg_int, positive_int, print_json, probability
+from ._common import (
+    add_out_dir_argument,
+    add_progress_argument,
+    nonneg_float,
+    nonneg_int,
+    output_dir,
+    positive_int,
+    print_json,
+    probability,
+    staged_dir,
+)
 
 HELP = "feature emergence over checkpoints, layers and sizes with sparse autoencoders"
 
@@ -39,8 +46,9 @@ def layer_list(text: str) -> tuple[int, ...]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", default="quick", metavar="NAME",
-                   help="quick (3 toy sizes + MiniLM, ~3-4 min on 2 cores; default) or tiny (seconds)")
+    p.add_argument("--preset", choices=("smoke", "quick", "full"), default="quick",
+                   help="smoke (seconds), quick (3 toy sizes + MiniLM, ~3-4 min on 2 cores; default, the shipped "
+                        "results) or full (4096 LM steps, longer)")
     p.add_argument("--checkpoints", metavar="DIR",
                    help="analyse a local step<N>/ checkpoint series (HF format) instead of training toy LMs")
     p.add_argument("--layers", type=layer_list, help="only these residual-stream layers (default: all)")
@@ -58,7 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=nonneg_int, default=0, help="master seed (default 0)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1: reproducible)")
     p.add_argument("--keep-checkpoints", action="store_true", help="keep the toy LM step<N>/ folders in --out")
-    p.add_argument("--out", "-o", required=True, help="output directory (must not exist or be empty)")
+    add_out_dir_argument(p, "tables, plots and results.json")
     add_progress_argument(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -91,13 +99,6 @@ def config_from_args(args):
     return replace(cfg, sae=sae, scores=sc, lm=lm, layers=args.layers, minilm_per_category=minilm)
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise CapacityError(f"--out {out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        raise CapacityError(f"--out {out} is not empty; choose a new directory")
-
-
 def _versions() -> dict:
     import platform
 
@@ -115,8 +116,7 @@ def run(args) -> int:
     from ..emergence.report import write_report
     from ..emergence.sources import load_checkpoint_series
 
-    out = Path(args.out)
-    _check_out(out)
+    out = output_dir(args.out)
     config = config_from_args(args)
     if args.checkpoints is not None:
         load_checkpoint_series(args.checkpoints)  # a missing or malformed folder fails before anything else
@@ -124,12 +124,7 @@ def run(args) -> int:
 
     from ..emergence import run_emergence
 
-    out.absolute().parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.absolute().parent, prefix=f".{out.name}."))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
+    with staged_dir(out) as tmp:
         t0 = time.perf_counter()
         result = run_emergence(config, tmp, checkpoints=args.checkpoints, progress=not args.no_progress,
                                threads=args.threads)
@@ -138,12 +133,6 @@ def run(args) -> int:
             shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
         files = write_report(result, tmp, {"versions": versions, "wall_seconds": round(wall, 1),
                                            "threads": args.threads})
-        if out.is_dir():
-            out.rmdir()  # checked empty above
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
     summary = {"command": "emergence", "preset": config.name, "seed": config.seed, "out": str(out),
                "files": files, "wall_seconds": round(wall, 1), "timings_seconds": result.timings}

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
-from pathlib import Path
 
 from ._common import (
-    to_jsonable,
     add_progress_argument,
-    number,
     nonneg_int,
+    number,
+    output_dir,
     positive_float,
     positive_int,
     print_json,
+    staged_dir,
+    to_jsonable,
 )
 
 HELP = "interpret a network from its weights: codes, channels, formulas proven exact, predicted errors"
@@ -46,9 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="categorisation threshold of the code and channels, absolute (default 0)")
     p.add_argument("--taus", type=tau_list, default=None,
                    help="comma-separated tau sweep (default: 0 and 5%%..50%% of the largest weight)")
-    p.add_argument("--features", default=None,
-                   help="target features, one per output in order, to measure errors against (a feature spec: "
-                        "formulas separated by ';' or families, see 'capacity count --help')")
+    from ..features import SPEC_HELP
+
+    p.add_argument("--features", "-f", default=None, metavar="SPEC",
+                   help="target features, one per output in order, to measure errors against. " + SPEC_HELP)
     p.add_argument("--activation", choices=("relu", "step"), default=None,
                    help="hidden activation when the file does not say (state dicts; default relu)")
     p.add_argument("--method", choices=("auto", "enumerate", "sat", "both"), default="auto",
@@ -60,30 +60,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-proof-check", action="store_true", help="do not replay the SAT solver's DRUP proofs")
     p.add_argument("--crosscheck", action="store_true",
                    help="also ask the exact solvers whether the network's code represents what it computes")
-    p.add_argument("--out", "-o", default=None, help="directory for report.md, report.json and code.png")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help="write report.md, report.json and code.png into DIR (must not exist or be empty; its parent "
+                        "must exist); written whole or not at all")
     p.add_argument("--json", action="store_true", help="print the JSON report to stdout")
     add_progress_argument(p)
-
-
-def _write_all(out: Path, files: dict) -> None:
-    """Write every file or none: temporary files in ``out``, renamed once all exist."""
-    out.mkdir(parents=True, exist_ok=True)
-    temps = {}
-    try:
-        for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.")
-            temps[name] = tmp
-            with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as fh:
-                fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        for name, tmp in temps.items():
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, out / name)
-    except BaseException:
-        for tmp in temps.values():
-            Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run(args) -> int:
@@ -92,14 +73,12 @@ def run(args) -> int:
     from ..interpret import InterpretConfig, interpret
     from ..torch_io import load_model
 
+    out = output_dir(args.out) if args.out else None
     net = load_model(args.model, activation=args.activation)
     if args.inputs is not None and args.inputs != net.d_in:
         raise CapacityError(f"--inputs {args.inputs} does not match the model, which has {net.d_in} inputs")
     if args.sparsity is not None and args.sparsity > net.d_in:
         raise CapacityError(f"--sparsity {args.sparsity} is greater than the number of inputs {net.d_in}")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise CapacityError(f"--out {out} exists and is not a directory")
     config = InterpretConfig(tau=args.tau, taus=args.taus, method=args.method,
                              enumeration_limit=args.enumeration_limit, time_limit=args.time_limit,
                              check_proof=not args.no_proof_check, crosscheck=args.crosscheck)
@@ -117,8 +96,10 @@ def run(args) -> int:
     report["model_path"] = str(args.model)
     text_json = json.dumps(to_jsonable(report), indent=1, default=str) + "\n"
     if out is not None:
-        files = {"report.md": it.to_markdown(), "report.json": text_json, "code.png": it.plot_code()}
-        _write_all(out, files)
+        with staged_dir(out) as tmp:
+            for name, data in {"report.md": it.to_markdown(), "report.json": text_json,
+                               "code.png": it.plot_code()}.items():
+                (tmp / name).write_bytes(data if isinstance(data, bytes) else data.encode())
     if args.json:
         print_json(report)
         return 0

@@ -13,14 +13,21 @@ seeds and the versions) and ``loss.png``. The files are written to a temporary d
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from ..errors import CapacityError
-from ._common import add_progress_argument, nonneg_float, nonneg_int, positive_float, positive_int, print_json, probability
+from ._common import (
+    add_out_dir_argument,
+    add_progress_argument,
+    nonneg_float,
+    nonneg_int,
+    output_dir,
+    positive_float,
+    positive_int,
+    print_json,
+    probability,
+    staged_dir,
+)
 
 HELP = "train networks on a Boolean task (kand, dnf, cnf, vision1d) and check them exactly"
 
@@ -41,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="kand: random k-ANDs; dnf/cnf: random formulas; vision1d: patterns in windows of a strip")
     g.add_argument("--inputs", "-m", type=positive_int, help="number of Boolean inputs (kand, dnf, cnf)")
     g.add_argument("--sparsity", "-s", type=nonneg_int, help="only inputs with at most S ones (default: all)")
-    g.add_argument("--features", "-F", type=positive_int,
+    g.add_argument("--n-features", type=positive_int, dest="n_features",
                    help="number of target features (default: all k-ANDs for kand, 4 otherwise)")
     g.add_argument("--k", type=positive_int, help="literals per AND (kand; default 2)")
     g.add_argument("--clauses", type=positive_int, help="clauses per formula (dnf, cnf; default 2)")
@@ -65,19 +72,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--seed", type=nonneg_int, default=0, help="base seed: draws the task, mixed into every network")
     t.add_argument("--threads", type=positive_int, default=None,
                    help="torch threads (default: torch's own choice; 1 is often fastest for small networks)")
-    p.add_argument("--out", "-o", required=True, help="output directory (must not exist or be empty)")
+    add_out_dir_argument(p, "the networks, summary.json, summary.csv and loss.png")
     add_progress_argument(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise CapacityError(f"--out {out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        raise CapacityError(f"--out {out} is not empty; choose a new directory")
-    parent = next((a for a in (out.absolute(), *out.absolute().parents) if a.exists()), None)
-    if parent is None or not os.access(parent if parent.is_dir() else parent.parent, os.W_OK):
-        raise CapacityError(f"cannot write to --out {out}")
 
 
 def _versions() -> dict:
@@ -113,26 +110,15 @@ def _plot(result, path: Path, title: str) -> None:
 
 
 def _write(out: Path, result, summary: dict, frame, title: str) -> list[str]:
-    """Write everything into a temporary sibling directory, then rename it to ``out``."""
+    """Write everything into a temporary sibling directory, renamed to ``out`` when complete."""
     import json
 
-    out.absolute().parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.absolute().parent, prefix=f".{out.name}."))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary directory
+    with staged_dir(out) as tmp:
         for inst, net in zip(summary["instances"], result.networks):
             net.save(tmp / inst["model"])
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
         frame.to_csv(tmp / "summary.csv", index=False)
         _plot(result, tmp / "loss.png", title)
-        if out.is_dir():
-            out.rmdir()  # checked empty before training
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(p.name for p in out.iterdir())
 
 
@@ -140,14 +126,13 @@ def run(args) -> int:
     from ..tasks import task_from_args
     from ..train import TrainConfig, train
 
-    task = task_from_args(args.task, inputs=args.inputs, sparsity=args.sparsity, features=args.features, k=args.k,
+    task = task_from_args(args.task, inputs=args.inputs, sparsity=args.sparsity, features=args.n_features, k=args.k,
                           clauses=args.clauses, width=args.width, negations=args.negations, length=args.length,
                           window=args.window, exact=args.exact, seed=args.seed)
     config = TrainConfig(hidden=args.hidden, loss=args.loss, lr=args.lr, steps=args.steps,
                          batch_size=args.batch_size, n_samples=args.samples, init_scale=args.init_scale,
                          weight_decay=args.weight_decay, seed=args.seed)
-    out = Path(args.out)
-    _check_out(out)
+    out = output_dir(args.out)
     seeds = tuple(range(args.seeds))
     versions = _versions()  # imports torch
     if args.threads is not None:

@@ -100,15 +100,18 @@ class EmergenceConfig:
 
 
 PRESETS = {
-    # the command's default: three sizes, 1024 steps (12 checkpoints) + MiniLM, ~3.5 min on 1 thread
-    "quick": EmergenceConfig(name="quick", lm=LMTrainConfig(steps=1024)),
-    # seconds: for tests and smoke runs
-    "tiny": EmergenceConfig(
-        name="tiny", corpus=CorpusConfig(categories=CorpusConfig().categories[:3], seq_len=16),
+    # seconds: two small sizes, 16 steps, no MiniLM; for tests and a first look (numbers mean nothing)
+    "smoke": EmergenceConfig(
+        name="smoke", corpus=CorpusConfig(categories=CorpusConfig().categories[:3], seq_len=16),
         sizes=(ToyLMConfig("S", 8, 1, n_heads=2), ToyLMConfig("M", 16, 2)),
         lm=LMTrainConfig(steps=16, batch_size=32, lr=1e-2), n_sae_train=256, n_eval=120,
         sae=SAEConfig(expansion=2, k=2, steps=60, batch_size=128), minilm_per_category=0,
         scores=ScoreConfig(top_n=10)),
+    # the command's default and the shipped results: three sizes, 1024 steps (12 checkpoints) + MiniLM,
+    # ~3.5 min on 1 thread
+    "quick": EmergenceConfig(name="quick", lm=LMTrainConfig(steps=1024)),
+    # longer training (4096 steps, 14 checkpoints), twice the SAE data and 10 MiniLM repeats; not yet run
+    "full": EmergenceConfig(name="full", lm=LMTrainConfig(steps=4096), n_sae_train=4096, minilm_repeats=10),
 }
 
 

@@ -39,6 +39,13 @@ class Preset:
 
 
 PRESETS = {
+    # seconds: every part on a tiny task, for tests and a first look (numbers mean nothing)
+    "smoke": Preset("smoke", BooleanConfig(inputs=8, n_samples=256, total_steps=40, warmup_steps=20, seeds=1),
+                    RealConfig(per_topic=20, widths=(1, 2), deep_widths=(4, 4), total_steps=40, warmup_steps=20,
+                               seeds=1),
+                    ExactConfig(dnf_seeds=1, settings=((1, 2),)),
+                    {"alphas": (2,), "clauses": (2, 4), "neurons": (4,), "split_fractions": (0.5,)},
+                    mc_trials=500),
     "quick": Preset("quick", BooleanConfig(seeds=5), RealConfig(seeds=5), ExactConfig(),
                     {"alphas": (2, 3, 4), "clauses": (2, 4, 8, 12, 16), "neurons": (4, 8, 12, 16),
                      "split_fractions": (0.0, 0.25, 0.5, 0.75)}),

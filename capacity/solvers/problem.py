@@ -1,10 +1,10 @@
-"""One problem in, one result out: the objects every solver shares (DESIGN.md section 2).
+"""One problem in, one result out: the objects every solver shares (docs/design.md §4).
 
 A :class:`Problem` asks whether one hidden layer of width ``d_hidden`` (with shared hidden weights and one
 readout per feature) computes *all* its features at once, within a weight class: integers in ``[-K, K]``
 (``weight_bound=K``) or reals (``weight_bound=None``), optionally non-negative, optionally obeying a code.
 
-Weight-class conventions (ours; DESIGN.md leaves biases open):
+Weight-class conventions (ours, docs/design.md §3):
 
 * the bound and the sign restriction apply to every *weight* (``W_in`` and ``W_out``); biases are free
   integers (or reals). With a free bias every finite domain needs only finitely many bias values, so the
@@ -35,6 +35,8 @@ __all__ = ["Status", "Problem", "Result", "Certificate", "verify_witness", "CERT
 
 
 class Status(str, enum.Enum):
+    """The answer of one problem. Compares equal to its name as a string (``Status.UNKNOWN == "UNKNOWN"``)."""
+
     REPRESENTABLE = "REPRESENTABLE"
     NOT_REPRESENTABLE = "NOT_REPRESENTABLE"
     UNKNOWN = "UNKNOWN"
@@ -165,6 +167,14 @@ class Certificate:
 
 @dataclass(frozen=True, eq=False)
 class Result:
+    """The answer to one :class:`Problem` (docs/design.md §4).
+
+    ``status`` is REPRESENTABLE (then ``witness`` is a network verified on every point in exact arithmetic),
+    NOT_REPRESENTABLE (then ``certificate`` says which proof holds and whether it was checked) or UNKNOWN (time
+    or budget ran out; ``info["reason"]`` says which). ``method`` is the solver that answered, ``seconds`` its
+    wall time (never part of the answer), ``info`` solver statistics.
+    """
+
     status: Status
     problem: Problem
     method: str
@@ -191,6 +201,19 @@ class Result:
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
             "info": self.info,
         }
+
+    def to_frame(self):
+        """A one-row DataFrame (``pandas.concat`` many to compare). Columns: ``status``, ``method``,
+        ``seconds``, ``d_hidden``, ``n_features``, ``activation``, ``weight_bound`` (None = real),
+        ``parameter_size``, ``certificate_kind`` and ``checked`` (None unless NOT_REPRESENTABLE)."""
+        import pandas as pd
+
+        p, c = self.problem, self.certificate
+        return pd.DataFrame([{"status": str(self.status), "method": self.method, "seconds": self.seconds,
+                              "d_hidden": p.d_hidden, "n_features": p.n_features, "activation": p.activation,
+                              "weight_bound": p.weight_bound, "parameter_size": p.parameter_size(),
+                              "certificate_kind": None if c is None else c.kind,
+                              "checked": None if c is None else c.checked}])
 
 
 def verify_witness(problem: Problem, net: Network) -> tuple[bool, str]:
