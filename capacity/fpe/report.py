@@ -43,7 +43,7 @@ PRESETS = {
     "smoke": Preset("smoke", BooleanConfig(inputs=8, n_samples=256, total_steps=40, warmup_steps=20, seeds=1),
                     RealConfig(per_topic=20, widths=(1, 2), deep_widths=(4, 4), total_steps=40, warmup_steps=20,
                                seeds=1),
-                    ExactConfig(dnf_seeds=1, settings=((1, 2),)),
+                    ExactConfig(inputs=3, n_clauses=2, dnf_seeds=1, settings=((1, 2),)),
                     {"alphas": (2,), "clauses": (2, 4), "neurons": (4,), "split_fractions": (0.5,)},
                     mc_trials=500),
     "quick": Preset("quick", BooleanConfig(seeds=5), RealConfig(seeds=5), ExactConfig(),
