@@ -653,6 +653,56 @@ def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode)
 
 
 # -------------------------------------------------------------------------------------------------
+# step networks of 2 or 3 units by readout type: a bitmap over all 2^N functions (N = 2^k <= 32 points)
+
+
+@register_jitable(inline="always")
+def _mark(bits, f):
+    bits[f >> _S6] |= _ONE << (f & _B63)
+
+
+def _bitmap_pairs(T, bits):
+    """Mark ``T[i] & T[j]`` (``i <= j``) in the bitmap ``bits`` (bit ``f`` = the function whose table is ``f``)."""
+    F = T.shape[0]
+    for i in range(F):
+        a = T[i]
+        for j in range(i, F):
+            _mark(bits, a & T[j])
+
+
+def _bitmap_triples(T, bits):
+    """Mark every ``AND(a, b, c)``, ``MAJ(a, b, c)`` and ``a & (b | c)`` with ``a, b, c`` rows of ``T`` (the
+    three NPN classes of threshold readouts of 3 bits that depend on all three; smaller ones are included
+    with repeated rows)."""
+    F = T.shape[0]
+    for i in range(F):
+        a = T[i]
+        for j in range(i, F):
+            b = T[j]
+            ab = a & b
+            for l in range(j, F):
+                c = T[l]
+                _mark(bits, ab & c)
+                _mark(bits, ab | (a & c) | (b & c))
+        for j in range(F):
+            b = T[j]
+            for l in range(j, F):
+                _mark(bits, a & (b | T[l]))
+
+
+def _complement_closure_count(bits, N):
+    """``|B u {not f : f in B}|`` for the bitmap ``B`` of functions on ``N`` points (``N <= 32``)."""
+    mask = (_ONE << np.uint64(N)) - _ONE
+    total = np.int64(0)
+    for f in range(np.int64(1) << np.int64(N)):
+        u = np.uint64(f)
+        g = mask ^ u
+        if ((bits[u >> _S6] >> (u & _B63)) & _ONE) or ((bits[g >> _S6] >> (g & _B63)) & _ONE):
+            total += 1
+    return total
+
+
+# -------------------------------------------------------------------------------------------------
 # compile: helpers are register_jitable (plain Python when called from Python, inlined under Numba)
 
 TWINS = {
@@ -663,6 +713,9 @@ TWINS = {
     "unit_box": _unit_box,
     "combos_step": _combos_step,
     "combos_relu": _combos_relu,
+    "bitmap_pairs": _bitmap_pairs,
+    "bitmap_triples": _bitmap_triples,
+    "complement_closure_count": _complement_closure_count,
 }
 
 _jit = njit(cache=_CACHE, nogil=True)

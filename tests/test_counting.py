@@ -111,3 +111,58 @@ def test_cli_out_file(tmp_path, capsys):
     assert main(["count", "--inputs", "3", "--hidden", "1", "--activation", "relu", "--real", "--out",
                  str(tmp_path / "missing" / "c.json")]) == 2
     assert not (tmp_path / "missing").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# several step units: readout types against the combination enumeration and an exact solver
+
+
+def _npn_images(table, n):
+    """All tables ``+-g(+-x_pi)`` of a function of n bits given as a tuple over the 2^n points."""
+    import itertools
+
+    out = set()
+    for pi in itertools.permutations(range(n)):
+        for neg in itertools.product((0, 1), repeat=n):
+            img = tuple(table[sum(((((p >> pi[i]) & 1) ^ neg[i]) << i) for i in range(n))] for p in range(1 << n))
+            out.add(img)
+            out.add(tuple(1 - v for v in img))
+    return out
+
+
+def test_readout_classes_cover_every_threshold_readout():
+    """The module's claim: every threshold function of 3 bits is +-g(+-x_pi) for g among 0, x, x&y, x&y&z,
+    x&(y|z), maj -- checked against the enumerated 104 threshold functions of 3 bits."""
+    d = Domain(3)
+    forms = [lambda x, y, z: 0, lambda x, y, z: x, lambda x, y, z: x & y, lambda x, y, z: x & y & z,
+             lambda x, y, z: x & (y | z), lambda x, y, z: (x & y) | (x & z) | (y & z)]
+    covered = set()
+    for g in forms:
+        covered |= _npn_images(tuple(g(p & 1, (p >> 1) & 1, (p >> 2) & 1) for p in range(8)), 3)
+    thresholds = {tuple(int(v) for v in row) for row in d.unpack(enumerate_functions(d, 1, "step", None).tables)}
+    assert thresholds <= covered and len(thresholds) == A000609[3]
+
+
+@pytest.mark.parametrize("k,n", [(2, 2), (2, 3), (3, 2), (3, 3), (4, 2)])
+def test_readout_types_equal_combination_enumeration(k, n):
+    from capacity.threshold import count_step_by_readouts
+
+    assert count_step_by_readouts(k, n).count == count(Domain(k), n, "step", None).count
+
+
+@pytest.mark.parametrize("k,n", [(2, 2), (3, 2), (3, 3)])
+def test_readout_kernels_equal_twins(k, n):
+    from capacity.threshold import count_step_by_readouts
+
+    a, b = count_step_by_readouts(k, n), count_step_by_readouts(k, n, backend="python")
+    assert a.count == b.count and np.array_equal(a.bits, b.bits)
+
+
+@pytest.mark.parametrize("k,n", [(3, 2), (4, 2)])
+def test_sampled_members_have_witnesses_and_non_members_refutations(k, n):
+    from capacity.threshold import count_step_by_readouts, membership_sample
+
+    checks = membership_sample(count_step_by_readouts(k, n), 3, 3, seed=k)
+    assert {c.in_count for c in checks} == {True, False}
+    for c in checks:
+        assert c.agrees, c

@@ -1,0 +1,155 @@
+"""Threshold functions: step networks of two or three units counted by readout type.
+
+**Readout types (the second counting method for several step units).** With real weights, a step unit computes
+exactly the threshold functions ``T`` of its ``k`` inputs (constants included), and ``T`` is closed under
+complement (``not [w.x >= t] = [-w.x >= -t + eps]``). The readout is a threshold function ``g`` of the ``n``
+hidden bits. Negating a readout input is the same as complementing that hidden unit, which stays in ``T``;
+permuting readout inputs permutes the units. So the functions of ``n`` step units are ``B u not B``, where ``B``
+collects ``g(h_1, ..., h_n)`` for one ``g`` per NPN class of threshold functions of ``n`` bits:
+
+* ``n = 2``: the classes are ``0``, ``x``, ``x & y``; all are ``h_1 & h_2`` for some ``h_1, h_2`` in ``T``
+  (``0 = h & not h``, ``h = h & h``), so ``B = {h_1 & h_2}``;
+* ``n = 3``: the classes are ``0``, ``x``, ``x & y``, ``x & y & z``, ``x & (y | z)`` and ``maj(x, y, z)``;
+  the smaller ones are the larger with repeated units, so ``B`` = the ANDs, the majorities and ``a & (b | c)``.
+
+The class list is checked against the enumeration in ``tests/test_counting.py``. This method shares nothing
+with the combination enumeration of :mod:`capacity.enumeration` except the list ``T`` (itself checked against
+OEIS A000609), so the two make a cross-check; a bitmap over all ``2^(2^k)`` functions holds ``B``, so
+``k <= 5`` (512 MB at ``k = 5``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._kernels import KERNELS, TWINS
+from .domain import Domain
+from .errors import CapacityError
+
+__all__ = ["ReadoutCount", "MembershipCheck", "threshold_tables", "count_step_by_readouts", "in_readout_set",
+           "membership_sample", "MAX_READOUT_WORK"]
+
+#: ``count_step_by_readouts`` refuses when it would combine more unit tuples than this (hours of work).
+MAX_READOUT_WORK = 10**12
+
+
+@dataclass(frozen=True)
+class ReadoutCount:
+    """The number of functions on ``{0,1}^k`` that ``d_hidden`` step units with real weights and a step readout
+    compute, found by readout type."""
+
+    k: int
+    d_hidden: int
+    count: int
+    thresholds: int
+    seconds: float
+    bits: np.ndarray = field(repr=False, compare=False)  # the bitmap of B (module docstring)
+
+    def to_dict(self) -> dict:
+        return {"inputs": self.k, "hidden": self.d_hidden, "activation": "step", "weight_bound": "real",
+                "count": self.count, "thresholds": self.thresholds, "method": "readout types",
+                "seconds": round(self.seconds, 6)}
+
+
+def threshold_tables(k: int) -> np.ndarray:
+    """All threshold functions of ``k`` inputs (constants included) as sorted truth tables ``(|T|, words)``,
+    by the orbit enumeration of :mod:`capacity.enumeration` with real weights."""
+    from .enumeration import enumerate_functions
+
+    return enumerate_functions(Domain(k), 1, "step", None).tables
+
+
+def count_step_by_readouts(k: int, d_hidden: int, *, backend: str = "numba") -> ReadoutCount:
+    """The exact number of functions of ``d_hidden`` (1, 2 or 3) step units with real weights on ``{0,1}^k``
+    (``k <= 5``), by readout type (module docstring)."""
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 5):
+        raise CapacityError(f"counting by readout types needs 1 <= k <= 5 inputs (a bitmap over all 2^(2^k) "
+                            f"functions), got {k!r}")
+    if d_hidden not in (1, 2, 3):
+        raise CapacityError(f"counting by readout types supports 1, 2 or 3 hidden units, got {d_hidden!r}")
+    kern = KERNELS if backend == "numba" else TWINS
+    t0 = time.perf_counter()
+    T = np.ascontiguousarray(threshold_tables(k)[:, 0])
+    F = len(T)
+    work = F ** d_hidden
+    if work > MAX_READOUT_WORK:
+        raise CapacityError(f"{F} threshold functions give {work:.3g} unit tuples, more than the limit "
+                            f"MAX_READOUT_WORK = {MAX_READOUT_WORK:.3g}")
+    bits = np.zeros(max(1, (1 << (1 << k)) // 64), dtype=np.uint64)
+    if d_hidden == 1:
+        for f in T:
+            bits[int(f) >> 6] |= np.uint64(1) << np.uint64(int(f) & 63)
+    elif d_hidden == 2:
+        kern["bitmap_pairs"](T, bits)
+    else:
+        kern["bitmap_triples"](T, bits)
+    total = int(kern["complement_closure_count"](bits, 1 << k))
+    return ReadoutCount(k, d_hidden, total, F, time.perf_counter() - t0, bits)
+
+
+def in_readout_set(res: ReadoutCount, f: int) -> bool:
+    """Whether the function with truth table ``f`` (an integer, bit ``p`` = value at point ``p``) is in the set
+    that ``res`` counted: ``f`` or its complement is marked."""
+    g = ((1 << (1 << res.k)) - 1) ^ f
+    return bool((int(res.bits[f >> 6]) >> (f & 63)) & 1 or (int(res.bits[g >> 6]) >> (g & 63)) & 1)
+
+
+@dataclass(frozen=True)
+class MembershipCheck:
+    """One sampled function decided by an exact solver, against the count's set."""
+
+    table: int
+    in_count: bool
+    status: str
+    evidence: str  # "witness verified on all points" or the certificate's kind
+    checked: bool
+    seconds: float
+
+    @property
+    def agrees(self) -> bool:
+        return self.checked and (self.status == "REPRESENTABLE") == self.in_count
+
+
+def membership_sample(res: ReadoutCount, n_in: int, n_out: int, *, seed: int = 0, method: str = "sat",
+                      time_limit: float | None = None) -> list[MembershipCheck]:
+    """Decide ``n_in`` random functions of the counted set and ``n_out`` random functions outside it (as many
+    as exist) with an exact solver of :mod:`capacity.solvers` (default SAT, with a checked DRUP proof for
+    refutations), for ``res.d_hidden`` step units with real weights. A REPRESENTABLE answer counts as checked
+    only if its witness network is re-evaluated here on every point and gives the sampled table."""
+    from .features import FeatureSet
+    from .solvers import Problem, representable
+
+    N = 1 << res.k
+    d = Domain(res.k)
+    rng = np.random.default_rng(seed)
+    total = 1 << N
+    want = {True: n_in, False: min(n_out, total - res.count)}
+    picked: dict[bool, list[int]] = {True: [], False: []}
+    seen = set()
+    while any(len(picked[b]) < want[b] for b in picked) and len(seen) < total:
+        f = int(rng.integers(0, total, dtype=np.uint64)) if N == 64 else int(rng.integers(0, total))
+        if f in seen:
+            continue
+        seen.add(f)
+        b = in_readout_set(res, f)
+        if len(picked[b]) < want[b]:
+            picked[b].append(f)
+    out = []
+    for b in (True, False):
+        for f in picked[b]:
+            bits = np.array([(f >> p) & 1 for p in range(N)], dtype=bool)
+            t0 = time.perf_counter()
+            r = representable(Problem(FeatureSet.from_bits(d, bits[None]), res.d_hidden, "step", None), method,
+                              time_limit=time_limit, seed=seed)
+            if r.witness is not None:
+                ok = bool(np.array_equal(r.witness.truth_tables(d)[0], d.pack(bits)))
+                evidence = "witness verified on all points"
+            elif r.certificate is not None:
+                ok, evidence = bool(r.certificate.checked), r.certificate.kind
+            else:
+                ok, evidence = False, "none"
+            out.append(MembershipCheck(f, b, r.status.value, evidence, ok, time.perf_counter() - t0))
+    return out
