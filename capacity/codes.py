@@ -1,4 +1,4 @@
-"""Codes: the sign-based categorisation of a network's weights (DESIGN.md section 1).
+"""Codes: the sign-based categorisation of a network's weights (docs/design.md §3).
 
 ``cat_tau(w) = +1 if w > tau, -1 if w < -tau, else 0``. A :class:`Code` holds ``S_in = cat_tau(W_in)``
 (``d_hidden x d_in``) and optionally ``S_b_in`` and ``S_out``. Read from a network it describes the

@@ -2,7 +2,7 @@
 
 For width ``n``, an optional code, an activation and integer weights in ``[-K, K]`` (optionally
 non-negative; biases free), :func:`enumerate_functions` returns every distinct function ``[W_out h(x) +
-b_out >= 0]`` on the domain that one readout of such a network computes (DESIGN.md section 2, question 2),
+b_out >= 0]`` on the domain that one readout of such a network computes (docs/design.md §4),
 as sorted truth tables, and their number. :func:`count` returns only the number, which for one hidden unit
 is computed from orbit representatives and so reaches sizes whose sets cannot be stored.
 

@@ -3,7 +3,7 @@
 A :class:`Network` is ``h = act(W_in x + b_in)`` (then, for deeper networks, ``h = act(W h + b)`` for each
 ``(W, b)`` in ``W_hidden, b_hidden``), read out by ``y = W_out h + b_out``; ``act`` is ``relu`` or
 ``step`` (``step(z) = [z >= 0]``). Output ``f`` *computes* a feature when ``y_f(x) >= 0`` exactly where the
-feature is 1 (DESIGN.md section 1; a sigmoid output at logit 0 reads the same way).
+feature is 1 (docs/design.md §2; a sigmoid output at logit 0 reads the same way).
 
 Evaluation is exact: integer networks run in int64 with an overflow bound checked first; float networks
 run in float64 with a rigorous rounding-error bound per value, and every value whose sign (or, for a
@@ -121,7 +121,7 @@ class Network:
 
     @property
     def parameter_size(self) -> int:
-        """``P``: the number of non-zero weights (biases excluded, as in DESIGN.md section 1)."""
+        """``P``: the number of non-zero weights (biases excluded, as in docs/design.md §2)."""
         return int(sum(np.count_nonzero(w) for w, _ in self.layers))
 
     @property

@@ -1,4 +1,4 @@
-"""Gradient-trained networks on Boolean tasks, many at once (DESIGN.md section 3).
+"""Gradient-trained networks on Boolean tasks, many at once (docs/design.md §6).
 
 :func:`train` trains every ``(task, seed)`` pair as one *instance* of a single batched model: each weight
 tensor has a leading instance axis (as in the toy-models-of-superposition notebook), layers are batched
@@ -18,7 +18,7 @@ judged exactly: which features each output computes on the *whole* domain (``y >
 feature is 1, i.e. sigmoid >= 1/2) and the exact per-feature error rate over the domain.
 
 The FCC paper's training settings (loss, optimiser, learning rate, steps, batch, initialisation, width) are
-unknown [UNK in research/fcc-paper.md section 4]: **every default in** :class:`TrainConfig` **is ours**.
+unknown (docs/science/fcc.md): **every default in** :class:`TrainConfig` **is ours**.
 
 torch is imported inside the functions only; ``import capacity`` works without it.
 """

@@ -22,7 +22,7 @@ def table(domain, bits) -> int:
 
 # A000609 (threshold functions of <= m variables): 4, 14, 104 for m = 1, 2, 3; every one has integer weights
 # in [-2, 2] for m <= 3 (Muroga's tables: the largest weight needed for m = 3 is 2). One ReLU unit with a
-# threshold readout computes exactly the threshold functions (v relu(z) = sign(v) relu(|v| z), DESIGN.md).
+# threshold readout computes exactly the threshold functions (v relu(z) = sign(v) relu(|v| z), docs/design.md §3).
 @pytest.mark.parametrize("activation", ["step", "relu"])
 @pytest.mark.parametrize("m, count", [(1, 4), (2, 14), (3, 104)])
 def test_one_unit_gives_the_threshold_functions(activation, m, count):

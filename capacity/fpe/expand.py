@@ -12,7 +12,7 @@ details marked *ours* are our choices):
 5. the surviving non-zero pattern is the fixed mask for fine-tuning.
 
 Biases (open in the paper; **ours**): each child gets ``b_i / alpha``, so the children's pre-activations add
-up to the parent's exactly; biases are not counted in the non-zero budget (DESIGN.md: ``P = nnz`` of weights,
+up to the parent's exactly; biases are not counted in the non-zero budget (docs/design.md §2: ``P = nnz`` of weights,
 biases reported separately). By subadditivity of ReLU the sum of the children's activations is then ``>=`` the
 parent's, with equality exactly where all of a parent's children have pre-activations of one sign.
 

@@ -1,8 +1,8 @@
-"""Combinatorial interpretation of a network from its weights alone, proven exact (DESIGN.md section 3).
+"""Combinatorial interpretation of a network from its weights alone, proven exact (docs/design.md §6).
 
 The FCC paper (Adler, Alistarh, Shavit 2025) describes a static analysis of the *signs* of a network's weights
 (codes, feature channels) that explains what it computes. Its formal definitions were not available to us
-(research/fcc-paper.md, status note and sections 3, 5, 7): **every definition below is our reading**.
+(docs/science/fcc.md): **every definition below is our reading**.
 
 Objects (on the domain ``D`` of inputs with at most ``s`` ones, ``m`` inputs):
 
