@@ -6,9 +6,12 @@ import os
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capacity import Domain, Problem, from_spec
-from capacity.solvers import front
+from capacity.features import FeatureSet
+from capacity.solvers import front, reference, sat
 from capacity.solvers.problem import Status
 
 
@@ -50,3 +53,14 @@ def test_auto_is_the_same_on_an_idle_and_a_busy_machine(monkeypatch, budget, met
             p.join()
     assert idle.status is Status.REPRESENTABLE and idle.method == method
     assert _fingerprint(busy) == _fingerprint(idle)
+
+
+@settings(deadline=None, max_examples=15)
+@given(st.lists(st.lists(st.booleans(), min_size=7, max_size=7), min_size=1, max_size=2), st.integers(1, 2))
+def test_relu_normalisation_keeps_answers(bits, n):
+    """The ReLU symmetry clauses (some point inactive; dead or readout-free units canonical) agree with the
+    plain-Python brute force on 2-sparse inputs of 3 variables."""
+    problem = Problem(FeatureSet.from_bits(Domain(3, 2), bits), n, "relu", 1)
+    r = sat.solve(problem)
+    assert r.info["relu_normalised_units"] == n
+    assert r.status is reference.solve(problem).status

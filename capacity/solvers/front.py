@@ -202,6 +202,12 @@ class MinWidthResult:
         return pd.DataFrame([{c: s.get(c) for c in cols} for s in self.steps], columns=cols)
 
 
+def _sat_seconds(info: dict) -> dict:
+    """The SAT search and proof-check seconds of a step (also when SAT was the second method)."""
+    src = info if "check_seconds" in info else info.get("second", {})
+    return {k: src[k] for k in ("solve_seconds", "check_seconds") if k in src}
+
+
 def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: int | None = 1,
               nonnegative: bool = False, method: str = "auto", time_limit: float | None = None,
               max_width: int | None = None, seed: int = 0, progress: bool = False) -> MinWidthResult:
@@ -225,7 +231,8 @@ def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: i
         problem = Problem(features, n, activation, weight_bound, nonnegative, None, seed)
         res = representable(problem, method, time_limit=left, seed=seed, progress=progress)
         steps.append({"width": n, "status": str(res.status), "method": res.method, "seconds": round(res.seconds, 6),
-                      "certificate_kind": None if res.certificate is None else res.certificate.kind})
+                      "certificate_kind": None if res.certificate is None else res.certificate.kind,
+                      **_sat_seconds(res.info)})
         if res.status is Status.REPRESENTABLE:
             proven = lower == n
             return MinWidthResult(features, n if proven else None, lower, n,

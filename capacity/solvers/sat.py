@@ -236,8 +236,10 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
     B = [enc.integer(("b_in", j), *brange[j]) for j in range(n)]
     V = [[enc.integer(("W_out", f, j), lo_out[f, j], hi_out[f, j]) for j in range(n)] for f in range(F)]
 
-    # hidden layer: h[j][p] is a literal (step) or an unsigned _Int (relu); hmax[j][p] its largest value
+    # hidden layer: h[j][p] is a literal (step) or the (weight, bit) terms of an unsigned integer (relu);
+    # hmax[j][p] its largest value
     h, hmax = [[None] * N for _ in range(n)], np.zeros((n, N), dtype=np.int64)
+    phase = [[None] * N for _ in range(n)]  # relu: a literal true exactly when z_j(p) >= 1
     for j in range(n):
         for p in range(N):
             active = np.flatnonzero(points[p])
@@ -257,7 +259,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 enc.geq(z_terms + [(-c, l) for c, l in hv.terms()], z_const, when=a)  # a -> z - h >= 0
                 enc.geq(hv.terms() + [(-c, l) for c, l in z_terms], -z_const, when=a)  # a -> h - z >= 0
                 enc.clauses += [[a, -bit] for bit in hv.bits]  # not a -> h = 0
-                h[j][p], hmax[j, p] = hv, top
+                h[j][p], hmax[j, p], phase[j][p] = hv.terms(), top, a
 
     # readouts. A step-unit feature true at one point only (a point indicator, e.g. a pairwise AND on 2-sparse
     # inputs) with a free readout in a box containing [-1, 1] needs no readout variables: it is computable
@@ -285,7 +287,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
             terms, const = c.terms(), c.lo
             for j in range(n):
                 v = V[f][j]
-                hb = [(1, h[j][p])] if act == "step" else h[j][p].terms()
+                hb = [(1, h[j][p])] if act == "step" else h[j][p]
                 for w2, hl in hb:
                     terms.append((v.lo * w2, hl))
                     for w1, vk in v.terms():
@@ -300,7 +302,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
     for j in range(n):
         key = (tuple(lo_in[j]), tuple(hi_in[j]), brange[j], tuple(lo_out[:, j]), tuple(hi_out[:, j]))
         classes.setdefault(key, []).append(j)
-    n_sym = 0
+    n_sym = relu_normalised = 0
     inputs_sorted = False
     if symmetry_breaking:
         for units in classes.values():
@@ -322,6 +324,24 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 and (lo_out == -hi_out).all():
             enc.clauses += [[-h[j][0]] for j in range(n)]
             n_sym += n
+        # ReLU units without a code (proofs in docs/engine.md, "Symmetry breaking"): (1) a unit with z_j >= 1 on
+        # every point computes h_j = z_j everywhere; lowering b_j by min_p z_j(p) and raising each b_out[f] by
+        # W_out[f, j] * min_p z_j(p) changes no output, so some point has z_j <= 0. (2) A dead unit (z_j <= 0
+        # everywhere) contributes nothing, whatever its readout weights, and a unit whose readout weights are all
+        # zero contributes nothing, whatever its W_in and b_in: so every such unit may be the canonical one,
+        # W_in = lower box ends, b_in = lowest bias (dead: z <= hi . x - Up_j <= 0), W_out = 0. The canonical
+        # unit has the smallest lexicographic key and sorted weights, so this combines with the orders above
+        # and below (normalise first, then sort), and (1) holds for it too.
+        if act == "relu" and problem.code is None:
+            for j in range(n):
+                acts = phase[j]
+                enc.clauses.append([-a for a in acts])  # (1)
+                fix_in = [-b for x in W[j] + [B[j]] for b in x.bits]  # every offset bit 0: the lower ends
+                fix_out = [b if (-V[f][j].lo >> k) & 1 else -b for f in range(F) for k, b in enumerate(V[f][j].bits)]
+                enc.clauses += [acts + [lit] for lit in fix_out + fix_in]  # dead -> canonical
+                zero_out = [-lit for lit in fix_out]  # some readout weight is not 0
+                enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
+                relu_normalised += 1
         if len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
             for i in range(problem.domain.m - 1):
                 a, b = W[0][i], W[0][i + 1]
@@ -345,7 +365,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 b_out[f] = -int(on.sum())
         return Network(W_in, b_in, W_out, b_out, act)
 
-    info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
+    info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym, "relu_normalised_units": relu_normalised,
             "input_permutations": inputs_sorted, "point_indicators": sum(i is not None for i in indicator),
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     return enc.clauses, decode, info

@@ -1,0 +1,255 @@
+"""Benchmark: the certified engine against the old pipeline and a plain CP-SAT model, cell by cell (issue 17).
+
+Usage:
+    python benchmarks/bench_engine.py [--out benchmarks/out] [--cap 90] [--old-cap 60] [--base-cap 60]
+                                      [--cells relu:3:1,relu:4:2,step:9:1] [--old-rev f742b83]
+
+Cells: U-AND (all pairwise ANDs on 2-sparse inputs, feature family ``pairs``) with ReLU units for m = 3..6 and
+K = 1, 2, 3, and with step units, K = 1, for m = 9 and 10. Per cell, three pipelines, one after the other in
+the same run, each in its own process (killed at its cap + 30 s; a killed run is UNKNOWN):
+
+* ``new``: :func:`capacity.min_width` with ``method="auto"`` and ``time_limit=--cap`` (witness at n*, checked
+  refutation at n* - 1, proof check included in the time);
+* ``old``: the same call on the package as of ``--old-rev`` (extracted with ``git archive``), ``--old-cap``;
+* ``cpsat-plain``: a plain CP-SAT model written as a new user would (:func:`plain_model`: ``max(0, z)`` and
+  products as CP-SAT constraints, 2 workers, lexicographic order on hidden units, nothing else) on OUR class:
+  weights in [-K, K], hidden and readout biases free (a range that provably covers every behaviour, the same
+  as the SAT encoding's). Its refutations are CP-SAT's word only (unchecked). Widths upwards from 1.
+
+Writes ``engine.json`` and ``engine.md`` to ``--out`` with, per cell, each pipeline's answer and seconds,
+the ratio new / cpsat-plain, and for the new pipeline the proof-check / solve ratio at n* - 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CELLS = [f"relu:{m}:{K}" for m in range(3, 7) for K in (1, 2, 3)] + ["step:9:1", "step:10:1"]
+
+
+def _features(m):
+    from capacity import Domain, from_spec
+
+    return from_spec(Domain(m, 2), "pairs")
+
+
+def plain_model(features, n, K, activation):
+    """The plain CP-SAT model of "can ``n`` units compute ``features``" on our class. Returns
+    ``(model, W, B, V, C)``."""
+    import numpy as np
+    from ortools.sat.python import cp_model
+
+    from capacity.solvers.cpsat import _lex_leq
+
+    X = features.domain.points.astype(int)
+    N, m = X.shape
+    ones = features.bits
+    F = len(features)
+    reach = int(X.sum(axis=1).max()) * K  # largest |W . x| on the domain
+    lo_b, hi_b = (-reach - 1, reach) if activation == "step" else (-reach, reach)
+    zmax = reach + max(abs(lo_b), hi_b)
+    model = cp_model.CpModel()
+    W = [[model.new_int_var(-K, K, f"W_in[{j},{i}]") for i in range(m)] for j in range(n)]
+    B = [model.new_int_var(lo_b, hi_b, f"b_in[{j}]") for j in range(n)]
+    H = [[None] * N for _ in range(n)]
+    for j in range(n):
+        for p in range(N):
+            z = model.new_int_var(-zmax, zmax, f"z[{j},{p}]")
+            model.add(z == sum(W[j][i] for i in range(m) if X[p, i]) + B[j])
+            if activation == "relu":
+                H[j][p] = model.new_int_var(0, zmax, f"h[{j},{p}]")
+                model.add_max_equality(H[j][p], [z, 0])
+            else:
+                H[j][p] = model.new_bool_var(f"h[{j},{p}]")
+                model.add(z >= 0).only_enforce_if(H[j][p])
+                model.add(z <= -1).only_enforce_if(~H[j][p])
+    hmax = zmax if activation == "relu" else 1
+    T = n * K * hmax
+    V = [[model.new_int_var(-K, K, f"W_out[{f},{j}]") for j in range(n)] for f in range(F)]
+    C = [model.new_int_var(-T - 1, T, f"b_out[{f}]") for f in range(F)]
+    for f in range(F):
+        for p in range(N):
+            prods = []
+            for j in range(n):
+                t = model.new_int_var(-K * hmax, K * hmax, f"t[{f},{j},{p}]")
+                model.add_multiplication_equality(t, [V[f][j], H[j][p]])
+                prods.append(t)
+            if ones[f, p]:
+                model.add(sum(prods) + C[f] >= 0)
+            else:
+                model.add(sum(prods) + C[f] <= -1)
+    for a in range(n - 1):
+        _lex_leq(model, [*W[a], B[a]], [*W[a + 1], B[a + 1]])
+    del np
+    return model, W, B, V, C
+
+
+def plain_min_width(m, K, activation, cap):
+    """Widths upwards from 1 with :func:`plain_model`, 2 workers, until a (verified) witness or ``cap`` s."""
+    import numpy as np
+    from ortools.sat.python import cp_model
+
+    from capacity import Network, Problem
+    from capacity.solvers.problem import verify_witness
+
+    fs = _features(m)
+    t0 = time.perf_counter()
+    steps = []
+    for n in range(1, fs.domain.size + 1):
+        left = cap - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        model, W, B, V, C = plain_model(fs, n, K, activation)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 2
+        solver.parameters.max_time_in_seconds = left
+        t = time.perf_counter()
+        st = solver.solve(model)
+        steps.append({"width": n, "status": solver.status_name(st), "seconds": round(time.perf_counter() - t, 3)})
+        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            val = lambda xs: np.array([[solver.value(v) for v in row] for row in xs], dtype=np.int64)  # noqa: E731
+            net = Network(val(W), val([B])[0], val(V), val([C])[0], activation)
+            ok, why = verify_witness(Problem(fs, n, activation, K), net)
+            if not ok:
+                raise AssertionError(f"plain CP-SAT witness fails verification: {why}")
+            lower_ok = n == 1 or steps[-2]["status"] == "INFEASIBLE"
+            return {"n_star": n if lower_ok else None, "proven": lower_ok, "steps": steps,
+                    "certificate": "unchecked (CP-SAT INFEASIBLE)" if n > 1 else "width-1"}
+        if st != cp_model.INFEASIBLE:
+            break
+    return {"n_star": None, "proven": False, "steps": steps, "certificate": ""}
+
+
+def package_min_width(m, K, activation, cap):
+    """:func:`capacity.min_width` (``auto``) of whichever ``capacity`` package is on the path."""
+    from capacity import min_width
+
+    r = min_width(_features(m), activation=activation, weight_bound=K, method="auto", time_limit=cap)
+    return {"n_star": r.min_width, "proven": r.proven, "lower": r.lower, "upper": r.upper,
+            "certificate": r.certificate_kind or "", "steps": [dict(s) for s in r.steps]}
+
+
+def _one(args):
+    """Child process: one pipeline on one cell, JSON on stdout."""
+    act, m, K = args.one_cell.split(":")
+    fn = plain_min_width if args.one == "cpsat-plain" else package_min_width
+    t = time.perf_counter()
+    res = fn(int(m), int(K), act, args.one_cap)
+    res["seconds"] = round(time.perf_counter() - t, 3)
+    print("RESULT " + json.dumps(res, default=str), flush=True)
+
+
+def run_cell(pipeline, cell, cap, old_src):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    if pipeline == "old":
+        env["PYTHONPATH"] = str(old_src)
+    else:
+        env["PYTHONPATH"] = str(ROOT)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", "cpsat-plain" if pipeline == "cpsat-plain"
+           else "package", "--one-cell", cell, "--one-cap", str(cap)]
+    t = time.perf_counter()
+    try:
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=cap + 30,
+                             cwd=old_src if pipeline == "old" else ROOT)
+    except subprocess.TimeoutExpired:
+        return {"n_star": None, "proven": False, "killed": True, "seconds": round(time.perf_counter() - t, 3),
+                "certificate": "", "steps": []}
+    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        return {"n_star": None, "proven": False, "error": out.stderr.strip().splitlines()[-1:] or ["no output"],
+                "seconds": round(time.perf_counter() - t, 3), "certificate": "", "steps": []}
+    return json.loads(line[7:])
+
+
+def _check_solve(res):
+    """Proof-check seconds / solve seconds of the refutation at n* - 1 (new pipeline), when recorded."""
+    if not res.get("proven") or not res.get("n_star") or res["n_star"] < 2:
+        return None
+    step = next((s for s in res["steps"] if s.get("width") == res["n_star"] - 1), None)
+    if not step or not step.get("solve_seconds") or step.get("check_seconds") is None:
+        return None
+    return round(step["check_seconds"] / max(step["solve_seconds"], 1e-3), 3)
+
+
+def _cell_text(r):
+    if r is None:
+        return "-"
+    ans = str(r["n_star"]) if r.get("proven") else ("killed" if r.get("killed") else
+                                                     f"[{r.get('lower', '?')}, {r.get('upper') or '?'}]")
+    return f"{ans} {r['seconds']:.1f}s"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
+    ap.add_argument("--cap", type=float, default=90.0, help="time limit of the new pipeline per cell (s)")
+    ap.add_argument("--old-cap", type=float, default=60.0)
+    ap.add_argument("--base-cap", type=float, default=60.0)
+    ap.add_argument("--cells", default=",".join(CELLS))
+    ap.add_argument("--pipelines", default="new,cpsat-plain,old")
+    ap.add_argument("--old-rev", default="f742b83")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--one-cell", help=argparse.SUPPRESS)
+    ap.add_argument("--one-cap", type=float, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        return _one(args)
+    pipelines = args.pipelines.split(",")
+    caps = {"new": args.cap, "old": args.old_cap, "cpsat-plain": args.base_cap}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        old_src = Path(tmp)
+        if "old" in pipelines:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.old_rev, "capacity"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        rows = []
+        cells = args.cells.split(",")
+        for k, cell in enumerate(cells, 1):
+            row = {"cell": cell}
+            for p in pipelines:
+                print(f"[{k}/{len(cells)}] {cell:10s} {p:12s} ...", end=" ", flush=True)
+                row[p] = run_cell(p, cell, caps[p], old_src)
+                print(_cell_text(row[p]), flush=True)
+            new, base = row.get("new"), row.get("cpsat-plain")
+            row["ratio_new_to_plain"] = (round(new["seconds"] / base["seconds"], 3)
+                                         if new and base and new.get("proven") and base.get("proven") else None)
+            row["check_over_solve"] = _check_solve(new) if new else None
+            rows.append(row)
+            _write(out, args, pipelines, caps, rows)
+
+
+def _write(out, args, pipelines, caps, rows):
+    meta = {"caps_s": caps, "old_rev": args.old_rev, "machine": platform.machine(), "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    (out / "engine.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=str))
+    md = ["# Engine benchmark: U-AND cells, new pipeline vs old pipeline vs plain CP-SAT (one run)", "",
+          f"Caps per cell: {caps}. Old pipeline: package at {args.old_rev}. "
+          f"Machine: {meta['machine']}, {meta['cpus']} CPUs, load average at the end {meta['load_average']}, "
+          f"{meta['date']} UTC.", "",
+          "Each entry: proven minimum width n* (witness at n*, refutation at n* - 1) and wall seconds for the "
+          "whole ladder; `[lo, hi]` when not proven within the cap. The plain CP-SAT refutations are unchecked.",
+          "", "| cell | " + " | ".join(pipelines) + " | new / plain | check / solve at n*-1 |",
+          "|---|" + "---|" * (len(pipelines) + 2)]
+    for r in rows:
+        act, m, K = r["cell"].split(":")
+        label = f"{act} m={m} K={K}"
+        cells = [_cell_text(r.get(p)) for p in pipelines]
+        md.append(f"| {label} | " + " | ".join(cells) +
+                  f" | {r['ratio_new_to_plain'] if r['ratio_new_to_plain'] is not None else '-'}"
+                  f" | {r['check_over_solve'] if r['check_over_solve'] is not None else '-'} |")
+    (out / "engine.md").write_text("\n".join(md) + "\n")
+
+
+if __name__ == "__main__":
+    main()
