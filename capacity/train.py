@@ -35,7 +35,7 @@ from .errors import CapacityError
 from .network import Network, computed
 from .tasks import EXHAUSTIVE_LIMIT, Task
 
-__all__ = ["LOSSES", "TrainConfig", "TrainResult", "init_weights", "train", "train_loop"]
+__all__ = ["LOSSES", "TrainConfig", "TrainResult", "init_weights", "project_to_integers", "train", "train_loop"]
 
 LOSSES = ("bce", "mse")
 DTYPES = ("float32", "float64")
@@ -68,6 +68,9 @@ class TrainConfig:
         init_scale: multiplies PyTorch's ``nn.Linear`` initialisation: weights and biases uniform in
             ``[-a, a]`` with ``a = init_scale / sqrt(fan_in)``.
         weight_decay: Adam's L2 penalty (``torch.optim.Adam(weight_decay=...)``).
+        balance: weigh each feature's positive and negative training points so that both halves count
+            the same in the loss (for rare features such as ANDs on sparse inputs, where the constant 0 is
+            almost right); ``False`` (default) weighs every point the same.
         seed: mixed into every instance's seed (see :func:`train`).
         device: torch device (CPU is what we test).
         dtype: ``"float32"`` (default) or ``"float64"`` for the training arithmetic.
@@ -82,6 +85,7 @@ class TrainConfig:
     n_samples: int | None = None
     init_scale: float = 1.0
     weight_decay: float = 0.0
+    balance: bool = False
     seed: int = 0
     device: str = "cpu"
     dtype: str = "float32"
@@ -115,6 +119,8 @@ class TrainConfig:
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
                 raise CapacityError(f"{name} must be an integer >= {minimum}, got {v!r}")
             object.__setattr__(self, name, int(v))
+        if not isinstance(self.balance, (bool, np.bool_)):
+            raise CapacityError(f"balance must be True or False, got {self.balance!r}")
         if not isinstance(self.device, str) or not self.device:
             raise CapacityError(f"device must be a torch device name such as 'cpu', got {self.device!r}")
 
@@ -308,11 +314,17 @@ def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
             h = torch.relu(torch.baddbmm(params[k + 1].unsqueeze(1), h, params[k].transpose(1, 2)))
         return torch.baddbmm(params[-1].unsqueeze(1), h, params[-2].transpose(1, 2))
 
+    if config.balance:  # per instance and feature: positives and negatives weigh half each
+        pos = Y_all.mean(dim=1, keepdim=True).clamp(1.0 / (2 * n_points), 1 - 1.0 / (2 * n_points))
+        w_pos, w_neg = 0.5 / pos, 0.5 / (1 - pos)
+
     def losses(logits, Y):  # per-instance mean over points and features
         if config.loss == "bce":
             per = F.binary_cross_entropy_with_logits(logits, Y, reduction="none")
         else:
             per = (torch.sigmoid(logits) - Y) ** 2
+        if config.balance:
+            per = per * (Y * w_pos + (1 - Y) * w_neg)
         return per.mean(dim=(1, 2))
 
     logged = config.logged_steps
@@ -419,3 +431,61 @@ def train_loop(tasks, config: TrainConfig | None = None, seeds=(0,), progress: b
             hist.append(h)
     seconds = time.perf_counter() - t0
     return _result(tasks, seeds, config, tuple(instances), nets, np.vstack(hist), seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# project-then-verify: a trained network moved into the integer class of the exact solvers
+
+#: scale multipliers tried for the hidden layer (one for all units) and for each readout row
+PROJECT_HIDDEN_SCALES = (0.5, 0.75, 1.0, 1.5, 2.0)
+PROJECT_READOUT_SCALES = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+def project_to_integers(network: Network, features, weight_bound: int = 1):
+    """Move a one-hidden-layer ReLU network into the exact solvers' class (weights integers in
+    ``[-K, K]``, free integer biases) and verify it exactly; returns ``(integer_network, computed)``.
+
+    ReLU is positively homogeneous, so scaling a hidden unit's row ``(w, b)`` by ``s > 0`` and its readout
+    column by ``1/s`` changes nothing. Hidden layer: for each multiplier ``a`` of
+    :data:`PROJECT_HIDDEN_SCALES`, every unit is scaled so its largest weight is ``a K``, rounded and clipped
+    to ``[-K, K]`` (bias rounded). Readout, per feature: the rescaled row is scaled so its largest weight is
+    ``c K`` for each ``c`` of :data:`PROJECT_READOUT_SCALES`, rounded and clipped, and the output bias is
+    chosen exactly (``-min`` of the readout over the feature's positive points) when the row separates the
+    feature's points. The hidden multiplier computing the most features wins (first on ties). Deterministic;
+    the returned ``computed`` is :func:`capacity.network.computed` on the whole domain (exact).
+    """
+    K = int(weight_bound)
+    if K < 1:
+        raise CapacityError(f"weight bound must be an integer >= 1, got {weight_bound!r}")
+    if network.W_hidden or network.activation != "relu":
+        raise CapacityError("projection handles one hidden ReLU layer")
+    X = features.domain.points.astype(np.int64)  # (N, m)
+    T = np.asarray(features.bits, dtype=bool)  # (F, N)
+    W, b, Wo = (np.asarray(a, dtype=float) for a in (network.W_in, network.b_in, network.W_out))
+    M = np.abs(W).max(axis=1)
+    live = M > 0
+    best = None
+    for a in PROJECT_HIDDEN_SCALES:
+        s = np.where(live, a * K / np.where(live, M, 1.0), 0.0)
+        Wq = np.clip(np.rint(W * s[:, None]), -K, K).astype(np.int64)
+        bq = np.where(live, np.rint(b * s), 0).astype(np.int64)
+        H = np.maximum(X @ Wq.T + bq, 0)  # (N, n) integers
+        U = np.where(live, Wo / np.where(live, s, 1.0), 0.0)  # readout of the rescaled units
+        Um = np.abs(U).max(axis=1)
+        V = np.zeros(U.shape, dtype=np.int64)
+        c = np.full(len(U), -1, dtype=np.int64)
+        done = np.zeros(len(U), dtype=bool)
+        for r in PROJECT_READOUT_SCALES:
+            Vr = np.clip(np.rint(U * (r * K / np.where(Um > 0, Um, 1.0))[:, None]), -K, K).astype(np.int64)
+            Z = H @ Vr.T  # (N, F)
+            big = np.iinfo(np.int64).max
+            lo_pos = np.where(T.T, Z, big).min(axis=0)
+            hi_neg = np.where(T.T, -big, Z).max(axis=0)
+            ok = (lo_pos > hi_neg) & ~done
+            V[ok], c[ok] = Vr[ok], np.where(lo_pos[ok] == big, -hi_neg[ok] - 1, -lo_pos[ok])
+            done |= ok
+        if best is None or done.sum() > best[0]:
+            best = (int(done.sum()), Wq, bq, V, c)
+    _, Wq, bq, V, c = best
+    net = Network(Wq, bq, V, c, "relu")
+    return net, computed(net, features, aligned=True)

@@ -25,6 +25,11 @@ _LISTS = {
     "capacity_feature_counts": ("capacity_feature_counts", int),
     "construction_inputs": ("construction_inputs", int),
     "construction_feature_counts": ("construction_feature_counts", int),
+    "scale_uand_inputs": ("scale_uand_inputs", int),
+    "scale_pairs_inputs": ("scale_pairs_inputs", int),
+    "scale_pairs_feature_counts": ("scale_pairs_feature_counts", int),
+    "count_inputs": ("count_inputs", int),
+    "count_widths": ("count_widths", int),
 }
 _SCALARS = {
     "instances": int,
@@ -37,6 +42,10 @@ _SCALARS = {
     "construction_seeds": int,
     "construction_max_width": int,
     "max_width": int,
+    "scale_instances": int,
+    "scale_max_width": int,
+    "scan_seeds": int,
+    "scan_steps": int,
 }
 
 
@@ -51,11 +60,17 @@ def add_arguments(p):
 
     p.add_argument(
         "--preset",
-        default="default",
-        choices=sorted(PRESETS),
-        help="ladder to run: smoke (seconds), default (a few minutes on 2 cores), full (for papers)",
+        default="quick",
+        choices=list(PRESETS),
+        help="ladder to run: smoke (seconds), quick (default; a few minutes on 2 cores), full (the scaling "
+        "study of docs/scaling.md; about an hour on 2 cores, resumable from the cache)",
     )
-    p.add_argument("--out", "-o", default=None, help="output folder (default: runs/scaling-PRESET)")
+    p.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        help="output folder (created; files in it are replaced); checked before any work starts",
+    )
     c = p.add_mutually_exclusive_group()
     c.add_argument(
         "--cache",
@@ -126,6 +141,15 @@ def add_arguments(p):
     g.add_argument(
         "--construction-max-width", dest="construction_max_width", help="widest construction tried"
     )
+    g.add_argument("--scale-uand-inputs", dest="scale_uand_inputs", help="U-AND m ladder, scaling columns only")
+    g.add_argument("--scale-pairs-inputs", dest="scale_pairs_inputs", help="m of the random pair sets, scaling only")
+    g.add_argument("--scale-pairs-feature-counts", dest="scale_pairs_feature_counts", help="m' ladder, scaling only")
+    g.add_argument("--scale-instances", dest="scale_instances", help="random sets per m' on the scaling ladder")
+    g.add_argument("--scale-max-width", dest="scale_max_width", help="widest width tried on the scaling ladder")
+    g.add_argument("--scan-seeds", dest="scan_seeds", help="training seeds of the smallest-trained-width search")
+    g.add_argument("--scan-steps", dest="scan_steps", help="Adam steps of the smallest-trained-width search")
+    g.add_argument("--count-inputs", dest="count_inputs", help="k ladder of the exact function counts")
+    g.add_argument("--count-widths", dest="count_widths", help="n ladder of the exact function counts")
 
 
 def parse_list(text: str, kind, name: str) -> tuple:
@@ -183,6 +207,22 @@ def config_from(args):
     return preset(args.preset, **over)
 
 
+def check_out(path) -> Path:
+    """``--out`` before any work: an existing file, or a folder (or parent) that cannot be written, is refused
+    in one line."""
+    from ..errors import CapacityError
+    from ._common import _writable_dir
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise CapacityError(f"--out {path} exists and is not a directory")
+    d = p if p.is_dir() else p.absolute().parent
+    if not d.exists():
+        raise CapacityError(f"--out {path}: directory {d} does not exist")
+    _writable_dir(d, f"--out {path}")
+    return p
+
+
 def run(args) -> int:
     import sys
 
@@ -193,7 +233,7 @@ def run(args) -> int:
     from ._common import print_json
 
     cfg = config_from(args)
-    out = Path(args.out) if args.out else Path("runs") / f"scaling-{cfg.preset}"
+    out = check_out(args.out)
     cache = NullCache() if args.no_cache else ResultCache(args.cache or default_cache_path())
     try:
         executor = make_executor(dask=args.dask, workers=args.workers)

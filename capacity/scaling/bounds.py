@@ -40,6 +40,7 @@ __all__ = [
     "ConstantFit",
     "ExponentFit",
     "counting_min_width",
+    "counting_min_width_superposed",
     "domain_size",
     "fit_constant",
     "fit_exponent",
@@ -196,6 +197,23 @@ def counting_min_width(
     target = comb(pairs, n_features)
     for width in range(1, max_width + 1):
         if network_behaviours(m_inputs, sparsity, width, n_features, weight_bound) >= target:
+            return width
+    raise CapacityError(f"counting bound exceeds max_width={max_width}")
+
+
+def counting_min_width_superposed(
+    m_inputs: int, sparsity: int | None, n_features: int, weight_bound: int = 1, max_width: int = 10_000
+) -> int:
+    """Smallest ``n`` with ``network_behaviours(n, r=n) >= C(C(m,2), m')``: the counting bound when the
+    ``m'`` features are read out in superposition, as fixed Boolean functions of ``r = n`` readout units'
+    output bits (``docs/scaling.md``). Some set of ``m'`` pairwise ANDs on ``D_s`` needs width at least this
+    in that class (exact integer comparison)."""
+    pairs = comb(m_inputs, 2)
+    if not 1 <= n_features <= pairs:
+        raise CapacityError(f"need 1 <= m' <= C(m,2) = {pairs}, got {n_features}")
+    target = comb(pairs, n_features)
+    for width in range(1, max_width + 1):
+        if network_behaviours(m_inputs, sparsity, width, width, weight_bound) >= target:
             return width
     raise CapacityError(f"counting bound exceeds max_width={max_width}")
 

@@ -1,8 +1,9 @@
 """The sweep's result cache: one embedded SQLite file, one row per finished point.
 
-A point's key is a SHA-256 of its configuration, the point function's name and the package version with
-the point schema (:func:`point_key`; ``capacity.scaling.points.POINT_SCHEMA``), so a rerun with the same
-configuration reuses every finished point and a new version recomputes. Each point is written in its
+A point's key is a SHA-256 of its configuration, the point function's name, the package version with
+the point schema (:func:`point_key`; ``capacity.scaling.points.POINT_SCHEMA``) and a hash of the source
+files the point's kind runs (:func:`source_hash`), so a rerun with the same configuration and code reuses
+every finished point, and an edit of the code that computed a point recomputes it (results never stale). Each point is written in its
 own transaction from the sweep's main process, so a sweep killed at any moment (even by SIGKILL) leaves
 every finished point on disk and nothing half-written: SQLite's journal rolls back an interrupted
 transaction when the file is next opened.
@@ -24,7 +25,8 @@ from pathlib import Path
 
 from ..errors import CapacityError
 
-__all__ = ["CacheError", "ResultCache", "NullCache", "point_key", "canonical_json", "SCHEMA"]
+__all__ = ["CacheError", "ResultCache", "NullCache", "point_key", "canonical_json", "SCHEMA", "KIND_SOURCES",
+           "source_hash"]
 
 SCHEMA = "capacity-scaling-cache/1"
 _MAGIC = b"SQLite format 3\x00"
@@ -51,6 +53,32 @@ def _default(o):
     if isinstance(o, (set, frozenset)):
         return sorted(o)
     raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+_COMMON = ("scaling/points.py", "domain.py", "features.py", "network.py", "errors.py")
+_EXACT = ("solvers/*.py", "drup.py", "codes.py", "_kernels.py", "enumeration.py")
+_TRAIN = ("train.py", "tasks.py")
+#: the package files (globs relative to the ``capacity`` folder) each point kind runs, besides ``_COMMON``
+KIND_SOURCES = {
+    "min_width": _EXACT,
+    "capacity": _EXACT,
+    "construction": ("scaling/constructions.py",),
+    "trained": _TRAIN,
+    "trained_width": _TRAIN,
+    "count": ("enumeration.py", "_kernels.py", "codes.py"),
+}
+
+
+def source_hash(kind: str, root=None) -> str:
+    """SHA-256 of the source files point kind ``kind`` runs (``KIND_SOURCES``; unknown kinds: the whole
+    package), read from ``root`` (default: the installed ``capacity`` folder). Part of every cache key."""
+    root = Path(__file__).resolve().parent.parent if root is None else Path(root)
+    globs = _COMMON + KIND_SOURCES[kind] if kind in KIND_SOURCES else ("**/*.py",)
+    files = sorted({p for g in globs for p in root.glob(g) if p.is_file()})
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.relative_to(root).as_posix().encode() + b"\x00" + p.read_bytes() + b"\x00")
+    return h.hexdigest()
 
 
 def point_key(config: dict, function: str, version: str) -> str:

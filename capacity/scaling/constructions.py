@@ -256,16 +256,25 @@ def construction_min_width(
     seed: int = 0,
     grid: dict | None = None,
     count_widths=None,
+    search: str = "scan",
 ) -> tuple[Construction | None, list[dict]]:
     """Smallest width ``n <= max_width`` at which construction ``name`` (with seed ``seed``, best over the
     parameter ``grid``, e.g. ``{"channel_size": (1, 2, 3)}``) computes every pair, checked exactly.
 
     Returns the first construction that computes all pairs (or None) and the per-width log
     ``[{d_hidden, n_computed (best over the grid, None where not counted), params}]``. Widths outside
-    ``count_widths`` (default: all) are only asked "all computed?", which lets the sparse code stop early."""
+    ``count_widths`` (default: all) are only asked "all computed?", which lets the sparse code stop early.
+
+    ``search="bisect"`` (large sets) tries widths 1, 2, 4, ... up to the first that computes every pair and
+    then bisects between it and the last failing one: the returned width computes every pair and the width
+    one below it does not (for this seed and grid); the log lists the widths tried, in order."""
     grid = grid or {}
     keys = sorted(grid)
     combos = [dict(zip(keys, vals)) for vals in _product([tuple(grid[k]) for k in keys])]
+    if search == "bisect":
+        return _bisect_width(name, domain, pairs, max_width, seed, combos)
+    if search != "scan":
+        raise SpecError(f"construction search must be scan or bisect, got {search!r}")
     log = []
     for width in range(1, max_width + 1):
         count = count_widths is None or width in count_widths
@@ -293,6 +302,41 @@ def construction_min_width(
         if best is not None and best.all_computed:
             return best, log
     return None, log
+
+
+def _try_width(name, domain, pairs, width, seed, combos):
+    for params in combos:
+        if params.get("channel_size", 1) > width:
+            continue
+        if name == "sparse_code":
+            c = sparse_code_network(domain, pairs, width, seed=seed, abort_on_failure=True, **params)
+        else:
+            c = build(name, domain, pairs, width, seed=seed, **params)
+        if c is not None and c.all_computed:
+            return c
+    return None
+
+
+def _bisect_width(name, domain, pairs, max_width, seed, combos):
+    log, found = [], {}
+
+    def ok(w):
+        if w not in found:
+            found[w] = _try_width(name, domain, pairs, w, seed, combos)
+            c = found[w]
+            log.append({"d_hidden": w, "n_computed": None, "params": None if c is None else c.params})
+        return found[w] is not None
+
+    lo, hi = 0, 1
+    while not ok(hi):
+        lo = hi
+        if hi >= max_width:
+            return None, log
+        hi = min(2 * hi, max_width)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return found[hi], log
 
 
 def _product(lists):

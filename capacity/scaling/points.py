@@ -9,7 +9,12 @@ A :class:`Point` names a feature set (a family instance on a domain) and what to
 * ``construction``: a hand-built network (:mod:`capacity.scaling.constructions`) at every width up to a cap,
   over construction seeds: which features it computes (exactly) and its smallest all-computing width;
 * ``trained``: gradient-trained networks of width ``n`` (:func:`capacity.train.train`) over training seeds:
-  the features each computes with exact error rate ``<= tolerance``.
+  the features each computes with exact error rate ``<= tolerance``, and exactly;
+* ``trained_width``: the smallest width of ``TRAINED_LADDER`` at which some training seed computes every
+  feature exactly, for real-weight networks and for the same networks projected to the exact class
+  (:func:`capacity.train.project_to_integers`), found by bisection on the ladder;
+* ``count``: the exact number of functions one readout of a width-``n`` network computes on the full cube
+  of ``k = m`` inputs (front door :func:`capacity.enumeration.count`).
 
 :func:`run_point` is the default point function; the sweep takes any function with the same signature
 (``Point -> dict``), so a test or a new solver plugs in without touching the sweep. A result dict may carry
@@ -31,12 +36,15 @@ from ..features import FeatureSet, k_ands, random_dnf
 
 __all__ = ["Point", "KINDS", "FAMILIES", "family_features", "graph_classes", "run_point"]
 
-KINDS = ("min_width", "capacity", "construction", "trained")
-#: bumped whenever what a point computes changes, so cached results of older code are not reused
-POINT_SCHEMA = 1
+KINDS = ("min_width", "capacity", "construction", "trained", "trained_width", "count")
+#: bumped whenever what a point computes changes, so cached results of older code are not reused (the cache
+#: key also holds a hash of the source the point's kind runs, see ``capacity.scaling.cache.source_hash``)
+POINT_SCHEMA = 2
 #: pairs: m' random pairwise ANDs; uand: all C(m,2) pairwise ANDs; dnf: m' random DNFs;
 #: graphs: every set of m' pairwise ANDs up to relabelling the inputs (one instance per isomorphism class)
 FAMILIES = ("pairs", "uand", "dnf", "graphs")
+#: geometric width ladder (ratio about sqrt 2) of the smallest-trained-width search
+TRAINED_LADDER = (1, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 90, 128, 181, 256, 362, 512, 724, 1024)
 
 
 def _freeze(d: dict) -> tuple:
@@ -171,6 +179,10 @@ def run_point(point: Point) -> dict:
         out = _construction(point)
     elif point.kind == "trained":
         out = _trained(point)
+    elif point.kind == "trained_width":
+        out = _trained(point, _trained_width)
+    elif point.kind == "count":
+        out = _count(point)
     else:
         raise SpecError(f"unknown point kind {point.kind!r}; known: {', '.join(KINDS)}")
     out.setdefault("seconds", time.perf_counter() - t0)
@@ -356,6 +368,7 @@ def _construction(point: Point) -> dict:
             seed=seed,
             grid=grid,
             count_widths=None if count is None else set(count),
+            search=o.get("search", "scan"),
         )
         per_seed.append(
             {
@@ -371,21 +384,83 @@ def _construction(point: Point) -> dict:
     return {"construction": name, "max_width": max_width, "per_seed": per_seed}
 
 
-def _trained(point: Point) -> dict:
+def _trained(point: Point, fn=None) -> dict:
     import torch
-
-    from ..tasks import Task
-    from ..train import TrainConfig, train
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the sweep parallelises over points
     try:
-        return _train_point(point, Task, TrainConfig, train)
+        return (fn or _train_point)(point)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train_point(point: Point, Task, TrainConfig, train) -> dict:
+def _trained_width(point: Point) -> dict:
+    """Bisection on the width ladder for two criteria at once (real weights; projected to ``[-K, K]``):
+    the smallest ladder width where some seed computes every feature exactly, assuming success is monotone
+    in the width (training need not be: the result is a width that succeeds whose ladder predecessor was
+    tried and failed, or the ladder's first width)."""
+    from ..tasks import Task
+    from ..train import TrainConfig, project_to_integers, train
+
+    o = point.opts
+    fs = point.features()
+    task = Task("kand", fs.domain, fs, {"family": point.family, "instance": point.instance}, point.instance)
+    K = int(o.get("weight_bound", 1))
+    ladder = [w for w in TRAINED_LADDER if w <= int(o["max_width"])]
+    seeds = tuple(range(int(o.get("seeds", 2))))
+    tried: dict = {}
+
+    def probe(i):
+        if i not in tried:
+            cfg = TrainConfig(hidden=(ladder[i],), lr=float(o.get("lr", 0.02)), steps=int(o.get("steps", 1500)),
+                              seed=int(o.get("train_seed", 0)), balance=True)
+            res = train([task], cfg, seeds=seeds, progress=False)
+            real = [int(c.sum()) for c in res.computed]
+            proj = [int(project_to_integers(net, fs, K)[1].sum()) for net in res.networks]
+            tried[i] = {"width": ladder[i], "real": real, "projected": proj}
+        return tried[i]
+
+    F = len(fs)
+    out = {"status": "DONE", "ladder": ladder, "weight_bound": K}
+    for crit in ("real", "projected"):
+        ok = lambda i, c=crit: max(probe(i)[c]) == F  # noqa: E731
+        hi = next((i for i in sorted(tried) if ok(i)), None)
+        if hi is None:  # go up the ladder from the first width at or above m' / 4 until one succeeds
+            start = next((i for i, w in enumerate(ladder) if w >= max(1, F // 4)), len(ladder) - 1)
+            hi = next((i for i in range(start, len(ladder)) if ok(i)), None)
+        if hi is None:
+            out[f"{crit}_width"], out[f"{crit}_failed_below"] = None, ladder[-1]
+            continue
+        lo = max((i for i in tried if i < hi and not ok(i)), default=-1)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        out[f"{crit}_width"] = ladder[hi]
+        out[f"{crit}_failed_below"] = None if lo < 0 else ladder[lo]
+    out["tried"] = [tried[i] for i in sorted(tried)]
+    return out
+
+
+def _count(point: Point) -> dict:
+    from ..domain import Domain
+    from ..enumeration import count
+
+    from ..errors import CapacityError
+
+    o = point.opts
+    try:
+        r = count(Domain(point.m), int(point.width), o["activation"], o["weight_bound"])
+    except CapacityError as exc:  # the front door refuses work it predicts to be too large
+        return {"status": "REFUSED", "count": None, "reason": str(exc)}
+    return {"status": "DONE", "count": int(r.count), "weight_bound_used": r.weight_bound_used,
+            "method": str(r.method), "seconds": float(r.seconds)}
+
+
+def _train_point(point: Point) -> dict:
+    from ..tasks import Task
+    from ..train import TrainConfig, train
+
     o = point.opts
     insts = tuple(o.get("instances", (point.instance,)))
     tasks = []

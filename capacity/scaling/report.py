@@ -26,9 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .bounds import BOUNDS, counting_min_width, fit_constant, fit_exponent
+from .outofsample import FORMS, all_out_of_sample
+from .bounds import BOUNDS, counting_min_width, counting_min_width_superposed, fit_constant, fit_exponent
 
-__all__ = ["frames", "fits", "write_report", "export_certificates", "markdown_tables"]
+__all__ = ["frames", "fits", "write_report", "export_certificates", "markdown_tables", "scaling_tables",
+           "counts_table", "headline_plot"]
 
 _AND = ("pairs", "uand", "graphs")
 _SETKEY = ["family", "m", "sparsity", "n_features", "instance"]
@@ -47,6 +49,7 @@ def frames(sr) -> dict:
     sets: dict = {}
     cap_rows: dict = {}
     cons_rows = []
+    count_rows = []
     trained: dict = {}  # (family, m, s, m', inst) -> {width: result}
 
     def setrow(p, inst=None):
@@ -105,6 +108,25 @@ def frames(sr) -> dict:
                         continue
                     ent = cap_rows.setdefault((p.family, p.m, p.sparsity, p.n_features, p.instance, w), {})
                     ent.setdefault(f"{c}_by_seed", []).append(k)
+        elif p.kind == "trained_width":
+            row = setrow(p)
+            for crit, col in (("real", "trained_real_n"), ("projected", "trained_int_n")):
+                row[col] = r.get(f"{crit}_width")
+                row[f"{col}_failed_below"] = r.get(f"{crit}_failed_below")
+            row["trained_widths_probed"] = " ".join(str(t["width"]) for t in r.get("tried", []))
+        elif p.kind == "count":
+            if r.get("count") is None:
+                continue
+            count_rows.append(
+                {
+                    "k": p.m,
+                    "width": p.width,
+                    "activation": p.opts["activation"],
+                    "weights": "real" if p.opts["weight_bound"] is None else f"int K={p.opts['weight_bound']}",
+                    "count": r["count"],
+                    "K_used": r["weight_bound_used"],
+                }
+            )
         elif p.kind == "trained":
             if r.get("status") != "DONE":
                 continue
@@ -118,12 +140,15 @@ def frames(sr) -> dict:
         row["P_star"] = None if row.get("n_star") is None else int(row["n_star"]) * (m + mp)
         if fam in _AND:
             row["counting_lb"] = counting_min_width(m, s, mp, cfg.weight_bound)
+            row["counting_lb_superposed"] = counting_min_width_superposed(m, s, mp, cfg.weight_bound)
         tw = trained.get(key, {})
-        if tw:
-            any_ok = [w for w, per in sorted(tw.items()) if max(per["n_within_tolerance"]) == mp]
-            all_ok = [w for w, per in sorted(tw.items()) if min(per["n_within_tolerance"]) == mp]
+        if tw:  # exact judgement (every feature computed on the whole domain); tolerance beside it
+            any_ok = [w for w, per in sorted(tw.items()) if max(per["n_exact"]) == mp]
+            all_ok = [w for w, per in sorted(tw.items()) if min(per["n_exact"]) == mp]
+            tol_ok = [w for w, per in sorted(tw.items()) if max(per["n_within_tolerance"]) == mp]
             row["trained_n"] = any_ok[0] if any_ok else None
             row["trained_n_all_seeds"] = all_ok[0] if all_ok else None
+            row["trained_n_tolerance"] = tol_ok[0] if tol_ok else None
             row["trained_widths_tried"] = f"{min(tw)}-{max(tw)}"
         for w, per in tw.items():
             ent = cap_rows.setdefault(key + (w,), {})
@@ -153,9 +178,15 @@ def frames(sr) -> dict:
         rows.append(row)
     cap = pd.DataFrame(rows)
     cons = pd.DataFrame(cons_rows)
-    out = {"min_width": mw, "capacity": cap, "constructions": cons}
+    counts = pd.DataFrame(count_rows)
+    if len(counts):
+        counts["P"] = counts.width * counts.k + counts.width  # Problem.parameter_size: n*k + F*n, F = 1
+        counts["log2_count"] = np.round(np.log2(counts["count"].astype(float)), 4)
+        counts["bits_per_parameter"] = np.round(counts.log2_count / counts.P, 4)
+        counts = counts.sort_values(["k", "width", "activation", "weights"], kind="mergesort").reset_index(drop=True)
+    out = {"min_width": mw, "capacity": cap, "constructions": cons, "counts": counts}
     for name, df in out.items():
-        if len(df):
+        if len(df) and name != "counts":
             keys = [k for k in _SETKEY + ["width", "construction", "seed"] if k in df.columns]
             df = df.sort_values(keys, kind="mergesort", na_position="first").reset_index(drop=True)
             out[name] = df
@@ -296,6 +327,21 @@ def _range(vals):
     return _fmt(med) if lo == hi else f"{_fmt(med)} [{_fmt(lo)}–{_fmt(hi)}]"
 
 
+def _nstar_cell(g) -> str:
+    """Median [min–max] of the proven n*, and every row that is not proven (UNKNOWN, NONE) counted beside it
+    with its bounds: a median never silently drops them."""
+    proven = g[g["proven"].fillna(False).astype(bool)] if "proven" in g.columns else g.iloc[0:0]
+    cell = _range(list(proven["n_star"])) if len(proven) else "–"
+    rest = g[~g.index.isin(proven.index)]
+    if len(rest):
+        lo = [v for v in rest.get("n_star_lower", []) if v is not None and v == v]
+        hi = [v for v in rest.get("n_star_upper", []) if v is not None and v == v]
+        bounds = f"{_fmt(min(lo)) if lo else '?'}–{_fmt(max(hi)) if hi else '?'}"
+        statuses = "/".join(sorted({str(v) for v in rest.get("exact_status", [])}))
+        cell += f" + {len(rest)} {statuses} (n* in {bounds})"
+    return cell
+
+
 def _row(cells) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -352,7 +398,7 @@ def markdown_tables(fr: dict, ft: dict, cfg) -> str:
                 str(m),
                 str(mp),
                 str(len(g)),
-                _range(get(g, "n_star")),
+                _nstar_cell(g),
                 f"{proven}/{len(g)}",
                 _range(get(g, "P_star")),
             ]
@@ -601,9 +647,13 @@ def write_report(sr, out_dir, *, plots: bool = True, certificates: bool = False)
     fr = frames(sr)
     ft = fits(fr)
     fr = _add_theory(fr, ft)
+    oos = all_out_of_sample(fr, sr.config.seed)
     paths = {}
-    for name in ("min_width", "capacity", "constructions"):
-        paths[name] = write_atomic(out / f"{name}.csv", _csv(fr[name]))
+    for name in ("min_width", "capacity", "constructions", "counts"):
+        if name != "counts" or len(fr[name]):
+            paths[name] = write_atomic(out / f"{name}.csv", _csv(fr[name]))
+    if oos:
+        paths["fits_out_of_sample"] = write_atomic(out / "fits_out_of_sample.csv", _csv(_oos_frame(oos)))
     fit_rows = [dict(kind="constant", **c) for c in ft["constants"]] + [
         dict(kind="exponent", **e) for e in ft["exponents"]
     ]
@@ -613,13 +663,19 @@ def write_report(sr, out_dir, *, plots: bool = True, certificates: bool = False)
     if "x_range" in fdf.columns:
         fdf["x_range"] = fdf["x_range"].map(lambda v: "" if not isinstance(v, list) else f"{v[0]:g}-{v[1]:g}")
     paths["fits"] = write_atomic(out / "fits.csv", _csv(fdf))
-    md = [f"# Capacity scaling ({sr.config.preset} preset)\n", markdown_tables(fr, ft, sr.config)]
+    md = [
+        f"# Capacity scaling ({sr.config.preset} preset)\n",
+        scaling_tables(fr, oos, sr.config),
+        markdown_tables(fr, ft, sr.config),
+        counts_table(fr["counts"]),
+    ]
     paths["table"] = write_atomic(out / "table.md", "\n".join(md))
     payload = {
         "config": sr.config.to_dict(),
         "run": sr.run,
         "bounds": [b.to_dict() for b in BOUNDS.values()],
         "fits": ft,
+        "fits_out_of_sample": oos,
         "points": [
             {"point": p.to_dict(), "key": k, "result": r} for p, k, r in zip(sr.points, sr.keys, sr.results)
         ],
@@ -630,6 +686,9 @@ def write_report(sr, out_dir, *, plots: bool = True, certificates: bool = False)
     if plots:
         for p in _plots(fr, ft, sr.config, out):
             paths[p.stem + "_png"] = p
+        h = headline_plot(fr, oos, sr.config, out)
+        if h is not None:
+            paths["headline_png"] = h
     if certificates:
         paths["certificates"] = export_certificates(sr, out / "certificates")
     return paths
@@ -683,3 +742,190 @@ def export_certificates(sr, out_dir) -> Path:
         )
     write_atomic(out / "index.json", json.dumps({"entries": entries}, sort_keys=True, indent=1) + "\n")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the scaling study: matched classes, out-of-sample fits, bits per parameter, headline plot
+
+#: the class of each width column (docs/scaling.md); the tables and the plot print it
+CLASSES = {
+    "n_star": "exact n*: ReLU, integer weights in [-K, K], free integer biases (proven)",
+    "trained_int_n": "trained then projected to integers in [-K, K], verified exactly (same class as n*)",
+    "trained_real_n": "trained, real weights, verified exactly (no exact partner)",
+    "hanni_uand_n": "Hänni U-AND construction, weights in {0, 1}, verified exactly (inside the K = 1 class)",
+    "sparse_code_n": "sparse-code construction, weights in {0, 1}, verified exactly (inside the K = 1 class)",
+    "counting_lb_superposed": "counting lower bound, readout in superposition (r = n readout units), worst case "
+    "over sets of m' pairs",
+}
+
+
+def _oos_frame(oos):
+    import pandas as pd
+
+    rows = []
+    for r in oos:
+        base = {k: r[k] for k in ("family", "column", "class", "split_at", "n_points", "n_groups", "bootstrap",
+                                  "alpha_all", "alpha_small", "alpha_large", "powerlaw_oos_rmse",
+                                  "powerlaw_large_inside_band")}
+        for k in ("alpha_all_ci", "alpha_small_ci", "alpha_large_ci"):
+            base[k] = "" if r[k][0] is None else f"[{r[k][0]:g}, {r[k][1]:g}]"
+        for f, v in r["forms"].items():
+            rows.append({**base, "form": f, **v})
+    return pd.DataFrame(rows)
+
+
+def _cell_width(row, col):
+    v = row.get(col)
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        fb = row.get(f"{col}_failed_below")
+        return f">{_fmt(fb)}" if fb is not None and fb == fb else "–"
+    return _fmt(v)
+
+
+def scaling_tables(fr: dict, oos: list, cfg) -> str:
+    """Matched-class widths over the whole ladder (U-AND and random pairs), then the out-of-sample fits."""
+    mw = fr["min_width"]
+    if not len(mw) or not {"trained_int_n", "hanni_uand_n"} & set(mw.columns):
+        return ""
+    K = cfg.weight_bound
+    lines = [
+        "## Scaling study: matched classes (docs/scaling.md)\n",
+        "Every width is the smallest found for one feature set (median over sets [min–max]); each column's "
+        "class:\n",
+    ]
+    lines += [f"* **{c}**: {d.replace('[-K, K]', f'[-{K}, {K}]')}" for c, d in CLASSES.items()]
+    lines.append(
+        "\nA dash: not computed for this row; `>w`: no success up to width w. Trained widths come from a "
+        "bisection on the ladder " + "2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, …" + " (training is not monotone in "
+        "the width: the reported width succeeded and the ladder width below it was tried and failed). "
+        "Constructions: best seed; width found by doubling and bisection on the scaling rows.\n"
+    )
+    cols = ["n_star", "trained_int_n", "trained_real_n", "hanni_uand_n", "sparse_code_n", "counting_lb_superposed"]
+    head = ["family", "m", "m'", "sets"] + cols
+    lines += [_row(head), "|" + "---|" * len(head)]
+    d = mw[mw.family.isin(["uand", "pairs"])]
+    for (fam, m, mp), g in d.groupby(["family", "m", "n_features"], sort=True):
+        if not any(c in g.columns and g[c].notna().any() for c in ("trained_int_n", "hanni_uand_n")):
+            continue
+        cells = [fam, str(m), str(mp), str(len(g))]
+        for c in cols:
+            if c == "n_star":
+                cells.append(_nstar_cell(g) if "exact_status" in g.columns and g.exact_status.notna().any() else "–")
+            elif c in g.columns and g[c].notna().any():
+                missing = int(g[c].isna().sum())
+                cell = _range(list(g[c]))
+                if missing:
+                    cell += f" + {missing} " + " ".join(_cell_width(r, c) for _, r in g[g[c].isna()].iterrows())
+                cells.append(cell)
+            else:
+                cells.append(" ".join(_cell_width(r, c) for _, r in g.iterrows()) if f"{c}_failed_below" in g.columns else "–")
+        lines.append(_row(cells))
+    lines.append("")
+    if oos:
+        lines.append("### Fits that can fail: fitted on the small half of m', tested on the large half\n")
+        lines.append(
+            "alpha: exponent of n ~ m'^alpha with 95% bootstrap interval; 'power law out of sample': RMS of "
+            "ln(observed/predicted) on the large half for the small-half fit, and how many large-half m' "
+            "lie inside its 95% band. Per theory form: the constant fitted on the small half, its RMS log "
+            "error on the large half, the form's local exponent on the large half, and the verdict "
+            "(rules in docs/scaling.md).\n"
+        )
+        head = ["family", "column", "m' range (split)", "alpha all", "alpha small half", "alpha large half",
+                "power law out of sample"] + [FORMS[f][0] for f in ("as_lower", "as_2and", "hanni")]
+        lines += [_row(head), "|" + "---|" * len(head)]
+        for r in oos:
+            def ci(k):
+                lo, hi = r[k + "_ci"]
+                v = r[k]
+                return "–" if v is None else (f"{v:.2f}" if lo is None else f"{v:.2f} [{lo:.2f}, {hi:.2f}]")
+
+            cells = [r["family"], r["column"], f"{_fmt(r['x_range'][0])}–{_fmt(r['x_range'][1])} ({_fmt(r['split_at'])})",
+                     ci("alpha_all"), ci("alpha_small"), ci("alpha_large"),
+                     f"{r['powerlaw_oos_rmse']:.2f}; {r['powerlaw_large_inside_band']} in band"]
+            for f in ("as_lower", "as_2and", "hanni"):
+                v = r["forms"].get(f)
+                cells.append("–" if v is None else f"c={v['c_small_half']:.2f}, err {v['oos_rmse']:.2f}, "
+                             f"local {v['local_exponent_large_half']:.2f}: **{v['verdict']}**")
+            lines.append(_row(cells))
+        lines.append("")
+    return "\n".join(lines)
+
+
+#: A000609: threshold functions of k variables (k = 0..6), the classical one-unit count
+A000609 = (2, 4, 14, 104, 1882, 94572, 15028134)
+
+
+def counts_table(counts) -> str:
+    """Exact function counts of one readout over k inputs (full cube), in bits per parameter."""
+    if counts is None or not len(counts):
+        return ""
+    lines = [
+        "### Capacity in bits: distinct functions of one readout at width n (full cube of k inputs)\n",
+        "Exact counts by the `count` front door (real-weight step networks through Muroga's bound). "
+        "P = n·k + n (weights, biases excluded). Classical references: one threshold unit computes "
+        "A000609(k) functions; multi-layer threshold networks at most 2^O(P log P) (P·log2 P shown for "
+        "scale). Counts for n >= 2 are, as far as we know, unpublished.\n",
+    ]
+    head = ["k", "n", "class", "count", "log2 count", "P", "bits / P", "log2 A000609(k)", "P·log2 P"]
+    lines += [_row(head), "|" + "---|" * len(head)]
+    for _, r in counts.iterrows():
+        P = int(r.P)
+        lines.append(_row([str(r.k), str(r.width), f"{r.activation}, {r.weights}", str(r["count"]),
+                           f"{r.log2_count:.3f}", str(P), f"{r.bits_per_parameter:.3f}",
+                           f"{np.log2(A000609[int(r.k)]):.3f}", f"{P * np.log2(P):.1f}" if P > 1 else "0"]))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def headline_plot(fr: dict, oos: list, cfg, out: Path):
+    """Log-log width against m', one panel per family: every column with its class, the small-half power law
+    extended over the large half with its 95% bootstrap band, the superposed-readout counting bound."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .outofsample import column_series
+
+    series = column_series(fr["min_width"], fr["constructions"])
+    fams = [f for f in ("uand", "pairs") if any(s[0] == f for s in series)]
+    if not fams:
+        return None
+    fig, axes = plt.subplots(1, len(fams), figsize=(6.4 * len(fams), 5.2), squeeze=False)
+    style = {"exact": ("k", "o"), "projected": ("tab:purple", "D"), "real": ("tab:pink", "d"),
+             "hanni": ("tab:orange", "^"), "sparse": ("tab:green", "s")}
+    fits = {(r["family"], r["column"]): r for r in oos}
+    for ax, fam in zip(axes[0], fams):
+        xmax = 2.0
+        for f, name, cls, d in series:
+            if f != fam:
+                continue
+            key = next(k for k in style if k in name)
+            col, mk = style[key]
+            med = d.groupby("x").y.median()
+            xmax = max(xmax, float(med.index.max()))
+            ax.plot(med.index, med.values, marker=mk, color=col, ls="none", ms=5, label=f"{name} — {cls}")
+            r = fits.get((fam, name))
+            if r is not None and r["band_lo"] is not None:
+                xs = np.array(r["band_x"])
+                xx = np.geomspace(float(d.x.min()), float(xs.max()), 50)
+                ax.plot(xx, np.exp(r["fit_small_a"]) * xx ** r["alpha_small"], "-", color=col, lw=1,
+                        label=f"  fit on m' <= {_fmt(r['split_at'])}: alpha = {r['alpha_small']:.2f}")
+                ax.fill_between(xs, r["band_lo"], r["band_hi"], color=col, alpha=0.15, lw=0)
+        mw = fr["min_width"]
+        if fam == "pairs" and "counting_lb_superposed" in mw.columns:
+            g = mw[(mw.family == "pairs") & (mw.m == mw[mw.family == "pairs"].m.max())]
+            g = g.groupby("n_features").counting_lb_superposed.max()
+            ax.plot(g.index, g.values, "r:", lw=1.2, label="counting LB, readout in superposition (r = n)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("m' (pairwise ANDs)" + ("; U-AND: m' = C(m,2)" if fam == "uand" else ""))
+        ax.set_ylabel("hidden width n")
+        ax.set_title(("U-AND (all pairs of m inputs)" if fam == "uand" else "random sets of m' pairs")
+                     + f", inputs with <= {cfg.sparsity} ones", fontsize=9)
+        ax.legend(fontsize=5.5, loc="upper left")
+    fig.tight_layout()
+    p = out / "headline.png"
+    fig.savefig(p, dpi=130, metadata={"Software": None})
+    plt.close(fig)
+    return p

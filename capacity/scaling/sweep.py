@@ -18,13 +18,18 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from math import comb
 
 from ..errors import SpecError
-from .cache import NullCache, ResultCache, point_key
+from .cache import NullCache, ResultCache, point_key, source_hash
 from .points import FAMILIES, POINT_SCHEMA, Point, graph_classes, run_point
 
 __all__ = ["SweepConfig", "PRESETS", "COLUMNS", "plan", "run_sweep", "SweepResult", "preset"]
 
-#: what to compute: exact min width, exact capacity, hand-built constructions, trained networks
-COLUMNS = ("min_width", "capacity", "construction", "trained")
+#: what to compute: exact min width, exact capacity, hand-built constructions, trained networks at each width
+#: of the ladder, the smallest trained width (real and projected to integers), exact function counts
+COLUMNS = ("min_width", "capacity", "construction", "trained", "trained_width", "count")
+#: function counts only for k * n <= this (k inputs, width n): beyond it the enumeration runs for minutes to hours
+COUNT_MAX_KN = 8
+#: exact points (min width, capacity) only on domains with at most this many points
+EXACT_DOMAIN_LIMIT = 128
 _AND_FAMILIES = ("pairs", "uand", "graphs")
 _CONSTRUCTION_GRID = {
     "sparse_code": {"grid_channel_size": (1, 2, 3, 4)},
@@ -77,7 +82,17 @@ class SweepConfig:
         certificate_files: also store a DRUP refutation (CNF and proof) of width ``n* - 1`` for every exact
             minimum width, for ``proofs/check_table_certificates.py`` (``--certificates``; costs a SAT call).
         tolerance: a trained output computes its feature when its exact error rate over the domain is
-            ``<= tolerance`` (in (0, 1)).
+            ``<= tolerance`` (in (0, 1)); reported beside the exact judgement (no tolerance) for the
+            per-width trained points only.
+        scale_uand_inputs: ``m`` ladder of U-AND for the scaling columns only (constructions, smallest trained
+            width); no exact points.
+        scale_pairs_inputs, scale_pairs_feature_counts, scale_instances: random ``m'``-sets of pairs on these
+            ``m`` for the scaling columns only, ``scale_instances`` sets per ``m'``.
+        scale_max_width: widest construction and trained width tried on the scaling sets.
+        scan_seeds, scan_steps, scan_lr: training seeds, Adam steps and learning rate of the smallest trained
+            width search (``trained_width``: bisection on ``TRAINED_LADDER``, balanced loss, every network
+            judged exactly, and projected to the exact class and judged again).
+        count_inputs, count_widths: ``k`` and ``n`` of the exact function counts (full cube, one readout).
         train_seeds, train_steps, train_lr: training runs per point, Adam steps, learning rate.
         seed: master seed.
         preset: the preset this configuration came from (a label).
@@ -113,6 +128,16 @@ class SweepConfig:
     train_steps: int = 1500
     train_lr: float = 0.02
     certificate_files: bool = False
+    scale_uand_inputs: tuple = ()
+    scale_pairs_inputs: tuple = ()
+    scale_pairs_feature_counts: tuple = ()
+    scale_instances: int = 3
+    scale_max_width: int = 1024
+    scan_seeds: int = 2
+    scan_steps: int = 1500
+    scan_lr: float = 0.02
+    count_inputs: tuple = ()
+    count_widths: tuple = (1, 2, 3)
     seed: int = 0
     preset: str = "custom"
 
@@ -167,7 +192,14 @@ class SweepConfig:
             "construction_feature_counts",
             _ints("construction feature counts", self.construction_feature_counts, 1, True),
         )
+        for name, lo in (("scale_uand_inputs", 2), ("scale_pairs_inputs", 2), ("scale_pairs_feature_counts", 1),
+                         ("count_inputs", 1), ("count_widths", 1)):
+            object.__setattr__(self, name, _ints(name.replace("_", " "), getattr(self, name), lo, True))
         for name in (
+            "scale_instances",
+            "scale_max_width",
+            "scan_seeds",
+            "scan_steps",
             "instances",
             "construction_seeds",
             "construction_max_width",
@@ -207,6 +239,50 @@ class SweepConfig:
             raise SpecError("the graphs family enumerates isomorphism classes by brute force: inputs <= 6")
         if not 0.0 <= float(self.dnf_negations) <= 1.0:
             raise SpecError(f"dnf negations must be in [0, 1], got {self.dnf_negations}")
+        if not float(self.scan_lr) > 0:
+            raise SpecError(f"scan lr must be > 0, got {self.scan_lr}")
+        if max(self.count_inputs, default=0) > 6:
+            raise SpecError(f"function counts enumerate the full cube: count inputs <= 6, got {max(self.count_inputs)}")
+        self._check_exact_domains()
+        self._check_classes()
+
+    def _check_exact_domains(self):
+        """Bad input before any work: an exact point on a domain beyond ``EXACT_DOMAIN_LIMIT`` points."""
+        from .bounds import domain_size
+
+        if not {"min_width", "capacity"} & set(self.columns):
+            return
+        ms = []
+        if "uand" in self.families:
+            ms += [("uand", m) for m in self.uand_inputs]
+        for fam in ("pairs", "dnf"):
+            if fam in self.families:
+                ms += [(fam, m) for m in self.inputs]
+        if "graphs" in self.families:
+            ms += [("graphs", m) for m in self.graph_inputs]
+        for fam, m in ms:
+            size = domain_size(m, self.sparsity)
+            if size > EXACT_DOMAIN_LIMIT:
+                raise SpecError(
+                    f"exact ladder: {fam} with m={m} has {size} domain points, beyond the exact limit "
+                    f"{EXACT_DOMAIN_LIMIT}; use the scaling ladders (--scale-uand-inputs, --scale-pairs-inputs) "
+                    "for larger sizes"
+                )
+
+    def _check_classes(self):
+        """Bad input before any work: columns whose classes the tables cannot label side by side."""
+        relu_only = [c for c in ("construction", "trained", "trained_width") if c in self.columns]
+        exact = [c for c in ("min_width", "capacity") if c in self.columns]
+        if self.activation != "relu" and relu_only and exact:
+            raise SpecError(
+                f"class mismatch: the exact columns would be {self.activation} networks but "
+                f"{', '.join(relu_only)} are ReLU networks; use --activation relu or drop those columns"
+            )
+        if self.nonnegative and relu_only and exact:
+            raise SpecError(
+                "class mismatch: the exact columns would be non-negative networks but trained networks and "
+                "their projections have signed weights; drop nonnegative or those columns"
+            )
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -234,10 +310,18 @@ PRESETS = {
         train_seeds=2,
         train_steps=300,
         time_limit=60.0,
+        scale_uand_inputs=(5, 6),
+        scale_pairs_inputs=(8,),
+        scale_pairs_feature_counts=(4, 8),
+        scale_instances=2,
+        scale_max_width=64,
+        scan_steps=200,
+        count_inputs=(2, 3),
+        count_widths=(1, 2),
         preset="smoke",
     ),
     # a few minutes on 2 cores: the README's tables (every exact point finishes far inside its time limit)
-    "default": SweepConfig(
+    "quick": SweepConfig(
         families=("pairs", "uand", "dnf", "graphs"),
         inputs=(5,),
         feature_counts=(1, 2, 3, 4, 5),
@@ -253,26 +337,42 @@ PRESETS = {
         train_seeds=3,
         train_steps=1500,
         time_limit=120.0,
-        preset="default",
+        scale_uand_inputs=(6, 8, 11, 16),
+        scale_pairs_inputs=(32,),
+        scale_pairs_feature_counts=(6, 12, 24, 48, 96),
+        scale_instances=2,
+        scale_max_width=256,
+        scan_steps=800,
+        count_inputs=(2, 3, 4),
+        count_widths=(1, 2),
+        preset="quick",
     ),
-    # for papers: hours; larger exact points may end UNKNOWN (reported as such, with their bounds)
+    # docs/scaling.md: a decade and a half of m' (6 ... 528) for the scaling columns; target <= 1 h on 2 cores;
+    # exact points that run out of time end UNKNOWN (shown with their bounds)
     "full": SweepConfig(
         families=("pairs", "uand", "dnf", "graphs"),
-        inputs=(5, 6),
+        inputs=(6,),
         feature_counts=(1, 2, 3, 4, 5, 6, 8),
-        dnf_feature_counts=(1, 2, 3, 4),
+        dnf_feature_counts=(1, 2, 3),
         uand_inputs=(3, 4, 5, 6),
-        graph_inputs=(4, 5),
-        widths=(1, 2, 3, 4, 5, 6, 7, 8),
-        capacity_feature_counts=(3, 4),
-        instances=8,
-        construction_seeds=10,
-        construction_max_width=256,
-        construction_inputs=(8, 12, 16, 24),
-        construction_feature_counts=(4, 8, 16, 32, 64, 128),
-        train_seeds=8,
-        train_steps=3000,
-        time_limit=900.0,
+        graph_inputs=(4,),
+        widths=(1, 2, 3, 4, 5, 6),
+        capacity_feature_counts=(3,),
+        instances=3,
+        construction_seeds=3,
+        construction_max_width=64,
+        train_seeds=3,
+        train_steps=1500,
+        time_limit=300.0,
+        scale_uand_inputs=(8, 11, 16, 23, 33),
+        scale_pairs_inputs=(64,),
+        scale_pairs_feature_counts=(6, 12, 24, 48, 96, 192, 384, 512),
+        scale_instances=2,
+        scale_max_width=1024,
+        scan_seeds=2,
+        scan_steps=1500,
+        count_inputs=(2, 3, 4, 5),
+        count_widths=(1, 2, 3),
         preset="full",
     ),
 }
@@ -289,12 +389,12 @@ def preset(name: str, **overrides) -> SweepConfig:
 # planning
 
 
-def _instances(cfg: SweepConfig, family: str, m: int, mp: int) -> list[int]:
+def _instances(cfg: SweepConfig, family: str, m: int, mp: int, scale: bool = False) -> list[int]:
     if family == "uand":
         return [0]
     if family == "graphs":
         return list(range(len(graph_classes(m, mp))))
-    return [1000 * cfg.seed + i for i in range(cfg.instances)]
+    return [1000 * cfg.seed + i for i in range(cfg.scale_instances if scale else cfg.instances)]
 
 
 def plan(cfg: SweepConfig) -> list[Point]:
@@ -321,33 +421,46 @@ def plan(cfg: SweepConfig) -> list[Point]:
             ("width", cfg.dnf_width),
         )
     }
-    sets = []  # (family, m, m', exact?)
+    sets = []  # (family, m, m', exact?, scaling ladder?)
     for family in cfg.families:
         if family == "uand":
-            sets += [(family, m, comb(m, 2), True) for m in cfg.uand_inputs]
+            sets += [(family, m, comb(m, 2), True, False) for m in cfg.uand_inputs]
         elif family == "graphs":
-            sets += [(family, m, mp, True) for m in cfg.graph_inputs for mp in range(1, comb(m, 2) + 1)]
+            sets += [(family, m, mp, True, False) for m in cfg.graph_inputs for mp in range(1, comb(m, 2) + 1)]
         else:
             counts = (
                 cfg.dnf_feature_counts if family == "dnf" and cfg.dnf_feature_counts else cfg.feature_counts
             )
             for m in cfg.inputs:
                 cap = comb(m, 2) if family in _AND_FAMILIES else None
-                sets += [(family, m, mp, True) for mp in counts if cap is None or mp <= cap]
+                sets += [(family, m, mp, True, False) for mp in counts if cap is None or mp <= cap]
     if "construction" in cfg.columns:
         for m in cfg.construction_inputs:
             if "uand" in cfg.families:
-                sets.append(("uand", m, comb(m, 2), False))
+                sets.append(("uand", m, comb(m, 2), False, False))
             if "pairs" in cfg.families:
                 sets += [
-                    ("pairs", m, mp, False) for mp in cfg.construction_feature_counts if mp <= comb(m, 2)
+                    ("pairs", m, mp, False, False)
+                    for mp in cfg.construction_feature_counts
+                    if mp <= comb(m, 2)
                 ]
+    if "uand" in cfg.families:
+        sets += [("uand", m, comb(m, 2), False, True) for m in cfg.scale_uand_inputs if m not in cfg.uand_inputs]
+    if "pairs" in cfg.families:
+        sets += [
+            ("pairs", m, mp, False, True)
+            for m in cfg.scale_pairs_inputs
+            for mp in cfg.scale_pairs_feature_counts
+            if mp <= comb(m, 2)
+        ]
     cap_counts = set(cfg.capacity_feature_counts) or {max(cfg.feature_counts, default=0)}
     points: list[Point] = []
     seen = set()
-    for family, m, mp, is_exact in sets:
+    scan = {"seeds": cfg.scan_seeds, "steps": cfg.scan_steps, "lr": float(cfg.scan_lr), "train_seed": cfg.seed,
+            "weight_bound": cfg.weight_bound}
+    for family, m, mp, is_exact, is_scale in sets:
         fo = fam_opts.get(family, ())
-        for inst in _instances(cfg, family, m, mp):
+        for inst in _instances(cfg, family, m, mp, is_scale):
             base = dict(
                 family=family, m=m, sparsity=cfg.sparsity, n_features=mp, instance=inst, family_options=fo
             )
@@ -357,22 +470,29 @@ def plan(cfg: SweepConfig) -> list[Point]:
                 if cfg.certificate_files:
                     o["certificate_files"] = True
                 new.append(Point("min_width", **base, options=tuple(sorted(o.items()))))
-            if is_exact and "capacity" in cfg.columns and (family == "uand" or mp in cap_counts):
+            if is_exact and "capacity" in cfg.columns and (family == "uand" and m <= 5 or mp in cap_counts):
                 for n in cfg.widths:
                     if family in _AND_FAMILIES and n >= mp:
                         continue  # width m' computes any m' pairs (dedicated construction)
                     new.append(Point("capacity", **base, width=n, options=tuple(sorted(exact.items()))))
             if "construction" in cfg.columns and family in _AND_FAMILIES:
                 for c in cfg.constructions:
-                    cap_w = mp if c == "dedicated" else cfg.construction_max_width
+                    if is_scale and c == "dedicated":
+                        continue  # width m' by design
+                    cap_w = mp if c == "dedicated" else (cfg.scale_max_width if is_scale else cfg.construction_max_width)
                     o = {
                         "construction": c,
                         "seeds": 1 if c == "dedicated" else cfg.construction_seeds,
                         "max_width": cap_w,
-                        "count_widths": tuple(cfg.widths),
+                        "count_widths": () if is_scale else tuple(cfg.widths),
                         **_CONSTRUCTION_GRID[c],
                     }
+                    if is_scale:
+                        o["search"] = "bisect"
                     new.append(Point("construction", **base, options=tuple(sorted(o.items()))))
+            if "trained_width" in cfg.columns and family in _AND_FAMILIES and family != "graphs":
+                o = dict(scan, max_width=min(cfg.scale_max_width, max(4, 2 * mp)))
+                new.append(Point("trained_width", **base, options=tuple(sorted(o.items()))))
             for p in new:
                 if p not in seen:
                     seen.add(p)
@@ -383,6 +503,14 @@ def plan(cfg: SweepConfig) -> list[Point]:
             o = tuple(sorted(dict(train, instances=insts).items()))
             for n in cfg.widths:
                 points.append(Point("trained", family, m, cfg.sparsity, mp, -1, n, fo, o))
+    if "count" in cfg.columns:
+        for k in cfg.count_inputs:
+            for n in cfg.count_widths:
+                if k * n > COUNT_MAX_KN:
+                    continue
+                for act, K in (("step", 1), ("relu", 1), ("step", None)):
+                    o = (("activation", act), ("weight_bound", K))
+                    points.append(Point("count", "all", k, None, 0, 0, n, (), o))
     return points
 
 
@@ -427,6 +555,10 @@ def _fn_name(fn) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
+def _cost_rank(p: Point) -> tuple:
+    return (p.kind not in ("trained_width", "min_width"), -p.n_features * p.m, p.kind)
+
+
 def run_sweep(
     cfg: SweepConfig, *, cache=None, executor=None, progress: bool = True, point_fn=run_point
 ) -> SweepResult:
@@ -448,11 +580,14 @@ def run_sweep(
     t0 = time.perf_counter()
     points = plan(cfg)
     fname = _fn_name(point_fn)
-    keys = [point_key(p.to_dict(), fname, f"{__version__}/{POINT_SCHEMA}") for p in points]
+    sources = {kind: source_hash(kind) for kind in {p.kind for p in points}}
+    keys = [point_key(p.to_dict(), fname, f"{__version__}/{POINT_SCHEMA}/{sources[p.kind]}") for p in points]
     results: list = [None] * len(points)
     for i, k in enumerate(keys):
         results[i] = cache.get(k)
-    todo = [i for i, r in enumerate(results) if r is None]
+    # the longest points first (training on the largest sets), so no straggler starts last; results and
+    # tables are ordered by point whatever the finishing order
+    todo = sorted((i for i, r in enumerate(results) if r is None), key=lambda i: _cost_rank(points[i]))
     executor = LocalExecutor() if own_exec and todo else executor
     bar = tqdm(
         total=len(points),
