@@ -289,15 +289,20 @@ class CapacityResult:
 
 def capacity(family: FeatureSet, d_hidden: int, *, activation: str = "relu", weight_bound: int | None = 1,
              nonnegative: bool = False, code: Code | None = None, method: str = "auto",
-             time_limit: float | None = None, seed: int = 0, progress: bool = False) -> CapacityResult:
+             time_limit: float | None = None, seed: int = 0, progress: bool = False,
+             max_calls: int | None = None) -> CapacityResult:
     """The largest subset of ``family`` that one hidden layer of width ``d_hidden`` computes at once.
 
     ``enumerate`` visits every hidden layer and keeps the one reading out the most features (exact when it
     finishes). Other methods grow a subset greedily and then certify that no larger subset is computable by
     deciding every subset one larger (computable sets are closed under taking subsets), which is exact but
-    exponential in the family size; when time runs out the result says ``proven=False``.
+    exponential in the family size. Budgets end the search, never in an exception: when ``time_limit``
+    (seconds) or ``max_calls`` (solver calls, deterministic) runs out, the best verified subset so far is
+    returned with ``proven=False``.
     """
     t0 = time.perf_counter()
+    if max_calls is not None and (isinstance(max_calls, bool) or int(max_calls) != max_calls or max_calls < 0):
+        raise CapacityError(f"max_calls must be an integer >= 0, got {max_calls!r}")
     problem = Problem(family, d_hidden, activation, weight_bound, nonnegative, code, seed)
     chosen_method = ("enumerate" if _enumeration_size(problem) <= ENUMERATE_LIMIT else "cpsat") \
         if method == "auto" else method
@@ -309,17 +314,24 @@ def capacity(family: FeatureSet, d_hidden: int, *, activation: str = "relu", wei
                               net, time.perf_counter() - t0, "enumerate",
                               "exhaustive enumeration of hidden layers" if complete else "time limit: lower bound only",
                               problem.parameter_size())
-    return _capacity_by_subsets(problem, chosen_method, time_limit, seed, progress, t0)
+    return _capacity_by_subsets(problem, chosen_method, time_limit, seed, progress, t0, max_calls)
 
 
-def _capacity_by_subsets(problem, method, time_limit, seed, progress, t0) -> CapacityResult:
+def _capacity_by_subsets(problem, method, time_limit, seed, progress, t0, max_calls=None) -> CapacityResult:
     from itertools import combinations
 
     family, n = problem.features, problem.d_hidden
     deadline = None if time_limit is None else t0 + float(time_limit)
+    calls = 0
 
-    def left():
-        return None if deadline is None else max(0.0, deadline - time.perf_counter())
+    def decide(idx):
+        """The sub-problem's result, or None when a budget has run out (no solver is started then)."""
+        nonlocal calls
+        left = None if deadline is None else deadline - time.perf_counter()
+        if (left is not None and left <= 0) or (max_calls is not None and calls >= max_calls):
+            return None
+        calls += 1
+        return representable(sub(idx), method, time_limit=left, seed=seed)
 
     def sub(idx):
         c = problem.code
@@ -330,19 +342,19 @@ def _capacity_by_subsets(problem, method, time_limit, seed, progress, t0) -> Cap
 
     chosen, witness = (), None
     for i in range(len(family)):  # greedy lower bound
-        if left() == 0:
+        r = decide(chosen + (i,))
+        if r is None:
             break
-        r = representable(sub(chosen + (i,)), method, time_limit=left(), seed=seed)
         if r.status is Status.REPRESENTABLE:
             chosen, witness = chosen + (i,), r.witness
     size, proven, upper = len(chosen), False, len(family)
     while size < len(family):  # is any subset of size + 1 computable?
         found, undecided = None, False
         for idx in combinations(range(len(family)), size + 1):
-            if left() == 0:
+            r = decide(idx)
+            if r is None:
                 undecided = True
                 break
-            r = representable(sub(idx), method, time_limit=left(), seed=seed)
             if r.status is Status.REPRESENTABLE:
                 found = (idx, r.witness)
                 break
@@ -357,7 +369,7 @@ def _capacity_by_subsets(problem, method, time_limit, seed, progress, t0) -> Cap
     if size == len(family):
         proven, upper = True, size
     proof = (f"every subset of size {size + 1} certified not computable ({method})" if proven and size < len(family)
-             else "all features computed" if proven else "time limit: lower bound only")
+             else "all features computed" if proven else "budget ran out: lower bound only")
     return CapacityResult(family, n, size, chosen, proven, upper, witness, time.perf_counter() - t0, method, proof,
                           problem.parameter_size())
 

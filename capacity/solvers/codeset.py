@@ -1,0 +1,628 @@
+"""Representable sets of one code, decided incrementally (issue 16).
+
+``representable_set(code, family)`` asks, for every feature ``f`` of a family, whether one hidden layer that
+obeys the code (integer weights in ``[-K, K]``) computes ``f`` with one readout. The features share the code,
+so the work is shared too:
+
+1. **One encoding, one solver.** The hidden layer is bit-blasted once (the encoding of
+   :mod:`capacity.solvers.sat`: offset-binary integers, clamped bias ranges, ReLU phase literals and value
+   bits, ``pysat.pb.PBEnc`` for every linear constraint). Every feature ``f`` gets its own readout variables,
+   and its constraints ``y_f >= 0`` on its ones and ``y_f <= -1`` on its zeros are guarded by a fresh
+   *selector* literal ``s_f`` (``s_f -> constraint``). One CaDiCaL instance with DRUP proof logging then
+   answers ``solve(assumptions=[s_f])`` feature after feature, keeping its learned clauses. Features not
+   asked about are switched off by their selectors (their phases are set false), so a model for ``s_f``
+   decodes to a witness for ``f`` alone.
+2. **Sound refutations under assumptions.** A refutation of ``s_f`` is a DRUP proof whose lemmas follow
+   from the formula ``F`` alone (CaDiCaL never learns from assumptions) and after which ``not s_f`` is RUP.
+   For all features ``f_1 .. f_k`` refuted by one solver we check, with :func:`capacity.drup.check_drup`,
+   the single formula ``F + (s_1 or ... or s_k)`` against the solver's proof with the lemma ``not s_i``
+   inserted where ``f_i`` was refuted; the empty clause follows after the last one. That formula is
+   unsatisfiable exactly when every ``F and s_i`` is, so one check certifies all ``k`` answers. If it fails
+   (a lemma the checker cannot replay), each refuted feature is re-solved fresh by :func:`sat.solve`, which
+   checks its own proof.
+3. **Code automorphisms.** A pair ``(pi, sigma)`` of an input permutation and a hidden-unit permutation
+   with ``S[sigma(j), pi(i)] = S[j, i]`` (and the same for bias and readout signs) maps the class onto itself;
+   a network computing ``f`` becomes one computing ``f o pi^-1``. Features in one orbit are decided once; the
+   others get the mapped witness (verified exactly) or the representative's certificate together with the
+   checked automorphism. Generators: transpositions of identical code columns, plus (when colour refinement
+   leaves non-trivial classes) the automorphisms networkx's VF2 finds of the reduced row/column graph, up to a
+   fixed count.
+4. **Cheap witnesses first.** A trained network, rounded exactly into the class (:func:`round_into_class`),
+   gives a witness for every family feature one of its rounded outputs computes; every witness is verified.
+5. **Parallel.** Orbit representatives are dealt round-robin to ``workers`` chunks; every chunk builds its
+   own solver, so the answers depend on ``workers`` but never on timing.
+
+Budgets: ``time_limit`` (wall clock; running out only turns answers into UNKNOWN, checking included) and
+``max_calls`` (a deterministic count of solver calls); features not reached are UNKNOWN, answers already
+found are kept. The proof check after the last solver call is not interrupted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..codes import Code
+from ..drup import check_drup
+from ..errors import CapacityError
+from ..features import FeatureSet
+from ..network import Network
+from .problem import Certificate, Problem, Result, Status, verify_witness
+
+__all__ = ["CodeAutomorphisms", "automorphisms", "round_into_class", "decide_features", "MAX_VF2"]
+
+#: automorphisms of the reduced code graph VF2 lists at most (a deterministic budget)
+MAX_VF2 = 64
+_SLICE = 2000  # conflicts per solver slice when a time limit is set
+METHOD = "sat-incremental"
+
+
+# ------------------------------------------------------------------------------------------------
+# automorphisms
+
+
+def _refine(S, row_colour, col_colour):
+    """Colour refinement (1-WL) of the signed bipartite graph of ``S``: returns stable row and column colours."""
+    rows, cols = list(row_colour), list(col_colour)
+    for _ in range(S.shape[0] + S.shape[1] + 1):
+        new_rows = [(rows[j], tuple(sorted((int(S[j, i]), cols[i]) for i in np.flatnonzero(S[j]))))
+                    for j in range(S.shape[0])]
+        new_cols = [(cols[i], tuple(sorted((int(S[j, i]), rows[j]) for j in np.flatnonzero(S[:, i]))))
+                    for i in range(S.shape[1])]
+        rmap = {c: k for k, c in enumerate(sorted(set(new_rows)))}
+        cmap = {c: k for k, c in enumerate(sorted(set(new_cols)))}
+        nr, nc = [rmap[c] for c in new_rows], [cmap[c] for c in new_cols]
+        if len(rmap) == len(set(rows)) and len(cmap) == len(set(cols)):
+            return nr, nc
+        rows, cols = nr, nc
+    return rows, cols
+
+
+@dataclass(frozen=True)
+class CodeAutomorphisms:
+    """Generators ``(pi, sigma)`` of automorphisms of a code: input ``i`` goes to ``pi[i]``, unit ``j`` to
+    ``sigma[j]``. ``complete`` is False when VF2 stopped at :data:`MAX_VF2` (fewer merges, still sound)."""
+
+    generators: tuple
+    complete: bool = True
+
+    def to_dict(self) -> dict:
+        return {"generators": len(self.generators), "complete": self.complete}
+
+
+def _row_keys(code: Code):
+    n = code.d_hidden
+    bias = code.S_b_in if code.S_b_in is not None else np.zeros(n, dtype=np.int8)
+    out = code.S_out if code.S_out is not None else np.zeros((0, n), dtype=np.int8)
+    return [(int(bias[j]), tuple(int(v) for v in out[:, j])) for j in range(n)]
+
+
+def is_automorphism(code: Code, pi, sigma) -> bool:
+    """Whether ``(pi, sigma)`` maps the code onto itself (``S_in``, ``S_b_in`` and ``S_out`` columns)."""
+    pi, sigma = np.asarray(pi), np.asarray(sigma)
+    S = code.S_in
+    if sorted(pi.tolist()) != list(range(S.shape[1])) or sorted(sigma.tolist()) != list(range(S.shape[0])):
+        return False
+    mapped = np.zeros_like(S)
+    mapped[np.ix_(sigma, pi)] = S
+    if not np.array_equal(mapped, S):
+        return False
+    keys = _row_keys(code)
+    return all(keys[int(sigma[j])] == keys[j] for j in range(S.shape[0]))
+
+
+def automorphisms(code: Code, max_vf2: int = MAX_VF2) -> CodeAutomorphisms:
+    """Generators of (a subgroup of) the code's automorphism group that act on the inputs."""
+    S = code.S_in
+    n, m = S.shape
+    ident_rows = np.arange(n)
+    gens = []
+    # identical columns: a transposition of inputs with the identity on hidden units
+    col_key = [S[:, i].tobytes() for i in range(m)]
+    groups: dict = {}
+    for i, k in enumerate(col_key):
+        groups.setdefault(k, []).append(i)
+    for members in groups.values():
+        for a, b in itertools.pairwise(members):
+            pi = np.arange(m)
+            pi[a], pi[b] = b, a
+            gens.append((pi, ident_rows))
+    # the reduced graph: one node per distinct column and per distinct row
+    col_reps = [members[0] for members in groups.values()]
+    col_mult = [len(members) for members in groups.values()]
+    keys = _row_keys(code)
+    row_groups: dict = {}
+    for j in range(n):
+        row_groups.setdefault((S[j].tobytes(), keys[j]), []).append(j)
+    row_reps = [members[0] for members in row_groups.values()]
+    R = S[np.ix_(row_reps, col_reps)]
+    row_col = [(keys[j], len(row_groups[(S[j].tobytes(), keys[j])])) for j in row_reps]
+    rmap = {c: k for k, c in enumerate(sorted(set(row_col)))}
+    rc, cc = _refine(R, [rmap[c] for c in row_col], col_mult)
+    complete = True
+    if len(set(cc)) < len(cc):  # colour refinement leaves symmetric columns: ask VF2
+        import networkx as nx
+        from networkx.algorithms.isomorphism import GraphMatcher
+
+        G = nx.Graph()
+        for a, j in enumerate(row_reps):
+            G.add_node(("r", a), colour=("r", rc[a]))
+        for b in range(len(col_reps)):
+            G.add_node(("c", b), colour=("c", cc[b]))
+        for a in range(len(row_reps)):
+            for b in np.flatnonzero(R[a]):
+                G.add_edge(("r", a), ("c", int(b)), sign=int(R[a, b]))
+        gm = GraphMatcher(G, G, node_match=lambda x, y: x["colour"] == y["colour"],
+                          edge_match=lambda x, y: x["sign"] == y["sign"])
+        members_c = list(groups.values())
+        members_r = list(row_groups.values())
+        for count, iso in enumerate(gm.isomorphisms_iter()):
+            if count >= max_vf2:
+                complete = False
+                break
+            if all(iso[("c", b)] == ("c", b) for b in range(len(col_reps))):
+                continue
+            pi, sigma = np.arange(m), np.arange(n)
+            for b, src in enumerate(members_c):
+                dst = members_c[iso[("c", b)][1]]
+                pi[src] = dst
+            for a, src in enumerate(members_r):
+                dst = members_r[iso[("r", a)][1]]
+                sigma[src] = dst
+            if is_automorphism(code, pi, sigma):
+                gens.append((pi, sigma))
+    for pi, sigma in gens:
+        if not is_automorphism(code, pi, sigma):  # pragma: no cover - the constructions above are exact
+            raise RuntimeError("codeset: a generator is not an automorphism of the code (a bug)")
+    return CodeAutomorphisms(tuple(gens), complete)
+
+
+def _point_map(domain, pi) -> np.ndarray:
+    """Index of the image of every domain point under the input permutation ``pi`` (``x'[pi[i]] = x[i]``)."""
+    X = domain.points
+    Y = np.zeros_like(X)
+    Y[:, pi] = X
+    return domain.lookup(Y)
+
+
+def orbits(family: FeatureSet, auts: CodeAutomorphisms, d_hidden: int):
+    """For every feature: ``(representative, pi, sigma)`` with ``feature = representative o pi^-1`` (identity
+    permutations for representatives). BFS from the lowest index of each orbit over the generators."""
+    F, m, n = len(family), family.domain.m, d_hidden
+    bits = family.bits
+    where = {row.tobytes(): i for i, row in reversed(list(enumerate(family.tables)))}
+    maps = [(_point_map(family.domain, pi), pi, sigma) for pi, sigma in auts.generators]
+    out: list = [None] * F
+    for start in range(F):
+        if out[start] is not None:
+            continue
+        out[start] = (start, np.arange(m), np.arange(n))
+        queue = [start]
+        while queue:
+            f = queue.pop(0)
+            _, pi_f, sig_f = out[f]
+            for pmap, pi, sigma in maps:
+                img = np.zeros_like(bits[f])
+                img[pmap] = bits[f]
+                g = where.get(family.domain.pack(img).tobytes())
+                if g is not None and out[g] is None:
+                    out[g] = (start, pi[pi_f], sigma[sig_f])  # compose: first (pi_f, sig_f), then (pi, sigma)
+                    queue.append(g)
+    return out
+
+
+def map_network(net: Network, pi, sigma) -> Network:
+    """The network with ``W'[sigma(j), pi(i)] = W[j, i]`` (and ``b_in``, ``W_out`` columns moved by ``sigma``)."""
+    W = np.zeros_like(net.W_in)
+    W[np.ix_(sigma, pi)] = net.W_in
+    b = np.zeros_like(net.b_in)
+    b[sigma] = net.b_in
+    V = np.zeros_like(net.W_out)
+    V[:, sigma] = net.W_out
+    return Network(W, b, V, net.b_out.copy(), net.activation)
+
+
+# ------------------------------------------------------------------------------------------------
+# cheap witnesses
+
+
+def round_into_class(network: Network, code: Code, K: int) -> Network | None:
+    """The network scaled (per hidden unit and per readout row, which ReLU allows) so its largest weight is
+    ``K``, rounded to integers, with the code's zeros and signs enforced (entries under the code's sign are
+    pushed to ``+-1``). Returns None for step networks with scale-dependent rounding issues never: the result
+    is only a candidate, always verified by the caller."""
+    if network.activation != "relu" or network.W_hidden:
+        return None
+    W, b = network.W_in.astype(float), network.b_in.astype(float)
+    V, c = network.W_out.astype(float), network.b_out.astype(float)
+    lo_in, hi_in = code.bounds(code.S_in, K)
+    scale = np.max(np.abs(np.where(code.S_in != 0, W, 0)), axis=1)
+    scale = np.where(scale > 0, K / np.where(scale > 0, scale, 1), 1.0)
+    Wr = np.clip(np.rint(W * scale[:, None]), lo_in, hi_in)
+    br = np.rint(b * scale)
+    if code.S_b_in is not None:
+        br = np.where(code.S_b_in == 0, 0, np.where(code.S_b_in > 0, np.maximum(br, 1), np.minimum(br, -1)))
+    Vs = V / scale[None, :]  # the readout compensates the scaling of each unit
+    rs = np.max(np.abs(Vs), axis=1)
+    rs = np.where(rs > 0, K / np.where(rs > 0, rs, 1), 1.0)
+    Vr = np.clip(np.rint(Vs * rs[:, None]), -K, K)
+    cr = np.rint(c * rs)
+    return Network(Wr.astype(np.int64), br.astype(np.int64), Vr.astype(np.int64), cr.astype(np.int64), "relu")
+
+
+def cheap_witnesses(candidates, problems) -> dict:
+    """``{feature index: witness}`` from candidate networks: every output row of every candidate is tried as
+    a one-output network against every problem it computes; only verified witnesses are kept."""
+    found: dict = {}
+    for net in candidates:
+        if net is None:
+            continue
+        tables = net.truth_tables(problems[0].domain)
+        by_table = {}
+        for i, p in enumerate(problems):
+            by_table.setdefault(p.features.tables[0].tobytes(), []).append(i)
+        for r in range(net.n_features):
+            for i in by_table.get(tables[r].tobytes(), []):
+                if i in found:
+                    continue
+                w = Network(net.W_in, net.b_in, net.W_out[r:r + 1], net.b_out[r:r + 1], net.activation)
+                if verify_witness(problems[i], w)[0]:
+                    found[i] = w
+    return found
+
+
+# ------------------------------------------------------------------------------------------------
+# the incremental encoding
+
+
+class CodeEncoding:
+    """One hidden layer and one readout of the class, encoded once, with a literal ``q_p <-> y(p) >= 0`` per
+    domain point; a feature is then only its truth table on the ``q_p`` (:meth:`add_feature`).
+    ``clauses`` holds every clause so far, in order."""
+
+    def __init__(self, problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
+        from .sat import _bias_range, _Encoder, _Int, integer_bounds
+
+        self.problem = problem
+        self.enc = enc = _Encoder(pb_encoding)
+        n, act = problem.d_hidden, problem.activation
+        points = problem.domain.points.astype(np.int64)
+        N, m = points.shape
+        lo_in, hi_in, lo_out, hi_out = (np.asarray(a).astype(np.int64) for a in integer_bounds(problem))
+        signs = problem.bias_signs()
+        mode = problem.code.mode if problem.code is not None else "sign"
+        W = [[enc.integer(("W_in", j, i), lo_in[j, i], hi_in[j, i]) for i in range(m)] for j in range(n)]
+        brange = [_bias_range(lo_in[j], hi_in[j], points, None if signs is None else int(signs[j]), mode, act)
+                  for j in range(n)]
+        B = [enc.integer(("b_in", j), *brange[j]) for j in range(n)]
+        h, hmax = [[None] * N for _ in range(n)], np.zeros((n, N), dtype=np.int64)
+        for j in range(n):  # the hidden layer exactly as capacity.solvers.sat.encode builds it
+            for p in range(N):
+                active = np.flatnonzero(points[p])
+                z_terms = [t for i in active for t in W[j][i].terms()] + B[j].terms()
+                z_const = int(sum(W[j][i].lo for i in active)) + B[j].lo
+                if act == "step":
+                    lit = enc.var(("h", j, p))
+                    enc.geq(z_terms, z_const, when=lit)
+                    enc.geq([(-c, l) for c, l in z_terms], -z_const - 1, when=-lit)
+                    h[j][p], hmax[j, p] = lit, 1
+                else:
+                    top = max(0, int(sum(max(int(hi_in[j, i]), 0) for i in active)) + brange[j][1])
+                    a = enc.var(("a", j, p))
+                    hv = _Int(0, top, [enc.var(("h", j, p, k)) for k in range(top.bit_length())])
+                    enc.geq(z_terms, z_const - 1, when=a)
+                    enc.geq([(-c, l) for c, l in z_terms], -z_const, when=-a)
+                    enc.geq(z_terms + [(-c, l) for c, l in hv.terms()], z_const, when=a)
+                    enc.geq(hv.terms() + [(-c, l) for c, l in z_terms], -z_const, when=a)
+                    enc.clauses += [[a, -bit] for bit in hv.bits]
+                    h[j][p], hmax[j, p] = hv, top
+        # interchangeable units: identical boxes and bias ranges (the readout box is the same for every unit);
+        # sorting them (with their readout weights) is sound for every single-feature problem at once
+        classes: dict = {}
+        for j in range(n):
+            classes.setdefault((tuple(lo_in[j]), tuple(hi_in[j]), brange[j]), []).append(j)
+        self.n_sym = 0
+        if symmetry_breaking:
+            for units in classes.values():
+                for j, k in itertools.pairwise(units):
+                    kj = [b for x in W[j] + [B[j]] for b in reversed(x.bits)]
+                    kk = [b for x in W[k] + [B[k]] for b in reversed(x.bits)]
+                    if kj:
+                        enc.lex_leq(kj, kk, ("lex", j, k))
+                        self.n_sym += 1
+        # one readout, shared by every feature: q_p <-> y(p) >= 0 (integer margin: not q_p -> y(p) <= -1)
+        lo_out, hi_out = lo_out[0], hi_out[0]
+        vmax = np.maximum(np.abs(lo_out), np.abs(hi_out))
+        T = int(max(int(vmax @ hmax[:, p]) for p in range(N)))
+        V = [enc.integer(("W_out", j), lo_out[j], hi_out[j]) for j in range(n)]
+        C = enc.integer(("b_out",), -T - 1, T)
+        self.q = []
+        for p in range(N):
+            terms, const = C.terms(), C.lo
+            for j in range(n):
+                hb = [(1, h[j][p])] if act == "step" else h[j][p].terms()
+                for w2, hl in hb:
+                    terms.append((V[j].lo * w2, hl))
+                    for w1, vk in V[j].terms():
+                        terms.append((w1 * w2, enc.conj(vk, hl)))
+            q = enc.var(("q", p))
+            enc.geq(terms, const, when=q)
+            enc.geq([(-w, l) for w, l in terms], -const - 1, when=-q)
+            self.q.append(q)
+        self.W, self.B, self.V, self.C = W, B, V, C
+        self.selectors: dict = {}
+
+    @property
+    def clauses(self):
+        return self.enc.clauses
+
+    def add_feature(self, f: int, bits) -> list:
+        """Feature ``f`` (truth values ``bits`` on the domain points): a fresh selector ``s_f`` with
+        ``s_f -> q_p`` on its ones and ``s_f -> not q_p`` on its zeros; returns the new clauses."""
+        s = self.selectors[f] = self.enc.var(("select", f))
+        new = [[-s, q if b else -q] for q, b in zip(self.q, bits)]
+        self.enc.clauses += new
+        return new
+
+    def decode(self, model) -> Network:
+        true = {l for l in model if l > 0}
+        n, m = self.problem.d_hidden, self.problem.domain.m
+        W_in = np.array([[w.value(true) for w in row] for row in self.W], dtype=np.int64).reshape(n, m)
+        b_in = np.array([b.value(true) for b in self.B], dtype=np.int64)
+        W_out = np.array([[v.value(true) for v in self.V]], dtype=np.int64)
+        return Network(W_in, b_in, W_out, np.array([self.C.value(true)], dtype=np.int64), self.problem.activation)
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One worker's share: decide ``features`` (indices into ``problems``) with one incremental solver."""
+
+    problems: tuple
+    features: tuple
+    time_limit: float | None
+    solver: str = "cadical153"
+    symmetry_breaking: bool = True
+
+
+def _unknown(problem, t0, reason, info=None) -> Result:
+    return Result(Status.UNKNOWN, problem, METHOD, time.perf_counter() - t0, info={**(info or {}), "reason": reason})
+
+
+def decide_features(task: ChunkTask, on_result=None) -> dict:
+    """Run one chunk: returns ``{feature index: Result}`` for every feature of the task (UNKNOWN where the
+    budget ran out), plus ``"_stats"``. ``on_result()`` is called after each feature (progress).
+
+    Features are added to the solver one at a time; after a feature is decided its selector is switched off
+    for good: by an added unit clause ``not s_f`` when it was representable (sound for the others: ``s_f``
+    only guards clauses over ``f``'s own variables, so any model can set it false), and by the lemma
+    ``not s_f`` (checked as part of the proof) when it was refuted."""
+    from pysat.solvers import Solver
+
+    from .sat import PROOF_SOLVERS
+    from .sat import solve as sat_solve
+
+    t0 = time.perf_counter()
+    deadline = None if task.time_limit is None else t0 + task.time_limit
+    problems = list(task.problems)
+    out: dict = {}
+    stats = {"calls": 0, "sat": 0, "unsat": 0, "fresh_fallbacks": 0, "check_seconds": 0.0}
+    if not task.features:
+        out["_stats"] = stats
+        return out
+    if task.solver not in PROOF_SOLVERS:
+        raise CapacityError(f"solver {task.solver!r} cannot log DRUP proofs; use one of {PROOF_SOLVERS}")
+    code = CodeEncoding(problems[task.features[0]], task.symmetry_breaking)
+    s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
+    units: list = []  # unit clauses "not s_f" added as axioms (representable features)
+    refuted: list[tuple[int, int, float]] = []  # (feature, proof length at refutation, seconds)
+    try:
+        for f in task.features:
+            t1 = time.perf_counter()
+            p = problems[f]
+            if deadline is not None and time.perf_counter() >= deadline:
+                out[f] = _unknown(p, t1, "time limit")
+                continue
+            for cl in code.add_feature(f, p.features.bits[0]):
+                s.add_clause(cl)
+            sel = code.selectors[f]
+            stats["calls"] += 1
+            answer = None
+            if deadline is None:
+                answer = s.solve(assumptions=[sel])
+            else:
+                while answer is None and time.perf_counter() < deadline:
+                    s.conf_budget(_SLICE)
+                    answer = s.solve_limited(assumptions=[sel])
+            if answer is None:
+                out[f] = _unknown(p, t1, "time limit")
+                s.add_clause([-sel])
+                units.append([-sel])
+            elif answer:
+                net = code.decode(s.get_model())
+                ok, why = verify_witness(p, net)
+                if not ok:
+                    raise RuntimeError(f"codeset encoding bug: the decoded witness fails verification ({why})")
+                stats["sat"] += 1
+                out[f] = Result(Status.REPRESENTABLE, p, METHOD, time.perf_counter() - t1, witness=net,
+                                info={"verification": why})
+                s.add_clause([-sel])
+                units.append([-sel])
+            else:
+                stats["unsat"] += 1
+                refuted.append((f, len(s.get_proof() or []), time.perf_counter() - t1))
+                s.add_clause([-sel])  # the checker gets it as the lemma inserted at this point of the proof
+            if on_result is not None:
+                on_result()
+        proof = list(s.get_proof() or []) if refuted else []
+    finally:
+        s.delete()
+    stats["variables"], stats["clauses"] = code.enc.pool.top, len(code.clauses)
+    if refuted:
+        if deadline is not None and time.perf_counter() >= deadline:
+            for f, _, _ in refuted:
+                out[f] = _unknown(problems[f], t0, "time limit before the proof check")
+        else:
+            lines, start = [], 0
+            for f, pos, _ in refuted:
+                lines += proof[start:pos] + [f"{-code.selectors[f]} 0"]
+                start = pos
+            formula = code.clauses + units + [[code.selectors[f] for f, _, _ in refuted]]
+            check = check_drup(formula, lines)
+            stats["check_seconds"] += check.seconds
+            for f, _, secs in refuted:
+                p = problems[f]
+                if check.ok:
+                    detail = (f"DRUP proof of the shared code CNF ({stats['variables']} variables, "
+                              f"{len(formula)} clauses) with (s_1 or ... or s_{len(refuted)}) over the refuted "
+                              f"features' selectors, 'not s' inserted where each was refuted; replayed by "
+                              f"capacity.drup ({check.lemmas} lemmas, {check.seconds:.3f}s, shared by "
+                              f"{len(refuted)} features): {check.reason}")
+                    cert = Certificate("drup", True, detail, data={"check": check, "selector": code.selectors[f],
+                                                                   "refuted_together": len(refuted)})
+                    out[f] = Result(Status.NOT_REPRESENTABLE, p, METHOD, secs, certificate=cert)
+                else:  # re-solve alone with a proof of its own
+                    stats["fresh_fallbacks"] += 1
+                    left = None if deadline is None else deadline - time.perf_counter()
+                    if left is not None and left <= 0:
+                        out[f] = _unknown(p, t0, "time limit (shared proof did not check; no time to re-solve)")
+                        continue
+                    r = sat_solve(p, time_limit=left, solver=task.solver)
+                    out[f] = Result(r.status, p, r.method, r.seconds, r.witness, r.certificate,
+                                    {**r.info, "shared_proof_failed": check.reason})
+    stats["seconds"] = round(time.perf_counter() - t0, 6)
+    out["_stats"] = stats
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the whole set
+
+
+def _inverse(p) -> np.ndarray:
+    inv = np.empty_like(p)
+    inv[p] = np.arange(len(p))
+    return inv
+
+
+def _trivial_or_full(problem: Problem, code: Code | None, merge: bool) -> CodeAutomorphisms:
+    if not merge:
+        return CodeAutomorphisms(())
+    if code is not None:
+        return automorphisms(code)
+    m, n = problem.domain.m, problem.d_hidden  # no code: every input permutation, hidden units fixed
+    gens = []
+    for i in range(m - 1):
+        pi = np.arange(m)
+        pi[i], pi[i + 1] = i + 1, i
+        gens.append((pi, np.arange(n)))
+    return CodeAutomorphisms(tuple(gens))
+
+
+def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, max_calls=None, network=None,
+               merge=True, workers=1, executor=None, progress=False, t0=None, solver="cadical153"):
+    """Every single-feature problem of one class (see the module docstring); returns ``(results, info)``."""
+    t0 = time.perf_counter() if t0 is None else t0
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    family = FeatureSet(problems[0].domain, np.vstack([p.features.tables for p in problems]),
+                        tuple(p.features.names[0] for p in problems))
+    F = len(problems)
+    auts = _trivial_or_full(problems[0], code, merge)
+    orb = orbits(family, auts, problems[0].d_hidden)
+    reps = sorted({o[0] for o in orb})
+    info = {"features": F, "orbits": len(reps), "automorphism_generators": len(auts.generators),
+            "automorphisms_complete": auts.complete, "calls_saved_by_automorphisms": F - len(reps)}
+    # cheap witnesses: the trained network itself (if it is in the class) and rounded into the class
+    candidates = []
+    K = problems[0].weight_bound
+    if network is not None and network.n_features and len(network.layers) == 2:
+        candidates.append(network)
+        if code is not None and K is not None:
+            candidates.append(round_into_class(network, code, K))
+    cheap = cheap_witnesses(candidates, problems)
+    rep_results: dict = {}
+    for f, w in sorted(cheap.items()):
+        r, pi, sigma = orb[f]
+        if r in rep_results:
+            continue
+        wr = map_network(w, _inverse(pi), _inverse(sigma))
+        ok, why = verify_witness(problems[r], wr)
+        if not ok:  # pragma: no cover - automorphisms are checked
+            raise RuntimeError(f"codeset: a mapped cheap witness fails verification ({why})")
+        rep_results[r] = Result(Status.REPRESENTABLE, problems[r], "cheap-witness", 0.0, witness=wr,
+                                info={"verification": why, "source": "trained network"})
+    info["cheap_witness_orbits"] = len(rep_results)
+    todo = [r for r in reps if r not in rep_results]
+    if max_calls is not None:
+        for r in todo[max_calls:]:
+            rep_results[r] = _unknown(problems[r], time.perf_counter(), "call budget (max_calls) used up")
+        todo = todo[:max_calls]
+    info["solver_calls_planned"] = len(todo)
+    n_chunks = max(1, min(int(getattr(executor, "workers", workers) or 1), len(todo)))
+    left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+    tasks = [ChunkTask(tuple(problems), tuple(todo[k::n_chunks]), left, solver) for k in range(n_chunks)]
+    stats = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="features", unit="call", leave=False)
+    try:
+        if left is not None and left <= 0:
+            for r in todo:
+                rep_results[r] = _unknown(problems[r], time.perf_counter(), "time limit")
+        elif executor is None and n_chunks == 1:
+            out = decide_features(tasks[0], on_result=None if bar is None else (lambda: bar.update(1)))
+            stats.append(out.pop("_stats"))
+            rep_results.update(out)
+        else:
+            from ..scaling.executors import LocalExecutor
+
+            ex = executor or LocalExecutor(n_chunks)
+            try:
+                for _, out in ex.run(decide_features, tasks):
+                    stats.append(out.pop("_stats"))
+                    rep_results.update(out)
+                    if bar is not None:
+                        bar.update(len(out))
+            finally:
+                if executor is None:
+                    ex.close()
+    finally:
+        if bar is not None:
+            bar.close()
+    info["solver_calls"] = sum(s.get("calls", 0) for s in stats)
+    info["chunks"] = [{k: v for k, v in s.items() if k in ("calls", "sat", "unsat", "fresh_fallbacks", "variables",
+                                                             "clauses", "encode_seconds", "check_seconds", "seconds")}
+                      for s in stats]
+    results = []
+    for f in range(F):
+        r, pi, sigma = orb[f]
+        res = rep_results[r]
+        if r == f or res.status is Status.UNKNOWN:
+            results.append(res if r == f else Result(Status.UNKNOWN, problems[f], res.method, 0.0,
+                                                     info={"reason": res.info.get("reason", ""),
+                                                           "representative": family.names[r]}))
+            continue
+        via = {"representative": family.names[r], "input_permutation": pi.tolist(),
+               "hidden_permutation": sigma.tolist()}
+        if res.status is Status.REPRESENTABLE:
+            w = map_network(res.witness, pi, sigma)
+            ok, why = verify_witness(problems[f], w)
+            if not ok:  # pragma: no cover - automorphisms are checked
+                raise RuntimeError(f"codeset: a mapped witness fails verification ({why})")
+            results.append(Result(Status.REPRESENTABLE, problems[f], res.method + "+automorphism", 0.0, witness=w,
+                                  info={"verification": why, **via}))
+        else:
+            c = res.certificate
+            if not is_automorphism(code, pi, sigma) if code is not None else False:  # pragma: no cover
+                raise RuntimeError("codeset: an orbit map is not an automorphism of the code (a bug)")
+            cert = Certificate(c.kind, c.checked,
+                               f"by a code automorphism (checked: it maps the code onto itself and "
+                               f"{family.names[r]} onto {family.names[f]}) from: {c.detail}",
+                               data={"from": c, **via}, path=c.path)
+            results.append(Result(Status.NOT_REPRESENTABLE, problems[f], res.method + "+automorphism", 0.0,
+                                  certificate=cert, info=via))
+    return results, info

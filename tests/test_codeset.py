@@ -1,0 +1,185 @@
+"""Representable sets of one code (issue 16): the incremental pipeline against enumeration (an independent
+oracle), automorphism merging, cheap witnesses, parallel chunks, and budgets that end in UNKNOWN."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from capacity.codes import Code
+from capacity.domain import Domain
+from capacity.drup import check_drup
+from capacity.features import FeatureSet, from_spec
+from capacity.network import Network
+from capacity.solvers import Problem, Status, verify_witness
+from capacity.solvers.codeset import (
+    CodeEncoding,
+    automorphisms,
+    is_automorphism,
+    map_network,
+    orbits,
+    round_into_class,
+)
+from capacity.solvers.front import capacity, representable_set
+
+
+def _check_answers(rs, code, activation="relu", K=1):
+    """Every REPRESENTABLE answer carries a witness verified here again; every NOT_REPRESENTABLE a checked
+    certificate; UNKNOWN carries neither."""
+    for f, r in enumerate(rs.results):
+        p = Problem(rs.family.select([f]), code.d_hidden, activation, K, False, code)
+        if r.status is Status.REPRESENTABLE:
+            assert verify_witness(p, r.witness)[0]
+        elif r.status is Status.NOT_REPRESENTABLE:
+            assert r.certificate.checked and r.certificate.kind == "drup"
+        else:
+            assert r.witness is None and r.certificate is None
+
+
+codes = st.integers(2, 4).flatmap(lambda m: st.integers(1, 3).flatmap(
+    lambda n: st.tuples(st.just(m), st.lists(st.lists(st.sampled_from([-1, 0, 1]), min_size=m, max_size=m),
+                                             min_size=n, max_size=n),
+                        st.sampled_from(["relu", "step"]))))
+
+
+@settings(max_examples=12, deadline=None)
+@given(codes)
+def test_incremental_agrees_with_enumeration(spec):
+    m, rows, activation = spec
+    code = Code(np.array(rows))
+    family = from_spec(Domain(m, 2), "pairs; ands:k=1; parity")
+    inc = representable_set(code, family, activation=activation, method="incremental")
+    ref = representable_set(code, family, activation=activation, method="enumerate")
+    assert inc.complete
+    assert inc.mask.tolist() == ref.mask.tolist()
+    _check_answers(inc, code, activation)
+
+
+def test_refutations_share_one_checked_proof():
+    # unit 0 sees only x0, unit 1 only x1: ANDs with x2 or x3 are out of reach; x0 & x1 is not
+    code = Code(np.array([[1, 0, 0, 0], [0, 1, 0, 0]]))
+    family = from_spec(Domain(4, 2), "pairs")
+    rs = representable_set(code, family, method="incremental", merge=False)
+    assert rs.mask.tolist() == representable_set(code, family, method="enumerate").mask.tolist()
+    refuted = [r for r in rs.results if r.status is Status.NOT_REPRESENTABLE]
+    assert len(refuted) >= 2 and all(r.certificate.data["refuted_together"] == len(refuted) for r in refuted)
+    _check_answers(rs, code)
+
+
+def test_selector_check_rejects_a_false_claim():
+    # the shared-proof check must fail when a representable feature's selector is claimed refuted
+    code = Code(np.array([[1, 1, 0], [0, 1, 1]]))
+    family = from_spec(Domain(3, 2), "pairs")
+    p = Problem(family.select([0]), 2, "relu", 1, False, code)
+    enc = CodeEncoding(p)
+    enc.add_feature(0, family.bits[0])
+    sel = enc.selectors[0]
+    assert representable_set(code, family.select([0]), method="enumerate").count == 1
+    assert not check_drup(enc.clauses + [[sel]], [f"{-sel} 0"]).ok
+
+
+def test_automorphisms_merge_features_and_map_witnesses():
+    # inputs 0 and 1 have identical columns; so do 2 and 3; swapping units 0 <-> 1 with inputs (0 2)(1 3)
+    S = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 1, 1]])
+    code = Code(S)
+    auts = automorphisms(code)
+    assert auts.generators and all(is_automorphism(code, pi, sg) for pi, sg in auts.generators)
+    family = from_spec(Domain(4, 2), "pairs")
+    orb = orbits(family, auts, 3)
+    reps = {o[0] for o in orb}
+    # x0&x1 ~ x2&x3 and the four mixed pairs form one orbit
+    assert len(reps) == 2
+    merged = representable_set(code, family, method="incremental")
+    plain = representable_set(code, family, method="incremental", merge=False)
+    assert merged.mask.tolist() == plain.mask.tolist()
+    assert merged.info["calls_saved_by_automorphisms"] == len(family) - 2
+    _check_answers(merged, code)
+
+
+def test_map_network_moves_the_function():
+    net = Network(np.array([[1, -1, 0], [0, 1, 1]]), np.array([0, -1]), np.array([[1, -1]]), np.array([0]), "relu")
+    pi, sigma = np.array([2, 0, 1]), np.array([1, 0])
+    out = map_network(net, pi, sigma)
+    d = Domain(3)
+    X = d.points
+    Y = np.zeros_like(X)
+    Y[:, pi] = X  # x'[pi[i]] = x[i]
+    # the mapped network on x' equals the original on x
+    assert np.array_equal(net.logits(d), out.logits(d)[d.lookup(Y)])
+
+
+def test_not_an_automorphism_is_rejected():
+    code = Code(np.array([[1, 0], [0, -1]]))
+    assert not is_automorphism(code, np.array([1, 0]), np.array([1, 0]))
+    assert is_automorphism(code, np.array([0, 1]), np.array([0, 1]))
+
+
+def test_cheap_witness_from_a_network_in_the_class():
+    # a network that computes x0 & x1 with K = 1 weights: it answers that feature without a solver call
+    net = Network(np.array([[1, 1, 0]]), np.array([-1]), np.array([[1]]), np.array([-1]), "relu")
+    code = Code.from_network(net)
+    family = from_spec(Domain(3, 2), "x0 & x1")
+    rs = representable_set(code, family, method="incremental", network=net)
+    assert rs.count == 1 and rs.info["solver_calls"] == 0 and rs.info["cheap_witness_orbits"] == 1
+    _check_answers(rs, code)
+
+
+def test_round_into_class_obeys_the_code():
+    rng = np.random.default_rng(1)
+    net = Network(rng.normal(size=(4, 5)), rng.normal(size=4), rng.normal(size=(2, 4)), rng.normal(size=2), "relu")
+    code = Code.from_network(net, tau=0.3)
+    r = round_into_class(net, code, 2)
+    assert r.is_integer and np.abs(r.W_in).max() <= 2 and np.abs(r.W_out).max() <= 2
+    assert (np.sign(r.W_in) == code.S_in).all() and (np.sign(r.b_in) == code.S_b_in).all()
+
+
+def test_parallel_chunks_agree_with_one_chunk():
+    rng = np.random.default_rng(3)
+    code = Code(rng.integers(-1, 2, size=(3, 5)))
+    family = from_spec(Domain(5, 2), "pairs")
+    one = representable_set(code, family, method="incremental")
+    two = representable_set(code, family, method="incremental", workers=2)
+    assert one.mask.tolist() == two.mask.tolist() and two.complete
+    _check_answers(two, code)
+
+
+# ---- budgets end in UNKNOWN ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["incremental", "sat"])
+def test_representable_set_call_budget_runs_out_midway(method):
+    rng = np.random.default_rng(5)
+    code = Code(rng.integers(-1, 2, size=(3, 5)))
+    family = from_spec(Domain(5, 2), "pairs")
+    rs = representable_set(code, family, method=method, max_calls=3, merge=False)
+    st_ = rs.statuses
+    assert st_[:3].count("UNKNOWN") == 0 and st_[3:] == ["UNKNOWN"] * (len(family) - 3)
+    assert not rs.complete
+    full = representable_set(code, family, method="enumerate")
+    assert rs.mask[:3].tolist() == full.mask[:3].tolist()
+    _check_answers(rs, code)
+
+
+@pytest.mark.parametrize("method", ["incremental", "sat", "cpsat"])
+def test_representable_set_tiny_time_limit_gives_unknown(method):
+    code = Code(np.random.default_rng(6).integers(-1, 2, size=(4, 6)))
+    family = from_spec(Domain(6, 2), "pairs")
+    rs = representable_set(code, family, method=method, time_limit=1e-9)
+    assert rs.statuses == ["UNKNOWN"] * len(family)
+
+
+def test_capacity_call_budget_keeps_a_verified_lower_bound():
+    family = from_spec(Domain(3), "pairs; x0 ^ x1")
+    res = capacity(family, 2, method="sat", max_calls=2)
+    assert not res.proven and res.size <= 2
+    if res.size:
+        p = Problem(family.select(list(res.chosen)), 2, "relu", 1)
+        assert verify_witness(p, res.witness)[0]
+    full = capacity(family, 2, method="enumerate")
+    assert res.size <= full.size
+
+
+def test_capacity_tiny_time_limit_does_not_raise():
+    family = from_spec(Domain(3), "pairs; x0 ^ x1")
+    res = capacity(family, 2, method="cpsat", time_limit=1e-9)
+    assert not res.proven and res.size == 0
