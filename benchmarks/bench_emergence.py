@@ -10,9 +10,10 @@
 
 Usage:
     python benchmarks/bench_emergence.py                   # quick preset, 1 torch thread
-    python benchmarks/bench_emergence.py --preset tiny --out /tmp/bench
+    python benchmarks/bench_emergence.py --preset smoke --out /tmp/bench
 
-Writes ``<out>/emergence.json`` and ``<out>/emergence.md`` (default ``benchmarks/results/``).
+Writes ``<out>/emergence.json`` and ``<out>/emergence.md`` (default ``benchmarks/out/``, untracked; the tracked
+figures in ``benchmarks/results/`` change only with ``--out benchmarks/results``). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ import numpy as np
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description="emergence pipeline stage timings and baselines")
-    p.add_argument("--preset", default="quick")
+    p.add_argument("--preset", default="quick", choices=("smoke", "quick", "full"), help="capacity emergence preset")
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    p.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    p.add_argument("--out", default=str(Path(__file__).parent / "out"), help="output folder (default benchmarks/out/, not tracked; --out benchmarks/results rewrites the tracked figures)")
+    p.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
 
@@ -53,11 +55,16 @@ def main(argv=None) -> dict:
         train_saes_loop,
     )
 
+    def say(msg):
+        if not args.no_progress:
+            print(msg, file=sys.stderr, flush=True)
+
     cfg = PRESETS[args.preset]
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as work:
         t0 = time.perf_counter()
-        result = run_emergence(cfg, work, progress=False, threads=args.threads)
+        say(f"stage 1/3: the {args.preset} grid (run_emergence) ...")
+        result = run_emergence(cfg, work, progress=not args.no_progress, threads=args.threads)
         wall = time.perf_counter() - t0
 
         # baseline 1: batched SAEs vs a loop, per size, on its real activations (all checkpoints x layers)
@@ -72,6 +79,7 @@ def main(argv=None) -> dict:
         A_ev = resid_activations(series.load(series.steps[-1]), ev_tokens)[-1:]  # largest size, last layer
     sae_rows = []
     for name, X in acts.items():
+        say(f"stage 2/3: size {name}, batched SAEs vs one at a time ...")
         t0 = time.perf_counter()
         batched = train_saes(X, cfg.sae, progress=False)
         t_batched = time.perf_counter() - t0
@@ -86,6 +94,7 @@ def main(argv=None) -> dict:
                          "median_fvu_loop": float(np.median(looped.metrics(X)["fvu"]))})
 
     # baseline 2: vectorised AUROC vs sklearn per latent and category, on the last SAE's latents
+    say("stage 3/3: vectorised AUROC vs sklearn per latent ...")
     F = batched.select(len(X) - 1).encode(A_ev)[0]  # the largest size's last SAE (final checkpoint, last layer)
     K = len(corpus.names)
     auroc_loop(F[:10, :2], ev_labels[:10], K)  # warm-up: sklearn's import is not counted

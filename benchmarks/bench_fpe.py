@@ -10,7 +10,8 @@ Usage:
     python benchmarks/bench_fpe.py                       # quick preset, 1 torch thread
     python benchmarks/bench_fpe.py --parts boolean,exact --steps 200 --out /tmp/bench
 
-Writes ``<out>/fpe.json`` and ``<out>/fpe.md`` (default ``benchmarks/results/``).
+Writes ``<out>/fpe.json`` and ``<out>/fpe.md`` (default ``benchmarks/out/``, untracked; the tracked figures in
+``benchmarks/results/`` change only with ``--out benchmarks/results``). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -57,12 +58,13 @@ def fine_tune_workload(seeds: int, points: int = 4096):
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description="FPE experiment times and batched vs loop training")
-    p.add_argument("--preset", default="quick", choices=("quick", "full"))
+    p.add_argument("--preset", default="quick", choices=("smoke", "quick", "full"), help="capacity fpe preset to time")
     p.add_argument("--parts", default="boolean,real,exact,collision", help="experiments to time (comma list)")
     p.add_argument("--seeds", type=int, default=5, help="seeds of the batched-vs-loop workload")
     p.add_argument("--steps", type=int, default=1000, help="fine-tuning steps of the batched-vs-loop workload")
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    p.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    p.add_argument("--out", default=str(Path(__file__).parent / "out"), help="output folder (default benchmarks/out/, not tracked; --out benchmarks/results rewrites the tracked figures)")
+    p.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
 
@@ -72,9 +74,14 @@ def main(argv=None) -> dict:
     from capacity.fpe.report import PRESETS, run_all
     from capacity.fpe.trainer import train_masked, train_masked_loop
 
+    def say(msg):
+        if not args.no_progress:
+            print(msg, file=sys.stderr, flush=True)
+
     torch.set_num_threads(args.threads)
     rows = []
     for points in (4096, 256):  # the experiments' data size, and a small one where per-call overhead dominates
+        say(f"batched vs one at a time, {points} points per network, {args.steps} steps ...")
         inits, masks, X, Y = fine_tune_workload(args.seeds, points)
         train_masked(inits[:2], masks[:2], X[:2], Y[:2], steps=10)
         train_masked_loop(inits[:2], masks[:2], X[:2], Y[:2], steps=10)
@@ -97,7 +104,8 @@ def main(argv=None) -> dict:
     times = {}
     if parts:
         with tempfile.TemporaryDirectory() as tmp:
-            summary = run_all(PRESETS[args.preset], tmp, progress=False, parts=parts)
+            say(f"timing the {args.preset} preset: {', '.join(parts)} ...")
+            summary = run_all(PRESETS[args.preset], tmp, progress=not args.no_progress, parts=parts)
         times = {k: round(v, 2) for k, v in summary["seconds"].items()}
     load_after = os.getloadavg()
     n = rows[0]["networks"]

@@ -1,7 +1,7 @@
 """Benchmark: time to interpret and to prove, as a function of inputs m and width n.
 
 Usage:
-    python benchmarks/bench_interpret.py [--quick] [--no-check] [--out benchmarks/results] [--render]
+    python benchmarks/bench_interpret.py [--quick] [--no-check] [--out DIR] [--render]
 
 Two families of instances, every one seeded:
 
@@ -14,7 +14,8 @@ Two families of instances, every one seeded:
 For each instance it times: the whole ``interpret`` (extraction, analysis, proof by method auto), the extraction of
 the formulas alone, the enumeration proof alone and the SAT proof alone (solve; and, unless ``--no-check``, the
 DRUP proof check), all on the same formulas, and checks that the two proofs agree. Results go to
-``interpret.json`` and ``interpret.md`` in ``--out``.
+``interpret.json`` and ``interpret.md`` in ``--out`` (default ``benchmarks/out/``, untracked; the tracked figures
+in ``benchmarks/results/`` change only with ``--out benchmarks/results``). Each instance is printed when done.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small grid (m in {6, 8}, n in {4, 8})")
     p.add_argument("--no-check", action="store_true", help="skip the DRUP proof checks (the slowest part)")
-    p.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    p.add_argument("--out", default=str(Path(__file__).parent / "out"), help="output folder (default benchmarks/out/, not tracked; --out benchmarks/results rewrites the tracked figures)")
     p.add_argument("--render", action="store_true", help="only rewrite interpret.md from interpret.json")
     args = p.parse_args(argv)
     if args.render:

@@ -10,7 +10,8 @@ Usage:
     python benchmarks/bench_training.py                   # 16 seeds x 4 tasks, 1000 steps, 1 torch thread
     python benchmarks/bench_training.py --seeds 4 --steps 200 --threads 2 --out /tmp/bench
 
-Writes ``<out>/training.json`` and ``<out>/training.md`` (default ``benchmarks/results/``).
+Writes ``<out>/training.json`` and ``<out>/training.md`` (default ``benchmarks/out/``, untracked; the tracked
+figures in ``benchmarks/results/`` change only with ``--out benchmarks/results``). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def main(argv=None) -> dict:
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--hidden", type=int, default=8)
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    p.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    p.add_argument("--out", default=str(Path(__file__).parent / "out"), help="output folder (default benchmarks/out/, not tracked; --out benchmarks/results rewrites the tracked figures)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
 
@@ -64,10 +66,10 @@ def main(argv=None) -> dict:
 
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    batched = train(tasks, config, seeds, progress=False)
+    batched = train(tasks, config, seeds, progress=not args.no_progress)
     t_batched = time.perf_counter() - t0
     t0 = time.perf_counter()
-    looped = train_loop(tasks, config, seeds, progress=False)
+    looped = train_loop(tasks, config, seeds, progress=not args.no_progress)
     t_loop = time.perf_counter() - t0
     load_after = os.getloadavg()
 
