@@ -1,7 +1,7 @@
 """Benchmark: the Numba kernels against their plain-Python twins, and one-unit real-weight counts.
 
 Usage:
-    python benchmarks/bench_kernels.py [--out benchmarks/results] [--max-k 7]
+    python benchmarks/bench_kernels.py [--out DIR] [--max-k 7]    (default DIR: benchmarks/out/)
 
 Each kernel and its twin run the same workload in the same process (the kernel once to compile first);
 results go to ``kernels.json`` and ``kernels.md``. The count part times ``capacity count --hidden 1 --real``
@@ -81,7 +81,8 @@ def _orbit_args(canon):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--out", default=str(Path(__file__).parent / "out"),
+                    help="output folder (default benchmarks/out/, untracked; benchmarks/results only when asked)")
     ap.add_argument("--max-k", type=int, default=7)
     args = ap.parse_args(argv)
     rows = []

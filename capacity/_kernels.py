@@ -703,6 +703,133 @@ def _complement_closure_count(bits, N):
 
 
 # -------------------------------------------------------------------------------------------------
+# minimal total weight of each canonical threshold function
+
+
+@register_jitable
+def _index_new(rows):
+    """A hash map from the distinct ``rows`` to their positions (open addressing, at most half full)."""
+    cap = 16
+    while cap < 2 * rows.shape[0]:
+        cap *= 2
+    keys = np.zeros((cap, rows.shape[1]), dtype=np.uint64)
+    vals = np.full(cap, -1, dtype=np.int64)
+    mask = np.uint64(cap - 1)
+    for r in range(rows.shape[0]):
+        slot = np.int64(_hash_row(rows[r]) & mask)
+        while vals[slot] >= 0:
+            slot = (slot + 1) & np.int64(mask)
+        keys[slot] = rows[r]
+        vals[slot] = r
+    return keys, vals
+
+
+@register_jitable
+def _index_get(keys, vals, row):
+    mask = np.uint64(keys.shape[0] - 1)
+    slot = np.int64(_hash_row(row) & mask)
+    while vals[slot] >= 0:
+        same = True
+        for i in range(row.shape[0]):
+            if keys[slot, i] != row[i]:
+                same = False
+                break
+        if same:
+            return vals[slot]
+        slot = (slot + 1) & np.int64(mask)
+    return -1
+
+
+def _min_total_weight(X, canon, s_max, best, W, T):
+    """For every non-increasing ``w >= 0`` with ``sum(w) <= s_max`` and every cut ``[w.x >= t]``, the total
+    weight ``sum(w) + |2t - 1 - sum(w)|`` (the weights of the self-dual majority form); keep in ``best[i]`` the
+    smallest total seen for the canonical table ``canon[i]`` (``-1``: not seen yet), with a realising ``W[i]``,
+    ``T[i]``. Returns the number of cuts missing from ``canon`` (0 unless ``canon`` is incomplete).
+
+    Every cut of a non-increasing ``w >= 0`` is positive and regular in index order, so it is canonical; for a
+    cut at sum level ``v`` the admissible thresholds are ``u < t <= v`` (``u`` the next lower sum) and the
+    convex cost ``|2t - 1 - S|`` is smallest at ``t`` nearest ``(S + 1) / 2`` in that interval."""
+    N, m = X.shape
+    L = canon.shape[1]
+    keys, vals = _index_new(canon)
+    w = np.zeros(m, dtype=np.int64)
+    sums = np.zeros(N, dtype=np.int64)
+    buckets = np.zeros((s_max + 1, L), dtype=np.uint64)
+    filled = np.zeros(s_max + 1, dtype=np.bool_)
+    acc = np.zeros(L, dtype=np.uint64)
+    missing = 0
+    while True:
+        S = np.int64(0)
+        for i in range(m):
+            S += w[i]
+        for p in range(N):
+            v = np.int64(0)
+            for i in range(m):
+                v += w[i] * X[p, i]
+            sums[p] = v
+            buckets[v, p >> 6] |= _ONE << np.uint64(p & 63)
+            filled[v] = True
+        for q in range(L):
+            acc[q] = _ZERO
+        v = S + 1  # the empty cut first (t = S + 1), then one cut per filled sum level, descending
+        while v >= 0:
+            if v <= S and not filled[v]:
+                v -= 1
+                continue
+            if v <= S:
+                for q in range(L):
+                    acc[q] |= buckets[v, q]
+                    buckets[v, q] = _ZERO
+                filled[v] = False
+            u = v - 1
+            while u >= 0 and not filled[u]:
+                u -= 1
+            lo_t = u + 1 if u >= 0 else -S - 1  # below every sum: any t <= 0 gives the full cut
+            hi_t = v
+            best_cost = np.int64(-1)
+            for t in (S // 2, S // 2 + 1, lo_t, hi_t):
+                if t < lo_t or t > hi_t:
+                    continue
+                c = 2 * t - 1 - S
+                c = -c if c < 0 else c
+                if best_cost < 0 or c < best_cost:
+                    best_cost = c
+            idx = _index_get(keys, vals, acc)
+            if idx < 0:
+                missing += 1
+            else:
+                tot = S + best_cost
+                if best[idx] < 0 or tot < best[idx]:
+                    best[idx] = tot
+                    W[idx] = w
+                    tb = hi_t
+                    for t in (S // 2, S // 2 + 1, lo_t, hi_t):
+                        if t >= lo_t and t <= hi_t:
+                            c = 2 * t - 1 - S
+                            c = -c if c < 0 else c
+                            if c == best_cost:
+                                tb = t
+                                break
+                    T[idx] = tb
+            v = u
+        # next non-increasing vector with sum <= s_max (lexicographic odometer)
+        j = m - 1
+        while j >= 0:
+            head = np.int64(0)
+            for i in range(j):
+                head += w[i]
+            if (j == 0 or w[j] < w[j - 1]) and head + w[j] + 1 <= s_max:
+                break
+            j -= 1
+        if j < 0:
+            break
+        w[j] += 1
+        for i in range(j + 1, m):
+            w[i] = 0
+    return missing
+
+
+# -------------------------------------------------------------------------------------------------
 # compile: helpers are register_jitable (plain Python when called from Python, inlined under Numba)
 
 TWINS = {
@@ -716,6 +843,7 @@ TWINS = {
     "bitmap_pairs": _bitmap_pairs,
     "bitmap_triples": _bitmap_triples,
     "complement_closure_count": _complement_closure_count,
+    "min_total_weight": _min_total_weight,
 }
 
 _jit = njit(cache=_CACHE, nogil=True)

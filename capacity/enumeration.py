@@ -173,8 +173,9 @@ def _dual(tables, domain):
     return domain.pack(~bits[:, ::-1])
 
 
-def _one_unit(domain, K, nonnegative, want_tables, kern, threads, progress):
-    """Functions of one unit (step or ReLU: the same set, see the module docstring) with weights in the box."""
+def _canonical(domain, K, nonnegative, kern, threads, progress):
+    """The canonical functions of one unit with weights in the box (one per orbit, see the module docstring),
+    sorted, and whether input negations are symmetries."""
     m, L = domain.m, domain.words
     flips = domain.is_cube and not nonnegative
     lo = 0 if (flips or nonnegative) else -K
@@ -189,7 +190,13 @@ def _one_unit(domain, K, nonnegative, want_tables, kern, threads, progress):
     extra = [np.zeros((1, L), np.uint64)]  # the constant 0 is never a cut
     if flips:  # the scan kept one of each dual pair f, x -> not f(not x); add the others back
         extra += [_dual(f, domain) for f in found]
-    canon = _unique_rows(found + extra, L)
+    return _unique_rows(found + extra, L), flips
+
+
+def _one_unit(domain, K, nonnegative, want_tables, kern, threads, progress):
+    """Functions of one unit (step or ReLU: the same set, see the module docstring) with weights in the box."""
+    m, L = domain.m, domain.words
+    canon, flips = _canonical(domain, K, nonnegative, kern, threads, progress)
     swaps, flip_perms = _transpositions(domain)
     fact = np.array([math.factorial(i) for i in range(m + 1)], dtype=np.int64)
     sizes = kern["orbit_sizes"](canon, swaps, flip_perms, flips, fact)

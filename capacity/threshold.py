@@ -29,8 +29,8 @@ from ._kernels import KERNELS, TWINS
 from .domain import Domain
 from .errors import CapacityError
 
-__all__ = ["ReadoutCount", "MembershipCheck", "threshold_tables", "count_step_by_readouts", "in_readout_set",
-           "membership_sample", "MAX_READOUT_WORK"]
+__all__ = ["ReadoutCount", "MembershipCheck", "Structure", "threshold_tables", "count_step_by_readouts",
+           "in_readout_set", "membership_sample", "structure", "MAX_READOUT_WORK"]
 
 #: ``count_step_by_readouts`` refuses when it would combine more unit tuples than this (hours of work).
 MAX_READOUT_WORK = 10**12
@@ -153,3 +153,123 @@ def membership_sample(res: ReadoutCount, n_in: int, n_out: int, *, seed: int = 0
                 ok, evidence = False, "none"
             out.append(MembershipCheck(f, b, r.status.value, evidence, ok, time.perf_counter() - t0))
     return out
+
+
+# -------------------------------------------------------------------------------------------------
+# structure: classes and minimal weights
+
+#: OEIS A001530, NPN classes of threshold functions of exactly n variables (n = 0..8).
+A001530 = [1, 1, 1, 3, 9, 48, 504, 14188, 1351563]
+#: OEIS A003184, NP classes of self-dual threshold functions of exactly n variables (n = 1..9; index 0 unused).
+A003184 = [None, 1, 0, 1, 1, 4, 14, 114, 2335, 172958]
+#: OEIS A003217, maximum over threshold functions of n variables of the minimum total weight (n = 0..8).
+A003217 = [0, 1, 3, 5, 9, 17, 35, 79, 209]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The threshold functions of ``k`` inputs up to symmetry.
+
+    ``np_classes``: canonical (positive, regular) functions = classes under input permutations and negations;
+    ``npn_exactly[j]`` / ``selfdual_np_exactly[j]``: NPN classes / self-dual NP classes with exactly ``j``
+    essential inputs; ``min_total_weight[i]``: for canonical function ``i`` the smallest total weight
+    ``sum(w) + |2t - 1 - sum(w)|`` over integer realisations ``[w.x >= t]`` (the number of inputs of a
+    majority gate that computes it), realised by ``W[i]``, ``T[i]``; ``essential[i]`` its essential inputs."""
+
+    k: int
+    canon: np.ndarray = field(repr=False)
+    essential: np.ndarray = field(repr=False)
+    selfdual: np.ndarray = field(repr=False)
+    min_total_weight: np.ndarray = field(repr=False)
+    W: np.ndarray = field(repr=False)
+    T: np.ndarray = field(repr=False)
+    seconds: float
+
+    @property
+    def np_classes(self) -> int:
+        return len(self.canon)
+
+    def _by_vars(self, mask) -> list[int]:
+        return [int(np.sum(mask & (self.essential == j))) for j in range(self.k + 1)]
+
+    @property
+    def npn_exactly(self) -> list[int]:
+        """NPN classes by essential inputs: an NPN class is ``{f, dual f}``, one or two canonical functions."""
+        all_, sd = self._by_vars(np.ones(len(self.canon), bool)), self._by_vars(self.selfdual)
+        return [(a + b) // 2 for a, b in zip(all_, sd)]
+
+    @property
+    def selfdual_np_exactly(self) -> list[int]:
+        return self._by_vars(self.selfdual)
+
+    def weight_distribution(self) -> dict[int, int]:
+        """NPN classes with exactly ``k`` essential inputs, by minimal total weight (the dual has the same)."""
+        full = self.essential == self.k
+        out: dict[int, int] = {}
+        for v, sd in zip(self.min_total_weight[full].tolist(), self.selfdual[full].tolist()):
+            out[v] = out.get(v, 0) + (2 if sd else 1)
+        return {v: c // 2 for v, c in sorted(out.items())}
+
+    def to_dict(self) -> dict:
+        k = self.k
+        return {"k": k, "np_classes": self.np_classes, "npn_exactly": self.npn_exactly[k],
+                "npn_by_essential_inputs": self.npn_exactly, "A001530": A001530[k] if k < len(A001530) else None,
+                "selfdual_np_exactly": self.selfdual_np_exactly[k],
+                "A003184": A003184[k] if k < len(A003184) else None,
+                "max_min_total_weight": int(self.min_total_weight.max()),
+                "A003217": A003217[k] if k < len(A003217) else None,
+                "min_total_weight_distribution": self.weight_distribution(), "seconds": round(self.seconds, 6)}
+
+    def summary(self) -> str:
+        d = self.to_dict()
+        return (f"k={self.k}: {d['np_classes']} NP classes; NPN classes of exactly {self.k} inputs "
+                f"{d['npn_exactly']} (A001530: {d['A001530']}); self-dual NP classes {d['selfdual_np_exactly']} "
+                f"(A003184: {d['A003184']}); largest minimal total weight {d['max_min_total_weight']} "
+                f"(A003217: {d['A003217']}); minimal total weights of the NPN classes: "
+                f"{d['min_total_weight_distribution']}")
+
+
+def structure(k: int, *, backend: str = "numba", threads: int | None = None) -> Structure:
+    """The structure of the threshold functions of ``k`` inputs (see :class:`Structure`): canonical functions
+    from the orbit enumeration (weights up to Muroga's bound), then every non-increasing ``w >= 0`` in order of
+    ``sum(w)`` bounds until every canonical function has been seen and no larger sum can lower a total -- so
+    each minimal total weight is exact by exhaustion, and its realisation is re-checked on every point."""
+    import os
+
+    from .enumeration import _canonical, _kernels, _transpositions, muroga_bound
+
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 7):
+        raise CapacityError(f"the structure is computed for 1 <= k <= 7 inputs, got {k!r}")
+    t0 = time.perf_counter()
+    kern = _kernels(backend)
+    threads = threads or int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count() or 1
+    d = Domain(k)
+    with np.errstate(over="ignore"):
+        canon, _ = _canonical(d, muroga_bound(k), False, kern, threads, False)
+    bits = d.unpack(canon)
+    _, flips = _transpositions(d)
+    essential = np.zeros(len(canon), dtype=np.int64)
+    for i in range(k):
+        essential += np.any(bits[:, flips[i]] != bits, axis=1)
+    selfdual = np.all(~bits[:, ::-1] == bits, axis=1)
+    X = d.points.astype(np.int64)
+    C = len(canon)
+    best = np.full(C, -1, dtype=np.int64)
+    W = np.zeros((C, k), dtype=np.int64)
+    T = np.zeros(C, dtype=np.int64)
+    s_max = 1
+    with np.errstate(over="ignore"):
+        while True:
+            best[:] = -1
+            missing = kern["min_total_weight"](X, canon, s_max, best, W, T)
+            if missing:
+                raise RuntimeError(f"{missing} cuts of sorted weight vectors are not canonical: a bug, please report")
+            if best.min() >= 0 and best.max() <= s_max:
+                break
+            s_max *= 2
+    # re-check every minimal realisation on every point, in exact integers
+    got = d.pack((X @ W.T >= T).T)
+    if not np.array_equal(got, canon) or not np.array_equal(
+            W.sum(axis=1) + np.abs(2 * T - 1 - W.sum(axis=1)), best):
+        raise RuntimeError("a minimal realisation does not reproduce its function: a bug, please report")
+    return Structure(int(k), canon, essential, selfdual, best, W, T, time.perf_counter() - t0)

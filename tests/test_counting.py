@@ -166,3 +166,46 @@ def test_sampled_members_have_witnesses_and_non_members_refutations(k, n):
     assert {c.in_count for c in checks} == {True, False}
     for c in checks:
         assert c.agrees, c
+
+
+# ---------------------------------------------------------------------------------------------
+# structure: classes and minimal weights against OEIS A001530, A003184, A003217 (published, independent)
+
+
+@pytest.mark.parametrize("k", range(1, 7))
+def test_structure_matches_published_sequences(k):
+    from capacity.threshold import A001530, A003184, A003217, structure
+
+    s = structure(k)
+    assert s.npn_exactly[k] == A001530[k]  # NPN classes of threshold functions of exactly k variables
+    assert s.selfdual_np_exactly[k] == A003184[k]  # NP classes of self-dual ones
+    assert int(s.min_total_weight.max()) == A003217[k]  # largest minimal total weight
+    assert sum(s.weight_distribution().values()) == A001530[k]
+    # the NPN classes of fewer essential inputs are those of smaller k
+    assert s.npn_exactly[:k] == [A001530[j] for j in range(k)]
+
+
+def test_min_total_weight_kernel_equals_twin():
+    from capacity._kernels import KERNELS, TWINS
+    from capacity.enumeration import _canonical, muroga_bound
+
+    d = Domain(4)
+    canon, _ = _canonical(d, muroga_bound(4), False, KERNELS, 1, False)
+    X = d.points.astype(np.int64)
+    outs = []
+    for kern in (KERNELS, TWINS):
+        best, W, T = np.full(len(canon), -1), np.zeros((len(canon), 4), np.int64), np.zeros(len(canon), np.int64)
+        with np.errstate(over="ignore"):
+            missing = kern["min_total_weight"](X, canon, 9, best, W, T)
+        outs.append((missing, best, W, T))
+    assert outs[0][0] == outs[1][0] == 0
+    for a, b in zip(outs[0][1:], outs[1][1:]):
+        assert np.array_equal(a, b)
+
+
+def test_cli_structure(capsys):
+    assert main(["count", "--inputs", "4", "--hidden", "1", "--activation", "step", "--real", "--structure",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["count"] == A000609[4] and d["structure"]["npn_exactly"] == 9
+    assert main(["count", "--inputs", "4", "--hidden", "2", "--activation", "step", "--real", "--structure"]) == 2
