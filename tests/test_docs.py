@@ -1,6 +1,6 @@
 """The documentation: the MkDocs site builds with --strict (no broken link), nothing links outside the repository,
 every ``capacity ...`` line in a ```bash block of the README and docs/ parses with the real argument parser,
-and blocks marked ``<!-- test: run -->`` run as pasted in a temporary folder."""
+blocks marked ``<!-- test: run -->`` run as pasted in a temporary folder, and every ```python block runs."""
 
 import contextlib
 import io
@@ -72,6 +72,17 @@ def test_marked_blocks_run_as_pasted(lines, tmp_path, monkeypatch):
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             rc = main(words[1:])
         assert rc == 0, f"{line}\n{err.getvalue()}"
+
+
+PYTHON_BLOCKS = [pytest.param(m.group(1), id=f"{page.relative_to(ROOT)} python {i}") for page in PAGES
+                 for i, m in enumerate(re.finditer(r"```python\n(.*?)```", page.read_text(), re.S))]
+
+
+@pytest.mark.parametrize("code", PYTHON_BLOCKS)
+def test_python_blocks_run(code, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, "<docs>", "exec"), {})
 
 
 def test_mkdocs_site_builds_strict(tmp_path):
