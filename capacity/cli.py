@@ -2,8 +2,9 @@
 
 Each subcommand lives in ``capacity/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)`` and
 ``run(args) -> int``; modules are imported only when their command runs, so ``capacity count`` never
-imports torch. Bad input (any :class:`~capacity.errors.CapacityError`, or bad arguments) prints one line
-on stderr and exits with code 2.
+imports torch. Exit codes (docs/cli.md): 0 answered; 2 bad input (any :class:`~capacity.errors.CapacityError`,
+or bad arguments), one line on stderr, checked before work starts; 3 an UNKNOWN answer
+(``capacity.commands._common.EXIT_UNKNOWN``); 1 a bug ("internal error"); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ COMMANDS = {
     "scaling": "scaling",
     "fpe": "fpe",
     "emergence": "emergence",
+    "codes": "codes",
 }
 
 
