@@ -171,8 +171,8 @@ def heartbeat(desc: str, enabled: bool = True, every: float = 1.0):
             state["bar"].close()
 
 
-def add_out_dir_argument(p, what: str = "") -> None:
-    """``--out DIR``, required, the same rule for every command that writes several files."""
-    p.add_argument("--out", "-o", required=True, metavar="DIR",
+def add_out_dir_argument(p, what: str = "", required: bool = True) -> None:
+    """``--out DIR``: the same option and rule (:func:`output_dir`) for every command that writes several files."""
+    p.add_argument("--out", "-o", required=required, default=None, metavar="DIR",
                    help=f"output directory{' for ' + what if what else ''} (must not exist or be empty; its parent "
                         "must exist); written whole or not at all")

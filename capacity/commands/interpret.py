@@ -14,6 +14,7 @@ import argparse
 import json
 
 from ._common import (
+    add_out_dir_argument,
     add_progress_argument,
     nonneg_int,
     number,
@@ -60,9 +61,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-proof-check", action="store_true", help="do not replay the SAT solver's DRUP proofs")
     p.add_argument("--crosscheck", action="store_true",
                    help="also ask the exact solvers whether the network's code represents what it computes")
-    p.add_argument("--out", "-o", default=None, metavar="DIR",
-                   help="write report.md, report.json and code.png into DIR (must not exist or be empty; its parent "
-                        "must exist); written whole or not at all")
+    add_out_dir_argument(p, "report.md, report.json and code.png (default: print only)", required=False)
     p.add_argument("--json", action="store_true", help="print the JSON report to stdout")
     add_progress_argument(p)
 
