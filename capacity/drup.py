@@ -22,18 +22,18 @@ RUP-only in all our runs; a RAT step would make a check fail, never pass.
 from __future__ import annotations
 
 import os
-import re
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
+from numba.extending import register_jitable
 
 from ._files import write_atomic
 from .errors import CapacityError
 
-#: a proof in the exact format CaDiCaL / python-sat write (single spaces, one step per line)
-_CANONICAL = re.compile(r"(?:(?:d )?(?:-?[1-9][0-9]* )*0\n)*")
 
 __all__ = ["DrupCheck", "check_drup", "parse_proof", "read_dimacs", "read_proof", "write_dimacs", "write_proof"]
 
@@ -41,31 +41,35 @@ __all__ = ["DrupCheck", "check_drup", "parse_proof", "read_dimacs", "read_proof"
 @dataclass(frozen=True)
 class DrupCheck:
     """Outcome of :func:`check_drup`: ``ok`` when the proof refutes the formula; ``lemmas`` and ``deletions``
-    count the proof lines replayed; ``reason`` says why the proof was accepted or which line failed."""
+    count the proof lines read; ``core`` the lemmas actually RUP-checked (all of them forward, only those the
+    refutation uses backward); ``timed_out`` when the deadline stopped the check (then ``ok`` is False and
+    nothing is decided); ``reason`` says why the proof was accepted or which line failed."""
 
     ok: bool
     lemmas: int
     deletions: int
     seconds: float
     reason: str
+    core: int = -1
+    timed_out: bool = False
+    engine: str = ""
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "lemmas": self.lemmas, "deletions": self.deletions,
-                "seconds": round(self.seconds, 6), "reason": self.reason}
+        return {"ok": self.ok, "lemmas": self.lemmas, "deletions": self.deletions, "core": self.core,
+                "seconds": round(self.seconds, 6), "timed_out": self.timed_out, "engine": self.engine,
+                "reason": self.reason}
 
 
 def parse_proof(proof_lines) -> list[tuple[bool, list[int]]]:
-    """Parse proof lines (strings, bytes or int lists) into ``(is_deletion, literals)`` pairs.
-    Blank lines and ``c`` comment lines are skipped; every step must end with ``0``."""
-    if isinstance(proof_lines, list) and all(isinstance(line, str) for line in proof_lines):
-        text = "\n".join(proof_lines) + "\n"
-        if _CANONICAL.fullmatch(text):  # fast path: solver output, one well-formed step per line
-            is_del = [line[0] == "d" for line in proof_lines]
-            nums = np.fromstring(text.replace("d", " "), dtype=np.int64, sep=" ")
-            ends = np.flatnonzero(nums == 0)
-            starts = np.concatenate([[0], ends[:-1] + 1])
-            flat = nums.tolist()
-            return [(d, flat[a:b]) for d, a, b in zip(is_del, starts.tolist(), ends.tolist())]
+    """Parse a proof (its text, text lines, bytes lines or int lists) into ``(is_deletion, literals)``
+    pairs. Blank lines and ``c`` comment lines are skipped; every step is one line ending with ``0``."""
+    if isinstance(proof_lines, (str, bytes)) or (
+            isinstance(proof_lines, list) and all(isinstance(line, str) for line in proof_lines)):
+        return _steps(*_flat_proof(proof_lines))
+    return _parse_generic(proof_lines)
+
+
+def _parse_generic(proof_lines) -> list[tuple[bool, list[int]]]:
     steps = []
     for k, line in enumerate(proof_lines):
         if isinstance(line, bytes):
@@ -222,31 +226,62 @@ def _max_var(clauses) -> int:
     return max((abs(l) for c in clauses for l in c), default=0)
 
 
-def check_drup(cnf_clauses, proof_lines, *, engine: str = "auto") -> DrupCheck:
+ENGINES = ("backward", "backward-python", "numba", "python", "forward")
+
+
+def check_drup(cnf_clauses, proof_lines, *, engine: str = "backward", deadline: float | None = None) -> DrupCheck:
     """Check that ``proof_lines`` (DRUP, see the module docstring) refutes ``cnf_clauses`` (int lists).
 
-    Every added lemma must be RUP with respect to the formula plus the earlier lemmas not deleted; the
-    proof must derive the empty clause (or leave the database conflicting under unit propagation).
-    ``engine``: ``"python"`` (the plain watched-literal checker), ``"numba"`` (the same replay on flat
-    arrays, compiled; 10-20 times faster on our proofs) or ``"auto"`` (numba for proofs of more than 500
-    steps). The two are tested against each other and against minisat's own unit propagation."""
-    if engine not in ("auto", "python", "numba"):
-        raise CapacityError(f"engine must be 'auto', 'python' or 'numba', got {engine!r}")
+    ``engine``: ``"backward"`` (default: core-first, checks only the lemmas the refutation uses, compiled),
+    ``"backward-python"`` (its plain-Python twin), ``"numba"`` (forward replay of every lemma on flat
+    arrays, compiled), ``"python"`` (the plain forward watched-literal checker, the reference) or
+    ``"forward"`` (numba for proofs of more than 500 steps, else python). Forward, every lemma must be RUP
+    with respect to the formula plus the earlier lemmas not deleted, up to the empty clause (or a
+    conflicting database); backward, only the lemmas in the core, so a proof whose *unused* lemmas are
+    bogus is accepted (sound: the core alone refutes the formula). ``deadline`` (a
+    :func:`time.perf_counter` value) stops the check: the result then has ``timed_out`` and is not ok."""
+    if engine not in ENGINES:
+        raise CapacityError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
     t0 = time.perf_counter()
     cnf = [list(map(int, c)) for c in cnf_clauses]
-    for c in cnf:
-        if 0 in c:
-            raise CapacityError("a CNF clause contains the literal 0")
+    if any(0 in c for c in cnf):
+        raise CapacityError("a CNF clause contains the literal 0")
     try:
-        steps = parse_proof(proof_lines)
+        proof = _flat_proof(proof_lines)
+        _check_range(cnf, proof)
     except CapacityError as exc:
-        return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc))
-    if engine == "numba" or (engine == "auto" and len(steps) > 500):
-        return _check_numba(cnf, steps, t0)
-    return _check_python(cnf, steps, t0)
+        return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine=engine)
+    steps = len(proof[1])
+    if engine == "forward":
+        engine = "numba" if steps > 500 else "python"
+    stop = np.zeros(1, np.int8)
+    timer = None
+    if deadline is not None:
+        if time.perf_counter() >= deadline:
+            return _timeout(0, 0, t0, engine, "before the replay")
+        timer = threading.Timer(max(deadline - time.perf_counter(), 0.0), stop.fill, (1,))
+        timer.daemon = True
+        timer.start()
+    try:
+        if engine == "python":
+            res = _check_python(cnf, _steps(*proof), t0, stop)
+        elif engine == "numba":
+            res = _check_numba(cnf, proof, t0, stop)
+        else:
+            res = _check_backward(cnf, proof, t0, stop, engine == "backward")[0]
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return replace(res, engine=engine)
 
 
-def _check_python(cnf, steps, t0) -> DrupCheck:
+def _timeout(lemmas, deletions, t0, engine, where) -> DrupCheck:
+    return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0,
+                     f"time limit reached {where}: the proof is neither accepted nor rejected",
+                     timed_out=True, engine=engine)
+
+
+def _check_python(cnf, steps, t0, stop=np.zeros(1, np.int8)) -> DrupCheck:
     nv = max(_max_var(cnf), _max_var(lits for _, lits in steps))
     chk = _Checker(nv)
     for c in cnf:
@@ -255,6 +290,8 @@ def _check_python(cnf, steps, t0) -> DrupCheck:
         chk.add(c)
     lemmas = deletions = 0
     for k, (deletion, lits) in enumerate(steps):
+        if (k & 1023) == 0 and stop[0]:
+            return _timeout(lemmas, deletions, t0, "python", f"after {lemmas} lemmas")
         if deletion:
             deletions += 1
             if len(lits) > 1:
@@ -262,10 +299,10 @@ def _check_python(cnf, steps, t0) -> DrupCheck:
             continue
         lemmas += 1
         if not chk.rup(lits):
-            return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, _not_rup(lemmas, k, lits))
+            return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, _not_rup(lemmas, k, lits), lemmas)
         if not lits:
             return DrupCheck(True, lemmas, deletions, time.perf_counter() - t0,
-                             f"empty clause derived at lemma {lemmas}")
+                             f"empty clause derived at lemma {lemmas}", lemmas)
         chk.add(lits)
     return _final(chk.inconsistent, lemmas, deletions, t0)
 
@@ -277,8 +314,9 @@ def _not_rup(lemmas, k, lits) -> str:
 def _final(inconsistent, lemmas, deletions, t0) -> DrupCheck:
     if inconsistent:
         return DrupCheck(True, lemmas, deletions, time.perf_counter() - t0,
-                         "unit propagation on the formula plus the lemmas is conflicting")
-    return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, "the proof does not derive the empty clause")
+                         "unit propagation on the formula plus the lemmas is conflicting", lemmas)
+    return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, "the proof does not derive the empty clause",
+                     lemmas)
 
 
 # ---- compiled replay -----------------------------------------------------------------------------------
@@ -288,57 +326,230 @@ def _final(inconsistent, lemmas, deletions, t0) -> DrupCheck:
 _ADD, _LEMMA, _DELETE = 0, 1, 2
 
 
-def _prepare(cnf, steps):
-    """Flatten formula and proof into items with sorted, duplicate-free literals; resolve each deletion to
-    the item it deletes (the last live copy of that clause, as _Checker does) or -1 (units, tautologies and
-    unknown clauses: ignored). Clauses are matched by a Zobrist hash, confirmed by comparing literals."""
-    from itertools import chain
-
-    items = cnf + [lits for _, lits in steps]
-    n = len(items)
-    kind = np.array([_ADD] * len(cnf) + [_DELETE if d else _LEMMA for d, _ in steps], dtype=np.int8)
-    lens = np.fromiter(map(len, items), np.int64, n)
-    flat = np.fromiter(chain.from_iterable(items), np.int64, int(lens.sum()))
-    item = np.repeat(np.arange(n, dtype=np.int64), lens)
-    nv = int(np.abs(flat).max(initial=0))
-    L = 2 * np.abs(flat) + (flat < 0)  # literal index; l and -l become neighbours when sorted
-    order = np.lexsort((L, item))
-    L, item = L[order], item[order]
-    same_item = np.zeros(L.shape[0], dtype=bool)
-    same_item[1:] = item[1:] == item[:-1]
-    keep = np.ones(L.shape[0], dtype=bool)
-    keep[1:] = ~same_item[1:] | (L[1:] != L[:-1])
-    L, item, same_item = L[keep], item[keep], same_item[keep]
-    same_item[1:] = item[1:] == item[:-1]
-    taut = np.zeros(n, dtype=np.bool_)
-    pair = np.flatnonzero(same_item[1:] & ((L[1:] ^ 1) == L[:-1])) + 1
-    taut[item[pair]] = True
-    length = np.bincount(item, minlength=n).astype(np.int64)
-    start = np.zeros(n, dtype=np.int64)
-    np.cumsum(length[:-1], out=start[1:])
-    rnd = np.random.default_rng(0x5eed).integers(0, 2**63, size=2 * nv + 2, dtype=np.uint64)
-    cs = np.concatenate([np.zeros(1, np.uint64), np.cumsum(rnd[L], dtype=np.uint64)])
-    h = (cs[start + length] - cs[start]).tolist()  # uint64 arithmetic wraps: an order-free hash
-    target = np.full(n, -1, dtype=np.int64)
-    live: dict[int, list[int]] = {}
-    Ll, st, ln = L.tolist(), start.tolist(), length.tolist()
-    for it in np.flatnonzero((length > 1) & ~taut).tolist():
-        if kind[it] != _DELETE:
-            live.setdefault(h[it], []).append(it)
+def _scan(buf, lits, lens, dels):
+    """Parse DRUP text (``uint8`` bytes) into flat literals, step lengths and deletion flags: one step per
+    line, ``[d] l1 l2 ... 0``; blank lines and ``c`` comment lines skipped. Returns ``(steps, literals,
+    error, line)``: error 0 = none, 1 = a token that is not an integer literal, 2 = a line that does not
+    end with a single 0 (a truncated file), 3 = a variable above 2^40."""
+    n = buf.shape[0]
+    i = 0
+    line = 0
+    nst = 0
+    nl = 0
+    while i < n:
+        line += 1
+        while i < n and (buf[i] == 32 or buf[i] == 9 or buf[i] == 13):
+            i += 1
+        if i >= n:
+            break
+        ch = buf[i]
+        if ch == 10:
+            i += 1
             continue
-        ids = live.get(h[it])
-        lits = Ll[st[it]:st[it] + ln[it]]
-        for pos in range(len(ids) - 1, -1, -1) if ids else ():
-            c = ids[pos]
-            if Ll[st[c]:st[c] + ln[c]] == lits:
-                target[it] = ids.pop(pos)
+        if ch == 99:  # 'c': comment
+            while i < n and buf[i] != 10:
+                i += 1
+            i += 1
+            continue
+        isdel = False
+        if ch == 100:  # 'd'
+            isdel = True
+            i += 1
+            if i < n and buf[i] != 32 and buf[i] != 9:
+                return nst, nl, 1, line
+        first = nl
+        done = False
+        while True:
+            while i < n and (buf[i] == 32 or buf[i] == 9 or buf[i] == 13):
+                i += 1
+            if i >= n or buf[i] == 10:
+                if not done:
+                    return nst, nl, 2, line
+                i += 1
                 break
+            if done:  # something after the closing 0
+                return nst, nl, 2, line
+            neg = False
+            if buf[i] == 45:  # '-'
+                neg = True
+                i += 1
+            v = 0
+            nd = 0
+            while i < n and 48 <= buf[i] <= 57:
+                v = v * 10 + (buf[i] - 48)
+                nd += 1
+                i += 1
+                if v > (1 << 40):
+                    return nst, nl, 3, line
+            if nd == 0 or (i < n and buf[i] != 32 and buf[i] != 9 and buf[i] != 13 and buf[i] != 10):
+                return nst, nl, 1, line
+            if v == 0:
+                if neg:
+                    return nst, nl, 1, line
+                done = True
+                continue
+            lits[nl] = -v if neg else v
+            nl += 1
+        lens[nst] = nl - first
+        dels[nst] = isdel
+        nst += 1
+    return nst, nl, 0, line
+
+
+def _sort_items(flat, start, length, taut, h, rnd):
+    """Literal indices (2|l| + (l < 0)) of every item sorted and duplicate-free in place (``length``
+    shrinks), tautologies flagged, and an order-free Zobrist hash per item."""
+    for it in range(start.shape[0]):
+        a = start[it]
+        n = length[it]
+        for q in range(a, a + n):
+            lit = flat[q]
+            flat[q] = 2 * lit if lit > 0 else -2 * lit + 1
+        for q in range(a + 1, a + n):  # insertion sort (clauses are short)
+            x = flat[q]
+            r = q - 1
+            while r >= a and flat[r] > x:
+                flat[r + 1] = flat[r]
+                r -= 1
+            flat[r + 1] = x
+        m = 0
+        hv = np.uint64(0)
+        for q in range(a, a + n):
+            if m > 0 and flat[a + m - 1] == flat[q]:
+                continue
+            if m > 0 and flat[a + m - 1] == (flat[q] ^ 1):
+                taut[it] = True
+            flat[a + m] = flat[q]
+            hv += rnd[flat[q]]
+            m += 1
+        length[it] = m
+        h[it] = hv
+
+
+def _resolve_deletions(flat, start, length, kind, taut, h, target):
+    """``target[d]``: the item deletion ``d`` removes (the latest live copy of the same clause), or -1 for
+    units, tautologies and clauses not present. Live clauses sit in hash chains, newest first."""
+    nitems = kind.shape[0]
+    size = 1
+    while size < 2 * nitems + 2:
+        size *= 2
+    mask = np.uint64(size - 1)
+    bucket = np.full(size, -1, np.int64)
+    chain = np.full(nitems, -1, np.int64)
+    for it in range(nitems):
+        if length[it] <= 1 or taut[it]:
+            continue
+        slot = np.int64(h[it] & mask)
+        if kind[it] != 2:
+            chain[it] = bucket[slot]
+            bucket[slot] = it
+            continue
+        prev = -1
+        c = bucket[slot]
+        while c != -1:
+            if h[c] == h[it] and length[c] == length[it]:
+                same = True
+                for q in range(length[it]):
+                    if flat[start[c] + q] != flat[start[it] + q]:
+                        same = False
+                        break
+                if same:
+                    target[it] = c
+                    if prev == -1:
+                        bucket[slot] = chain[c]
+                    else:
+                        chain[prev] = chain[c]
+                    break
+            prev = c
+            c = chain[c]
+
+
+_JITTED: dict = {}
+
+
+def _jit(fn):
+    """The compiled version of a plain kernel (``nogil``; Numba's disk cache unless CAPACITY_NUMBA_CACHE=0)."""
+    if fn.__name__ not in _JITTED:
+        import numba
+
+        cache = os.environ.get("CAPACITY_NUMBA_CACHE", "1") != "0"
+        _JITTED[fn.__name__] = numba.njit(cache=cache, nogil=True)(fn)
+    return _JITTED[fn.__name__]
+
+
+def _flat_cnf(cnf):
+    lens = np.fromiter(map(len, cnf), np.int64, len(cnf))
+    return np.fromiter(chain.from_iterable(cnf), np.int64, int(lens.sum())), lens
+
+
+def _flat_proof(proof_lines, jit=True):
+    """``(literals, step lengths, deletion flags)`` of a proof given as its text (``str``/``bytes``), a list of
+    text lines (as python-sat returns it) or a list of steps; raises :class:`CapacityError` when malformed."""
+    if isinstance(proof_lines, str):
+        proof_lines = proof_lines.encode()
+    elif isinstance(proof_lines, list) and all(isinstance(line, str) for line in proof_lines):
+        proof_lines = ("\n".join(proof_lines) + "\n").encode()
+    if not isinstance(proof_lines, (bytes, bytearray)):
+        steps = _parse_generic(proof_lines)
+        lens = np.fromiter((len(x) for _, x in steps), np.int64, len(steps))
+        flat = np.fromiter(chain.from_iterable(x for _, x in steps), np.int64, int(lens.sum()))
+        return flat, lens, np.fromiter((d for d, _ in steps), np.bool_, len(steps))
+    buf = np.frombuffer(proof_lines, np.uint8)
+    room = buf.shape[0] // 2 + 1
+    lits, lens, dels = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.bool_)
+    nst, nl, err, line = (_jit(_scan) if jit else _scan)(buf, lits, lens, dels)
+    if err:
+        text = bytes(proof_lines).split(b"\n")[line - 1].decode(errors="replace").strip()[:60]
+        what = {1: "is not a DRUP step", 2: "does not end with a single 0 (truncated?)",
+                3: "names a variable above 2^40"}[err]
+        raise CapacityError(f"proof line {line} {what}: {text!r}")
+    return lits[:nl], lens[:nst], dels[:nst]
+
+
+def _check_range(cnf, proof):
+    """Reject proofs naming variables far beyond the formula's (they would only cost memory: a lemma with a
+    fresh variable is never needed to refute the formula)."""
+    nv = _max_var(cnf)
+    top = int(np.abs(proof[0]).max(initial=0))
+    if top > nv + (1 << 20):
+        raise CapacityError(f"the proof names variable {top}, far above the formula's {nv} variables")
+
+
+def _steps(flat, lens, dels):
+    """The proof as ``(is_deletion, literals)`` pairs (for the plain reference checker)."""
+    ends = np.cumsum(lens).tolist()
+    flat = flat.tolist()
+    return [(bool(d), flat[e - n:e]) for d, n, e in zip(dels.tolist(), lens.tolist(), ends)]
+
+
+def _prepare(cnf, proof, jit=True):
+    """Flatten formula and proof into items with sorted, duplicate-free literal indices; resolve each
+    deletion to the item it deletes (the last live copy of that clause, as _Checker does) or -1 (units,
+    tautologies and unknown clauses: ignored). Clauses are matched by a Zobrist hash, confirmed by comparing
+    literals. Returns ``nv, L, start, length, kind, target, taut``."""
+    cflat, clens = _flat_cnf(cnf)
+    pflat, plens, pdels = proof
+    L = np.concatenate([cflat, pflat])
+    length = np.concatenate([clens, plens])
+    kind = np.concatenate([np.full(len(cnf), _ADD, np.int8), np.where(pdels, _DELETE, _LEMMA).astype(np.int8)])
+    n = kind.shape[0]
+    nv = int(np.abs(L).max(initial=0))
+    start = np.zeros(n, np.int64)
+    np.cumsum(length[:-1], out=start[1:])
+    taut = np.zeros(n, np.bool_)
+    h = np.zeros(n, np.uint64)
+    rnd = np.random.default_rng(0x5eed).integers(0, 2**63, size=2 * nv + 2, dtype=np.uint64)
+    target = np.full(n, -1, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        (_jit(_sort_items) if jit else _sort_items)(L, start, length, taut, h, rnd)
+        (_jit(_resolve_deletions) if jit else _resolve_deletions)(L, start, length, kind, taut, h, target)
     return nv, L, start, length, kind, target, taut
 
 
-def _replay(nv, L, start, length, kind, target, taut):
+def _replay(nv, L, start, length, kind, target, taut, stop):
     """Replay all items. Returns ``(code, item, lemmas, deletions)``: code 1 = empty clause derived at
-    ``item``, 2 = conflicting at the end, 0 = lemma ``item`` is not RUP, 3 = no empty clause."""
+    ``item``, 2 = conflicting at the end, 0 = lemma ``item`` is not RUP, 3 = no empty clause, 5 = stopped
+    (``stop[0]`` set)."""
     nitems = kind.shape[0]
     val = np.zeros(2 * nv + 2, np.int8)
     head = np.full(2 * nv + 2, -1, np.int64)
@@ -403,6 +614,8 @@ def _replay(nv, L, start, length, kind, target, taut):
         return False, tlen
 
     for it in range(nitems):
+        if (it & 1023) == 0 and stop[0]:
+            return 5, it, lemmas, deletions
         k = kind[it]
         if k == 2:
             deletions += 1
@@ -469,28 +682,459 @@ def _replay(nv, L, start, length, kind, target, taut):
     return (2 if inconsistent else 3), nitems, lemmas, deletions
 
 
-_JIT_REPLAY = None
+def _step_lits(proof, k) -> list[int]:
+    flat, lens, _ = proof
+    a = int(lens[:k].sum())
+    return flat[a:a + int(lens[k])].tolist()
 
 
-def _jit_replay():
-    global _JIT_REPLAY
-    if _JIT_REPLAY is None:
-        import numba
-
-        cache = os.environ.get("CAPACITY_NUMBA_CACHE", "1") != "0"
-        _JIT_REPLAY = numba.njit(cache=cache, nogil=True)(_replay)
-    return _JIT_REPLAY
-
-
-def _check_numba(cnf, steps, t0) -> DrupCheck:
-    nv, L, start, length, kind, target, taut = _prepare(cnf, steps)
-    code, item, lemmas, deletions = _jit_replay()(nv, L, start, length, kind, target, taut)
+def _check_numba(cnf, proof, t0, stop) -> DrupCheck:
+    nv, L, start, length, kind, target, taut = _prepare(cnf, proof)
+    code, item, lemmas, deletions = _jit(_replay)(nv, L, start, length, kind, target, taut, stop)
+    if code == 5:
+        return _timeout(lemmas, deletions, t0, "numba", f"after {lemmas} lemmas")
     if code == 1:
-        return DrupCheck(True, lemmas, deletions, time.perf_counter() - t0, f"empty clause derived at lemma {lemmas}")
+        return DrupCheck(True, lemmas, deletions, time.perf_counter() - t0, f"empty clause derived at lemma {lemmas}",
+                         lemmas)
     if code == 0:
         k = item - len(cnf)
-        return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, _not_rup(lemmas, k, steps[k][1]))
+        return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, _not_rup(lemmas, k, _step_lits(proof, k)),
+                         lemmas)
     return _final(code == 2, lemmas, deletions, t0)
+
+
+# ---- backward, core-first check ------------------------------------------------------------------------
+# As drat-trim does: a forward pass adds every lemma WITHOUT checking it (top-level unit propagation only)
+# until the database conflicts; conflict analysis marks the clauses that conflict needs; a backward pass then
+# removes the lemmas one by one (and restores deleted clauses) and checks only the marked lemmas, each RUP
+# check marking the clauses its own conflict used. So only the core is checked: a lemma no marked lemma and
+# not the final conflict depends on is never looked at (sound: the marked lemmas and the formula clauses
+# alone already derive the conflict, each marked lemma by RUP from marked clauses before it).
+#
+# Literal l is index 2|l| + (l < 0) as above. Every attached clause has two watch "nodes" (watch positions 0
+# and 1 of its literals); nodes are never freed one by one: a node is live while it is the clause's current
+# node for its position and the clause is active, and stale nodes are unlinked when a propagation meets
+# them. A deleted clause whose deletion is undone, or a watch that must move during a repair, gets a fresh
+# node; when the pool runs out every list is rebuilt from the active clauses. Conventions beyond the forward
+# checker's: deleting a clause that is the reason of a top-level literal is ignored (it stays, as in
+# drat-trim; sound since every clause is implied), and removing a lemma that is the reason of a top-level
+# literal undoes the trail from that literal on, repairs the watches whose true partner was undone, and
+# propagates again, so the top level is always the unit-propagation fixpoint of the current database.
+_S_TLEN, _S_QHEAD, _S_NODES, _S_COMPACT, _S_UNWIND = 0, 1, 2, 3, 4
+
+
+@register_jitable
+def _b_link(c, p, lit, head, nxt, node_item, node_pos, wnode, S):
+    nd = S[_S_NODES]
+    S[_S_NODES] = nd + 1
+    node_item[nd] = c
+    node_pos[nd] = p
+    wnode[2 * c + p] = nd
+    nxt[nd] = head[lit]
+    head[lit] = nd
+
+
+@register_jitable
+def _b_compact(L, start, length, active, head, nxt, node_item, node_pos, wnode, S):
+    """Rebuild every watch list from the active clauses (the node pool is full)."""
+    head[:] = -1
+    S[_S_NODES] = 0
+    S[_S_COMPACT] += 1
+    for c in range(active.shape[0]):
+        if active[c]:
+            _b_link(c, 0, L[start[c]], head, nxt, node_item, node_pos, wnode, S)
+            _b_link(c, 1, L[start[c] + 1], head, nxt, node_item, node_pos, wnode, S)
+
+
+@register_jitable
+def _b_room(k, L, start, length, active, head, nxt, node_item, node_pos, wnode, S):
+    if S[_S_NODES] + k > nxt.shape[0]:
+        _b_compact(L, start, length, active, head, nxt, node_item, node_pos, wnode, S)
+
+
+@register_jitable
+def _b_assign(lit, c, val, reason, tpos, trail, S):
+    t = S[_S_TLEN]
+    val[lit] = 1
+    reason[lit >> 1] = c
+    tpos[lit >> 1] = t
+    trail[t] = lit
+    S[_S_TLEN] = t + 1
+
+
+@register_jitable
+def _b_visit(F, want, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+             wnode, S):
+    """Visit the clauses watching ``F``, which just became false (``want``: -1 all, 1 core clauses only, 0 the
+    others); returns the conflicting clause or -1."""
+    prev = -1
+    node = head[F]
+    while node != -1:
+        nx = nxt[node]
+        c = node_item[node]
+        p = node_pos[node]
+        if not active[c] or wnode[2 * c + p] != node:  # stale: unlink
+            if prev == -1:
+                head[F] = nx
+            else:
+                nxt[prev] = nx
+            node = nx
+            continue
+        s = start[c]
+        other = L[s + 1 - p]
+        if val[other] or (want >= 0 and core[c] != (want == 1)):
+            prev = node
+            node = nx
+            continue
+        moved = False
+        for k in range(s + 2, s + length[c]):
+            lk = L[k]
+            if not val[lk ^ 1]:
+                L[s + p] = lk
+                L[k] = F
+                if prev == -1:
+                    head[F] = nx
+                else:
+                    nxt[prev] = nx
+                nxt[node] = head[lk]
+                head[lk] = node
+                moved = True
+                break
+        if moved:
+            node = nx
+            continue
+        if val[other ^ 1]:
+            return c
+        _b_assign(other, c, val, reason, tpos, trail, S)
+        prev = node
+        node = nx
+    return -1
+
+
+@register_jitable
+def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode, S,
+                 core, core_first=False):
+    """Unit-propagate the pending trail; returns the conflicting clause or -1. ``core_first`` (drat-trim's
+    trick): propagate with core clauses to a fixpoint before any other clause is used, so that conflicts
+    are found with clauses already in the core and the core stays small."""
+    if not core_first:
+        while S[_S_QHEAD] < S[_S_TLEN]:
+            F = trail[S[_S_QHEAD]] ^ 1
+            S[_S_QHEAD] += 1
+            c = _b_visit(F, -1, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
+                         node_pos, wnode, S)
+            if c >= 0:
+                return c
+        return -1
+    qcore = S[_S_QHEAD]
+    qall = S[_S_QHEAD]
+    while True:
+        while qcore < S[_S_TLEN]:
+            F = trail[qcore] ^ 1
+            qcore += 1
+            c = _b_visit(F, 1, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
+                         node_pos, wnode, S)
+            if c >= 0:
+                return c
+        if qall >= S[_S_TLEN]:
+            S[_S_QHEAD] = qall
+            return -1
+        F = trail[qall] ^ 1
+        qall += 1
+        c = _b_visit(F, 0, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+                     wnode, S)
+        if c >= 0:
+            return c
+
+
+@register_jitable
+def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode, S,
+              core):
+    """Add clause ``c`` at the top level and propagate; returns the conflicting clause or -1."""
+    s = start[c]
+    n = length[c]
+    if n == 0:
+        return c
+    if n == 1:
+        lit = L[s]
+        if val[lit]:
+            return -1
+        if val[lit ^ 1]:
+            return c
+        _b_assign(lit, c, val, reason, tpos, trail, S)
+        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+                            wnode, S, core)
+    nfree = 0
+    for q in range(s, s + n):  # literals that are not false first
+        if not val[L[q] ^ 1]:
+            tmp = L[s + nfree]
+            L[s + nfree] = L[q]
+            L[q] = tmp
+            nfree += 1
+    if nfree == 0:
+        return c
+    if nfree == 1:  # watch the false literal assigned last beside the free one
+        best = s + 1
+        for q in range(s + 2, s + n):
+            if tpos[L[q] >> 1] > tpos[L[best] >> 1]:
+                best = q
+        tmp = L[s + 1]
+        L[s + 1] = L[best]
+        L[best] = tmp
+    _b_room(2, L, start, length, active, head, nxt, node_item, node_pos, wnode, S)
+    active[c] = True
+    _b_link(c, 0, L[s], head, nxt, node_item, node_pos, wnode, S)
+    _b_link(c, 1, L[s + 1], head, nxt, node_item, node_pos, wnode, S)
+    if nfree == 1 and not val[L[s]]:
+        _b_assign(L[s], c, val, reason, tpos, trail, S)
+        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+                            wnode, S, core)
+    return -1
+
+
+@register_jitable
+def _b_unwind(pos, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode,
+              S, buf, cbuf, core):
+    """Undo the top-level trail from ``pos`` on and restore the fixpoint. Returns a conflicting clause or -1
+    (never expected: the database before a lemma was conflict-free in the forward pass)."""
+    tlen = S[_S_TLEN]
+    S[_S_UNWIND] += tlen - pos
+    nb = 0
+    for q in range(pos, tlen):
+        lit = trail[q]
+        val[lit] = 0
+        reason[lit >> 1] = -1
+        buf[nb] = lit
+        nb += 1
+    S[_S_TLEN] = pos
+    S[_S_QHEAD] = pos
+    # a clause watching an undone literal T whose other watch is false broke the watch invariant
+    nc = 0
+    for b in range(nb):
+        T = buf[b]
+        prev = -1
+        node = head[T]
+        while node != -1:
+            nx = nxt[node]
+            c = node_item[node]
+            p = node_pos[node]
+            if not active[c] or wnode[2 * c + p] != node:
+                if prev == -1:
+                    head[T] = nx
+                else:
+                    nxt[prev] = nx
+                node = nx
+                continue
+            if val[L[start[c] + 1 - p] ^ 1]:
+                cbuf[nc] = 2 * c + p
+                nc += 1
+            prev = node
+            node = nx
+    _b_room(nc, L, start, length, active, head, nxt, node_item, node_pos, wnode, S)
+    for i in range(nc):
+        c = cbuf[i] >> 1
+        p = cbuf[i] & 1
+        s = start[c]
+        T = L[s + p]
+        if not val[L[s + 1 - p] ^ 1]:
+            continue
+        found = -1
+        for k in range(s + 2, s + length[c]):
+            if not val[L[k] ^ 1]:
+                found = k
+                break
+        if found >= 0:
+            tmp = L[s + 1 - p]
+            L[s + 1 - p] = L[found]
+            L[found] = tmp
+            _b_link(c, 1 - p, L[s + 1 - p], head, nxt, node_item, node_pos, wnode, S)
+        elif val[T ^ 1]:
+            return c
+        elif not val[T]:
+            _b_assign(T, c, val, reason, tpos, trail, S)
+    return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode, S,
+                        core)
+
+
+@register_jitable
+def _b_analyze(c, v0, L, start, length, reason, core, seen, stack):
+    """Mark clause ``c`` (if >= 0) and the reasons of every variable its conflict depends on (starting from
+    the variables of ``c``, or from ``v0``)."""
+    n = 0
+    if c >= 0:
+        core[c] = True
+        for q in range(start[c], start[c] + length[c]):
+            v = L[q] >> 1
+            if not seen[v]:
+                seen[v] = 1
+                stack[n] = v
+                n += 1
+    else:
+        seen[v0] = 1
+        stack[0] = v0
+        n = 1
+    i = 0
+    while i < n:
+        r = reason[stack[i]]
+        i += 1
+        if r < 0:
+            continue
+        core[r] = True
+        for q in range(start[r], start[r] + length[r]):
+            v = L[q] >> 1
+            if not seen[v]:
+                seen[v] = 1
+                stack[n] = v
+                n += 1
+    for i in range(n):
+        seen[stack[i]] = 0
+
+
+def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, stop, out):
+    """Backward, core-first check of all items (formula clauses, then proof steps). Fills ``core`` (items
+    the refutation uses) and ``ignored`` (deletions of reason clauses) and returns ``(code, item)``: code
+    1 = refuted (``item`` is where the forward pass met the conflict), 0 = lemma ``item`` is not RUP,
+    3 = no conflict (no empty clause), 4 = internal inconsistency (rejected), 5 = stopped (``stop[0]`` set).
+    ``out`` receives (lemmas read, deletions read, core lemmas checked)."""
+    nitems = kind.shape[0]
+    val = np.zeros(2 * nv + 2, np.int8)
+    reason = np.full(nv + 1, -1, np.int64)
+    tpos = np.zeros(nv + 1, np.int64)
+    trail = np.zeros(nv + 1, np.int64)
+    seen = np.zeros(nv + 1, np.int8)
+    stack = np.zeros(nv + 1, np.int64)
+    buf = np.zeros(nv + 1, np.int64)
+    head = np.full(2 * nv + 2, -1, np.int64)
+    pool = 4 * nitems + 16
+    nxt = np.full(pool, -1, np.int64)
+    node_item = np.zeros(pool, np.int64)
+    node_pos = np.zeros(pool, np.int8)
+    wnode = np.full(2 * nitems, -1, np.int64)
+    cbuf = np.zeros(pool, np.int64)
+    active = np.zeros(nitems, np.bool_)
+    S = np.zeros(5, np.int64)
+    lemmas = 0
+    deletions = 0
+    conf_item = -1
+    cc = -1
+    for it in range(nitems):
+        if (it & 1023) == 0 and stop[0]:
+            return 5, it
+        k = kind[it]
+        if k == 2:
+            deletions += 1
+            t = target[it]
+            if t >= 0:
+                s = start[t]
+                if reason[L[s] >> 1] == t or reason[L[s + 1] >> 1] == t:
+                    ignored[it] = True
+                else:
+                    active[t] = False
+            continue
+        if k == 1:
+            lemmas += 1
+            if length[it] == 0:  # the empty clause, but the database does not conflict: not RUP
+                out[0] = lemmas
+                out[1] = deletions
+                return 0, it
+        if taut[it]:
+            continue
+        cc = _b_attach(it, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+                       wnode, S, core)
+        if cc >= 0:
+            conf_item = it
+            break
+    out[0] = lemmas
+    out[1] = deletions
+    if conf_item < 0:
+        return 3, nitems
+    _b_analyze(cc, -1, L, start, length, reason, core, seen, stack)
+    checked = 0
+    for it in range(conf_item, ncnf - 1, -1):
+        if (it & 255) == 0 and stop[0]:
+            out[2] = checked
+            return 5, it
+        k = kind[it]
+        if k == 2:
+            t = target[it]
+            if t >= 0 and not ignored[it]:
+                if _b_attach(t, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
+                             node_pos, wnode, S, core) >= 0:
+                    return 4, it
+            continue
+        if taut[it]:
+            continue
+        s = start[it]
+        active[it] = False
+        for p in range(min(length[it], 2)):
+            v = L[s + p] >> 1
+            if reason[v] == it:
+                if _b_unwind(tpos[v], L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
+                             node_pos, wnode, S, buf, cbuf, core) >= 0:
+                    return 4, it
+                break
+        if not core[it]:
+            continue
+        checked += 1
+        out[2] = checked
+        # RUP: assume every literal false, propagate, analyze the conflict, undo
+        mark = S[_S_TLEN]
+        cv = -1
+        cc = -1
+        for q in range(s, s + length[it]):
+            lit = L[q]
+            if val[lit]:
+                cv = lit >> 1
+                break
+            if not val[lit ^ 1]:
+                _b_assign(lit ^ 1, -1, val, reason, tpos, trail, S)
+        if cv < 0:
+            cc = _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+                              wnode, S, core, True)
+        if cv >= 0 or cc >= 0:
+            _b_analyze(cc, cv, L, start, length, reason, core, seen, stack)
+        for q in range(mark, S[_S_TLEN]):
+            val[trail[q]] = 0
+            reason[trail[q] >> 1] = -1
+        S[_S_TLEN] = mark
+        S[_S_QHEAD] = mark
+        if cv < 0 and cc < 0:
+            return 0, it
+    out[3] = S[_S_UNWIND]
+    out[4] = S[_S_COMPACT]
+    return 1, conf_item
+
+
+def _check_backward(cnf, proof, t0, stop, jit=True):
+    """Run :func:`_backward` (compiled, or its plain-Python twin); returns the :class:`DrupCheck`, the core
+    (per item: formula clauses, then proof steps) and which deletions were ignored."""
+    engine = "backward" if jit else "backward-python"
+    nv, L, start, length, kind, target, taut = _prepare(cnf, proof, jit)
+    core = np.zeros(kind.shape[0], np.bool_)
+    ignored = np.zeros(kind.shape[0], np.bool_)
+    out = np.zeros(5, np.int64)
+    run = _jit(_backward) if jit else _backward
+    code, item = run(nv, len(cnf), L, start, length, kind, target, taut, core, ignored, stop, out)
+    lemmas, deletions, checked = (int(x) for x in out[:3])
+    if code == 5:
+        res = _timeout(lemmas, deletions, t0, engine, f"after {checked} core lemmas")
+    elif code == 1:
+        where = ("the formula conflicts by unit propagation" if item < len(cnf)
+                 else f"the database conflicts after lemma {lemmas}")
+        res = DrupCheck(True, lemmas, deletions, time.perf_counter() - t0,
+                        f"{where}; the {checked} lemmas of the core checked backward", checked)
+    elif code == 0:
+        k = item - len(cnf)
+        number = int(np.count_nonzero(kind[len(cnf):item + 1] == _LEMMA))
+        res = DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, _not_rup(number, k, _step_lits(proof, k)),
+                        checked)
+    elif code == 3:
+        res = DrupCheck(False, lemmas, deletions, time.perf_counter() - t0,
+                        "the proof does not derive the empty clause", checked)
+    else:
+        res = DrupCheck(False, lemmas, deletions, time.perf_counter() - t0,
+                        "internal inconsistency of the backward checker (proof rejected)", checked)
+    return replace(res, engine=engine), core, ignored
 
 
 # ---- files ---------------------------------------------------------------------------------------------

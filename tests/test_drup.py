@@ -1,5 +1,8 @@
 """The DRUP checker: hand-made proofs (golden by hand), solver proofs of pigeonhole formulas, corrupted
-proofs, and agreement with an independent RUP checker built on minisat's own unit propagation."""
+proofs, and agreement with an independent RUP checker built on minisat's own unit propagation. The
+backward (core-first) checker and its plain-Python twin are compared with the forward reference: whatever
+the forward checker accepts, the backward one accepts; whatever the backward one accepts beyond that has a
+bogus lemma only outside its core, and the proof cut down to the core passes the forward checker."""
 
 import random
 
@@ -9,10 +12,14 @@ from hypothesis import strategies as st
 from pysat.examples.genhard import PHP
 from pysat.solvers import Solver
 
-from capacity.drup import check_drup, parse_proof, read_dimacs, read_proof, write_dimacs, write_proof
+import numpy as np
+
+from capacity.drup import _check_backward, _flat_proof, check_drup, parse_proof, read_dimacs, read_proof, write_dimacs, write_proof
 from capacity.errors import CapacityError
 
-ENGINES = ["python", "numba"]
+FORWARD = ["python", "numba"]
+BACKWARD = ["backward", "backward-python"]
+ENGINES = FORWARD + BACKWARD
 
 # (x1 | x2) (x1 | ~x2) (~x1 | x2) (~x1 | ~x2): every assignment falsifies one clause
 FOUR = [[1, 2], [1, -2], [-1, 2], [-1, -2]]
@@ -100,7 +107,7 @@ def test_empty_clause_in_formula(engine):
 def test_pigeonhole_proofs_check(n):
     cnf = PHP(n).clauses
     proof = cadical_proof(cnf)
-    for engine in ENGINES:
+    for engine in ENGINES if n <= 6 else ("python", "numba", "backward"):  # the Python twin is slow
         r = check_drup(cnf, proof, engine=engine)
         assert r.ok, r.reason
     if n <= 5:
@@ -205,3 +212,129 @@ def test_forty_thousand_lemmas():
     proof = cadical_proof(cnf)
     r = check_drup(cnf, proof)
     assert r.ok and r.lemmas > 30000
+
+
+# ---- backward, core-first checker ------------------------------------------------------------------------
+def trimmed_to_core(cnf, proof):
+    """The backward checker's core as a proof: core lemmas and the deletions it honoured, in order."""
+    steps = parse_proof(proof)
+    res, core, ignored = _check_backward(cnf, _flat_proof(proof), 0.0, np.zeros(1, np.int8))
+    n = len(cnf)
+    lines = [("d " if d else "") + " ".join(map(str, lits + [0]))
+             for k, (d, lits) in enumerate(steps) if (d and not ignored[n + k]) or (not d and core[n + k])]
+    return res, lines
+
+
+def backward_is_consistent(cnf, proof):
+    """The documented relation between the checkers; returns the backward verdict."""
+    fwd = check_drup(cnf, proof, engine="python")
+    assert check_drup(cnf, proof, engine="numba").ok == fwd.ok
+    bwd = check_drup(cnf, proof, engine="backward")
+    twin = check_drup(cnf, proof, engine="backward-python")
+    assert (bwd.ok, bwd.core, bwd.lemmas, bwd.reason) == (twin.ok, twin.core, twin.lemmas, twin.reason)
+    if fwd.ok:
+        assert bwd.ok, bwd.reason  # the core of an accepted proof is accepted
+    if bwd.ok:
+        res, core_proof = trimmed_to_core(cnf, proof)
+        assert res.ok and len([x for x in core_proof if not x.startswith("d")]) == bwd.core
+        assert check_drup(cnf, core_proof, engine="python").ok  # the core alone refutes the formula
+    return bwd.ok
+
+
+@pytest.mark.parametrize("n", [4, 5, 6])
+def test_backward_checks_a_core_of_real_proofs(n):
+    cnf = PHP(n).clauses
+    proof = cadical_proof(cnf)  # with CaDiCaL's deletions
+    r = check_drup(cnf, proof)
+    assert r.ok and r.engine == "backward" and 0 < r.core <= r.lemmas
+    assert backward_is_consistent(cnf, proof)
+
+
+def test_backward_accepts_bogus_lemmas_only_outside_the_core():
+    cnf = PHP(5).clauses
+    proof = cadical_proof(cnf)
+    res, core_proof = trimmed_to_core(cnf, proof)
+    # a unit on a fresh variable is not RUP, and no conflict can ever use it: it never enters the core
+    bogus = proof[:3] + ["99 0"] + proof[3:]
+    assert not check_drup(cnf, bogus, engine="python").ok
+    for engine in BACKWARD:
+        r = check_drup(cnf, bogus, engine=engine)
+        assert r.ok and r.core == res.core
+    # the same bogus lemma in the core is caught: make it the clause the refutation ends with
+    assert not check_drup(cnf, ["99 0", "0"], engine="backward").ok
+    # replacing a core lemma by its negated first literal breaks the proof for every engine
+    steps = parse_proof(proof)
+    _, core, _ = _check_backward(cnf, _flat_proof(proof), 0.0, np.zeros(1, np.int8))
+    k = next(k for k in range(len(steps)) if core[len(cnf) + k] and len(steps[k][1]) > 1)
+    lits = steps[k][1]
+    flipped = proof[:k] + [" ".join(map(str, [-lits[0]] + lits[1:] + [0]))] + proof[k + 1:]
+    verdicts = {e: check_drup(cnf, flipped, engine=e).ok for e in ENGINES}
+    assert verdicts["python"] == verdicts["numba"]
+    assert backward_is_consistent(cnf, flipped) == verdicts["backward"]
+
+
+def test_backward_rejects_what_refutes_nothing():
+    cnf = PHP(5).clauses
+    proof = cadical_proof(cnf)
+    for engine in BACKWARD:
+        assert not check_drup(cnf, [], engine=engine).ok  # empty proof
+        assert not check_drup(cnf, proof[: len(proof) // 2], engine=engine).ok  # truncated
+        other = check_drup(PHP(6).clauses, proof, engine=engine)  # a proof of another formula
+        assert not other.ok
+        sat = [[1, 2], [-1, 2], [1, -2]]
+        assert not check_drup(sat, proof, engine=engine).ok
+    rng = random.Random(1)
+    lemmas = [i for i, line in enumerate(proof) if not line.startswith("d") and line != "0"]
+    for i in rng.sample(lemmas, 25):  # dropped lemmas
+        backward_is_consistent(cnf, proof[:i] + proof[i + 1:])
+
+
+def test_deadline_stops_every_engine():
+    cnf = PHP(7).clauses
+    proof = cadical_proof(cnf)
+    for engine in ENGINES:
+        r = check_drup(cnf, proof, engine=engine, deadline=0.0)  # long past
+        assert r.timed_out and not r.ok and "time limit" in r.reason
+    import time
+
+    t = time.perf_counter()
+    r = check_drup(cnf, proof, engine="backward-python", deadline=t + 0.2)
+    assert r.timed_out and time.perf_counter() - t < 1.5
+
+
+@st.composite
+def proof_with_deletions(draw):
+    """A random UNSAT CNF (3-SAT above the threshold, or pigeonhole), its CaDiCaL proof with deletions, and
+    a mutation: a dropped line, a flipped literal, a bogus unit, a cut, or none."""
+    if draw(st.booleans()):
+        cnf = PHP(draw(st.integers(3, 5))).clauses
+    else:
+        nv = draw(st.integers(5, 12))
+        rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+        cnf = [[v * rng.choice((-1, 1)) for v in rng.sample(range(1, nv + 1), 3)] for _ in range(6 * nv)]
+    with Solver(name="cadical153", with_proof=True, bootstrap_with=cnf) as s:
+        sat = s.solve()
+        proof = [] if sat else s.get_proof()
+    mutation = draw(st.sampled_from(["none", "drop", "flip", "bogus", "cut"]))
+    if proof and mutation != "none":
+        i = draw(st.integers(0, len(proof) - 1))
+        toks = proof[i].split()
+        if mutation == "drop":
+            proof = proof[:i] + proof[i + 1:]
+        elif mutation == "cut":
+            proof = proof[:i]
+        elif mutation == "bogus":
+            proof = proof[:i] + [f"{len(cnf) + 50} 0"] + proof[i:]
+        elif len(toks) > 1 and toks[0] != "d":
+            toks[0] = str(-int(toks[0]))
+            proof = proof[:i] + [" ".join(toks)] + proof[i + 1:]
+    return sat, cnf, proof
+
+
+@settings(deadline=None, max_examples=80)
+@given(proof_with_deletions())
+def test_backward_and_forward_checkers_agree_on_mutated_proofs(case):
+    sat, cnf, proof = case
+    ok = backward_is_consistent(cnf, proof)
+    if sat:
+        assert not ok
