@@ -93,3 +93,25 @@ def test_mkdocs_site_builds_strict(tmp_path):
                        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert p.returncode == 0, p.stderr[-3000:]  # (no --quiet: it hides the warnings that --strict counts)
     assert (tmp_path / "site" / "index.html").exists()
+
+
+def test_every_public_class_has_a_docstring():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import capacity
+
+    missing = []
+    for info in pkgutil.walk_packages(capacity.__path__, "capacity."):
+        if any(part.startswith("_") for part in info.name.split(".")) or ".commands" in info.name:
+            continue
+        mod = importlib.import_module(info.name)
+        for name in getattr(mod, "__all__", ()):
+            obj = getattr(mod, name, None)
+            if not inspect.isclass(obj) or obj.__module__ != mod.__name__:
+                continue
+            doc = (obj.__doc__ or "").strip()
+            if not doc or doc.startswith(f"{name}("):  # a dataclass's generated signature is no docstring
+                missing.append(f"{mod.__name__}.{name}")
+    assert not missing, missing
