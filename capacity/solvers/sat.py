@@ -36,9 +36,11 @@ interchangeability class can be sorted by any key that moves with them: if any n
 computes the features, the network with those units sorted does too. We sort by the bits of
 ``(W_in[j], b_j)`` read as one binary number (equal offsets, so this is the lexicographic order of the
 integer tuples) and require ``key(j) <= key(k)`` for consecutive units of each class (ties allowed).
-Two more symmetries are broken where they apply (arguments in the comments of :func:`encode`): step units
-with symmetric boxes and no code are taken off at the origin (complements), and when input permutations map
-the feature set onto itself the smallest unit gets non-decreasing weights. Point-indicator features of step
+More symmetries are broken where they apply (arguments in the comments of :func:`encode` and in
+``docs/engine.md``): step units with symmetric boxes and no code are taken off at the origin (complements);
+ReLU units without a code are normalised (some point inactive; a dead or readout-free unit is the canonical
+one); and when input permutations map the feature set onto itself the columns of ``W_in`` are sorted
+lexicographically as well (double lex). Point-indicator features of step
 units are encoded by hidden-pattern uniqueness (``proofs/check_point_indicator_reduction.py``).
 An UNSAT proof then refutes the symmetry-broken CNF, which by these arguments is unsatisfiable exactly when
 the unbroken one is; pass ``symmetry_breaking=False`` for a proof of the plain encoding.
@@ -313,10 +315,11 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                     enc.lex_leq(kj, kk, ("lex", j, k))
                     n_sym += 1
         # Input permutations: when they map the feature set onto itself and all units are interchangeable,
-        # the lexicographically smallest unit (unit 0 above) may be assumed to have non-decreasing weights.
-        # Sorting that unit by an input permutation can only lower it lexicographically; if another unit
-        # becomes smaller, sort that one, and so on: the smallest key strictly decreases, so this ends with
-        # a network of the class whose smallest unit is sorted, computing the permuted (= same) features.
+        # the columns of W_in may be assumed in lexicographic order too (double lex: rows (W_in[j], b_j) and
+        # columns (W_in[0, i], ..., W_in[n-1, i]) both sorted). Read [W_in | b_in] row by row: sorting the
+        # rows, or sorting the columns of W_in lexicographically, gives the smallest such reading over its
+        # permutations, so each strictly lowers it unless already sorted; alternating ends with both sorted,
+        # and the permuted network computes the permuted (= same) feature set.
         # Complements: a step unit h can be replaced by 1 - h (weights -w, bias -b - 1) and its readouts by
         # v -> -v, c -> c + v, when both boxes are symmetric; so every unit may be assumed off at the origin
         # (point 0). Input permutations and unit reorderings keep that, so this combines with the rest.
@@ -343,10 +346,12 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
                 relu_normalised += 1
         if len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
-            for i in range(problem.domain.m - 1):
-                a, b = W[0][i], W[0][i + 1]
-                enc.geq(b.terms() + [(-c, l) for c, l in a.terms()], b.lo - a.lo)  # w[0,i+1] - w[0,i] >= 0
-                n_sym += 1
+            for i in range(problem.domain.m - 1):  # columns of W_in in lexicographic order (double lex)
+                ci = [b for j in range(n) for b in reversed(W[j][i].bits)]
+                ck = [b for j in range(n) for b in reversed(W[j][i + 1].bits)]
+                if ci:
+                    enc.lex_leq(ci, ck, ("col", i))
+                    n_sym += 1
             inputs_sorted = True
 
     def decode(model) -> Network:
