@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,18 +149,14 @@ def _one(args):
     print("RESULT " + json.dumps(res, default=str), flush=True)
 
 
-def run_cell(pipeline, cell, cap, old_src):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-    if pipeline == "old":
-        env["PYTHONPATH"] = str(old_src)
-    else:
-        env["PYTHONPATH"] = str(ROOT)
+def run_cell(pipeline, cell, cap, src):
+    """One pipeline on one cell in a child process importing the package from ``src[pipeline]``."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "PYTHONPATH": str(src[pipeline])}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", "cpsat-plain" if pipeline == "cpsat-plain"
            else "package", "--one-cell", cell, "--one-cap", str(cap)]
     t = time.perf_counter()
     try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=cap + 30,
-                             cwd=old_src if pipeline == "old" else ROOT)
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=cap + 30, cwd=src[pipeline])
     except subprocess.TimeoutExpired:
         return {"n_star": None, "proven": False, "killed": True, "seconds": round(time.perf_counter() - t, 3),
                 "certificate": "", "steps": []}
@@ -208,18 +205,26 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        old_src = Path(tmp)
+        # frozen copies: the working tree as it is now (new, cpsat-plain) and the package at --old-rev (old);
+        # edits made while the benchmark runs do not leak into it
+        src = {p: Path(tmp) / ("old" if p == "old" else "new") for p in pipelines}
+        shutil.copytree(ROOT / "capacity", Path(tmp) / "new" / "capacity",
+                        ignore=shutil.ignore_patterns("__pycache__"))
         if "old" in pipelines:
+            (Path(tmp) / "old").mkdir()
             archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.old_rev, "capacity"],
                                      capture_output=True, check=True).stdout
-            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+            subprocess.run(["tar", "-x", "-C", str(Path(tmp) / "old")], input=archive, check=True)
+        for p in pipelines:  # warm-up (Numba compiles into each copy's cache), not recorded
+            print(f"warm-up {p} ...", flush=True)
+            run_cell(p, "relu:3:1", 60, src)
         rows = []
         cells = args.cells.split(",")
         for k, cell in enumerate(cells, 1):
             row = {"cell": cell}
             for p in pipelines:
                 print(f"[{k}/{len(cells)}] {cell:10s} {p:12s} ...", end=" ", flush=True)
-                row[p] = run_cell(p, cell, caps[p], old_src)
+                row[p] = run_cell(p, cell, caps[p], src)
                 print(_cell_text(row[p]), flush=True)
             new, base = row.get("new"), row.get("cpsat-plain")
             row["ratio_new_to_plain"] = (round(new["seconds"] / base["seconds"], 3)
