@@ -29,6 +29,7 @@ COMMANDS = {
     "fpe": "fpe",
     "emergence": "emergence",
     "codes": "codes",
+    "check-proof": "check_proof",
 }
 
 

@@ -183,3 +183,54 @@ def test_capacity_tiny_time_limit_does_not_raise():
     family = from_spec(Domain(3), "pairs; x0 ^ x1")
     res = capacity(family, 2, method="cpsat", time_limit=1e-9)
     assert not res.proven and res.size == 0
+
+
+# ---- capacity codes ------------------------------------------------------------------------------------
+
+
+def _toy_model(path):
+    """Two channels: unit 0 reads x0, x1 (output y0 = x0 & x1), unit 1 reads x2, x3 (y1 = x2 & x3); a third
+    unit with small weights is dropped by tau = 0.1."""
+    W = np.array([[1.0, 0.9, 0, 0], [0, 0, 1.1, 0.8], [0.05, -0.02, 0.04, 0.05]])
+    net = Network(W, np.array([-1.2, -1.0, -0.3]), np.array([[1.0, 0, 0.02], [0, 1.3, -0.01]]),
+                  np.array([-0.5, -0.4]), "relu")
+    net.save(path)
+    return net
+
+
+def test_codes_command_writes_the_three_tables(tmp_path, capsys):
+    import json
+
+    from capacity.cli import main
+
+    model = tmp_path / "toy.npz"
+    net = _toy_model(model)
+    out = tmp_path / "out"
+    assert main(["codes", str(model), "--family", "pairs", "--sparsity", "2", "--tau", "0.1", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert {p.name for p in out.iterdir()} == {"codes.md", "codes.csv", "codes.json"}
+    d = json.loads((out / "codes.json").read_text())
+    cats = {r["feature"]: r["category"] for r in d["features"]}
+    # the network computes exactly its two outputs (independent check by evaluating it)
+    fam = from_spec(Domain(4, 2), "pairs")
+    tables = net.truth_tables(Domain(4, 2))
+    own = {n for n, t in zip(fam.names, fam.tables) if any((t == row).all() for row in tables)}
+    assert own == {"x0 & x1", "x2 & x3"} == {n for n, c in cats.items() if c == "computed"}
+    # after tau = 0.1 no unit sees both x0 and x2: that AND is out of reach (the enumeration agrees)
+    code = Code(Code.from_network(net, 0.1).S_in, Code.from_network(net, 0.1).S_b_in)
+    ref = representable_set(code, fam, method="enumerate")
+    assert [cats[n] == "impossible" for n in fam.names] == (~ref.mask).tolist()
+    assert "impossible" in (out / "codes.md").read_text()
+
+
+def test_codes_command_exit_codes(tmp_path, capsys):
+    from capacity.cli import main
+
+    model = tmp_path / "toy.npz"
+    _toy_model(model)
+    assert main(["codes", str(model), "--family", "pairs", "--sparsity", "2", "--max-calls", "0",
+                 "--out", str(tmp_path / "o1"), "--no-progress"]) == 3  # budget: UNKNOWN features
+    assert main(["codes", str(tmp_path / "missing.npz"), "--family", "pairs", "--out", str(tmp_path / "o2")]) == 2
+    assert main(["codes", str(model), "--family", "nosuchfamily", "--out", str(tmp_path / "o3")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "missing.npz" in err

@@ -232,8 +232,8 @@ def map_network(net: Network, pi, sigma) -> Network:
 def round_into_class(network: Network, code: Code, K: int) -> Network | None:
     """The network scaled (per hidden unit and per readout row, which ReLU allows) so its largest weight is
     ``K``, rounded to integers, with the code's zeros and signs enforced (entries under the code's sign are
-    pushed to ``+-1``). Returns None for step networks with scale-dependent rounding issues never: the result
-    is only a candidate, always verified by the caller."""
+    pushed to ``+-1``). Only a candidate: the caller verifies it (and re-chooses readout biases). None for
+    step or deeper networks."""
     if network.activation != "relu" or network.W_hidden:
         return None
     W, b = network.W_in.astype(float), network.b_in.astype(float)
@@ -254,21 +254,38 @@ def round_into_class(network: Network, code: Code, K: int) -> Network | None:
 
 
 def cheap_witnesses(candidates, problems) -> dict:
-    """``{feature index: witness}`` from candidate networks: every output row of every candidate is tried as
-    a one-output network against every problem it computes; only verified witnesses are kept."""
+    """``{feature index: witness}`` from candidate networks, without a solver. Every output row of every
+    candidate is tried for every feature: as it is, and (integer candidates) with the readout bias that
+    separates the feature if any bias does (``c = -min`` of the row's sum over the feature's ones, which works
+    exactly when that minimum exceeds the maximum over its zeros). Only verified witnesses are kept."""
     found: dict = {}
+    if not problems:
+        return found
+    domain = problems[0].domain
+    bits = np.array([p.features.bits[0] for p in problems])
     for net in candidates:
         if net is None:
             continue
-        tables = net.truth_tables(problems[0].domain)
-        by_table = {}
-        for i, p in enumerate(problems):
-            by_table.setdefault(p.features.tables[0].tobytes(), []).append(i)
+        integer = net.is_integer
+        if integer:
+            Z = domain.points.astype(np.int64) @ net.W_in.T.astype(np.int64) + net.b_in.astype(np.int64)
+            H = np.maximum(Z, 0) if net.activation == "relu" else (Z >= 0).astype(np.int64)
         for r in range(net.n_features):
-            for i in by_table.get(tables[r].tobytes(), []):
-                if i in found:
-                    continue
-                w = Network(net.W_in, net.b_in, net.W_out[r:r + 1], net.b_out[r:r + 1], net.activation)
+            row = Network(net.W_in, net.b_in, net.W_out[r:r + 1], net.b_out[r:r + 1], net.activation)
+            tries = {}
+            if integer:
+                y0 = H @ net.W_out[r].astype(np.int64)
+                for i in np.flatnonzero([i not in found for i in range(len(problems))]):
+                    on, off = y0[bits[i]], y0[~bits[i]]
+                    if on.size and (not off.size or on.min() > off.max()):
+                        tries[int(i)] = -int(on.min())
+            table = row.truth_tables(domain)[0].tobytes()
+            for i, p in enumerate(problems):
+                if i not in found and p.features.tables[0].tobytes() == table:
+                    tries.setdefault(i, None)
+            for i, c in sorted(tries.items()):
+                w = row if c is None else Network(net.W_in, net.b_in, net.W_out[r:r + 1], np.array([c]),
+                                                  net.activation)
                 if verify_witness(problems[i], w)[0]:
                     found[i] = w
     return found
