@@ -21,7 +21,9 @@ RUP-only in all our runs; a RAT step would make a check fail, never pass.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -35,7 +37,8 @@ from ._files import write_atomic
 from .errors import CapacityError
 
 
-__all__ = ["DrupCheck", "check_drup", "parse_proof", "read_dimacs", "read_proof", "write_dimacs", "write_proof"]
+__all__ = ["DrupCheck", "check_drup", "keep_proof", "parse_proof", "proof_cache_dir", "read_dimacs", "read_proof",
+           "write_dimacs", "write_proof"]
 
 
 @dataclass(frozen=True)
@@ -1152,8 +1155,12 @@ def read_dimacs(path) -> list[list[int]]:
     path = Path(path)
     if not path.exists():
         raise CapacityError(f"CNF file {path} does not exist")
+    try:
+        text = path.read_text()
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise CapacityError(f"{path} is not a DIMACS text file ({type(exc).__name__})") from None
     clauses, cur = [], []
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         s = line.strip()
         if not s or s[0] in "cp%":
             continue
@@ -1174,8 +1181,28 @@ def read_dimacs(path) -> list[list[int]]:
 
 def write_proof(path, proof_lines) -> Path:
     """Write a DRUP proof, one step per line, exactly as given (normalised whitespace)."""
-    text = "".join(" ".join(str(line).split()) + "\n" for line in proof_lines)
-    return write_atomic(path, text)
+    lines = list(map(str, proof_lines))
+    text = "\n".join(lines) + "\n" if lines else ""
+    return write_atomic(path, re.sub(r" ?\n ?", "\n", re.sub(r"[ \t\r]+", " ", text)))  # C-speed passes
+
+
+def proof_cache_dir() -> Path:
+    """Where proofs whose check ran out of time are kept when no path was given: ``$CAPACITY_PROOF_DIR``, else
+    ``~/.cache/capacity/proofs``."""
+    return Path(os.environ.get("CAPACITY_PROOF_DIR") or Path.home() / ".cache" / "capacity" / "proofs")
+
+
+def keep_proof(cnf_clauses, proof_lines, nv: int | None = None, comments=(), path=None) -> Path:
+    """Write the proof (at ``path``, else ``proof_cache_dir()/<hash of the CNF>.drup``) and the CNF beside it
+    (suffix ``.cnf``, DIMACS) for a later ``capacity check-proof``; returns the proof's path."""
+    if path is None:
+        digest = hashlib.sha256(repr(cnf_clauses).encode()).hexdigest()[:20]
+        path = proof_cache_dir() / f"{digest}.drup"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_dimacs(path.with_suffix(".cnf"), cnf_clauses, nv, comments)
+    write_proof(path, proof_lines)
+    return path
 
 
 def read_proof(path) -> list[str]:

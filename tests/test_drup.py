@@ -338,3 +338,64 @@ def test_backward_and_forward_checkers_agree_on_mutated_proofs(case):
     ok = backward_is_consistent(cnf, proof)
     if sat:
         assert not ok
+
+
+# ---- time limits that include the check, proofs kept for later, capacity check-proof ------------------
+def _uand(m, width):
+    from capacity import Domain, Problem, from_spec
+
+    return Problem(from_spec(Domain(m, 2), "pairs"), width, "step", 1)
+
+
+def test_sat_time_limit_includes_the_check_and_keeps_the_proof(tmp_path, monkeypatch):
+    import time
+
+    import capacity.solvers.sat as sat
+    from capacity.cli import main
+    from capacity.solvers import Status
+
+    problem = _uand(6, 4)  # UNSAT in about 0.5 s, a proof of about 40000 lines
+    first = sat.solve(problem)
+    assert first.status is Status.NOT_REPRESENTABLE
+    budget = 3 * (first.info["encode_seconds"] + first.info["solve_seconds"]) + 1.0
+    # the plain-Python twin checks this proof in far more than the budget: the call must stop it
+    real = sat.check_drup
+    monkeypatch.setattr(sat, "check_drup",
+                        lambda cnf, proof, deadline: real(cnf, proof, engine="backward-python", deadline=deadline))
+    monkeypatch.setenv("CAPACITY_PROOF_DIR", str(tmp_path))
+    t = time.perf_counter()
+    res = sat.solve(problem, time_limit=budget)
+    assert time.perf_counter() - t <= budget + 2.0
+    assert res.status is Status.UNKNOWN and "did not finish" in res.info["reason"]
+    kept = res.info["proof_path"]
+    assert kept.startswith(str(tmp_path)) and kept.endswith(".drup")
+    assert main(["check-proof", kept]) == 0
+    assert main(["check-proof", kept, "--time-limit", "1e-9"]) == 3
+
+
+def test_check_proof_rejects_bad_files_with_one_line(tmp_path, capsys):
+    from capacity.cli import main
+    from capacity.drup import keep_proof
+
+    cnf = PHP(5).clauses
+    proof = cadical_proof(cnf)
+    good = keep_proof(cnf, proof, path=tmp_path / "good.drup")
+    assert main(["check-proof", str(good), "--json"]) == 0
+    assert '"ok": true' in capsys.readouterr().out
+    text = good.read_text()
+    cases = {
+        "truncated": text[: len(text) // 2 - 1],  # cut inside a line
+        "corrupted": text.replace(" 0\n", " x 0\n", 1),
+        "empty": "",
+        "binary": "\x00\x01\x7fELF\n",
+    }
+    for name, body in cases.items():
+        (tmp_path / f"{name}.drup").write_text(body)
+        assert main(["check-proof", str(tmp_path / f"{name}.drup"), "--cnf", str(tmp_path / "good.cnf")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "error" in err, (name, err)
+    # a proof for another formula
+    other = keep_proof(PHP(4).clauses, cadical_proof(PHP(4).clauses), path=tmp_path / "other.drup")
+    assert main(["check-proof", str(other), "--cnf", str(tmp_path / "good.cnf")]) == 2
+    assert main(["check-proof", str(tmp_path / "missing.drup")]) == 2
+    assert capsys.readouterr().err.count("\n") == 2
