@@ -57,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..drup import check_drup, write_dimacs, write_proof
+from ..drup import check_drup, keep_proof
 from ..errors import CapacityError
 from ..network import Network
 from .problem import Certificate, Problem, Result, Status, verify_witness
@@ -395,7 +395,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
 
     REPRESENTABLE carries the decoded witness, verified exactly; NOT_REPRESENTABLE carries a ``drup``
     certificate whose proof :func:`capacity.drup.check_drup` accepted; UNKNOWN when ``time_limit`` (seconds,
-    encoding included; the proof check after an UNSAT answer is not interrupted) runs out. With
+    for the whole call: encoding, search and proof check) runs out; a proof whose check ran out of time is
+    kept on disk (``info["proof_path"]``) for ``capacity check-proof``. With
     ``proof_path`` an UNSAT answer also writes the proof there and the CNF (DIMACS) beside it with suffix
     ``.cnf``. ``solver`` is one of :data:`PROOF_SOLVERS`; ``pb_encoding`` a ``pysat.pb.EncType``. ``seed``
     is recorded only (CaDiCaL's search is deterministic for a given CNF)."""
@@ -431,19 +432,22 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
         proof = s.get_proof() or []
     finally:
         s.delete()
-    check = check_drup(clauses, proof)
+    # the time limit bounds the whole call: the check gets what is left, and a proof it cannot finish is kept
+    check = check_drup(clauses, proof, deadline=None if time_limit is None else t0 + time_limit)
+    info.update({"proof_lemmas": check.lemmas, "proof_deletions": check.deletions, "proof_core": check.core,
+                 "check_seconds": round(check.seconds, 6)})
+    comments = [f"capacity sat encoding: {problem.to_dict()}", f"symmetry_breaking={symmetry_breaking}"]
+    if check.timed_out:
+        path = keep_proof(clauses, proof, info["variables"], comments, proof_path)
+        info.update({"reason": f"the solver answered UNSAT but the proof check did not finish within the time "
+                               f"limit ({check.reason}); CNF and proof kept: capacity check-proof {path}",
+                     "proof_path": str(path)})
+        return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
     if not check.ok:
         raise RuntimeError(f"solver {solver} answered UNSAT but its DRUP proof does not check: {check.reason}")
-    info.update({"proof_lemmas": check.lemmas, "proof_deletions": check.deletions,
-                 "check_seconds": round(check.seconds, 6)})
     path = None
     if proof_path is not None:
-        path = Path(proof_path)
-        write_dimacs(path.with_suffix(".cnf"), clauses, info["variables"],
-                     comments=[f"capacity sat encoding: {problem.to_dict()}",
-                               f"symmetry_breaking={symmetry_breaking}"])
-        write_proof(path, proof)
-        path = str(path)
+        path = str(keep_proof(clauses, proof, info["variables"], comments, proof_path))
     if problem.real:
         _, hi_in, _, hi_out = integer_bounds(problem)
         info["integer_reduction"] = {"W_in": int(hi_in.max(initial=0)), "W_out": int(hi_out.max(initial=0))}
