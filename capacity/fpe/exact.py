@@ -125,7 +125,7 @@ def run_exact(config: ExactConfig = ExactConfig(), progress: bool = True):
                    "capacity": cap.size, "family_size": len(family), "capacity_proven": cap.proven,
                    "capacity_proof": cap.proof, "dnf_status": str(first.status),
                    "dnf_evidence": _evidence(first), "dnf_second": f"{second.method}: {second.status}",
-                   "methods_agree": first.status == second.status or Status.UNKNOWN in (first.status, second.status),
+                   "methods_agree": methods_agree(first.status, second.status),
                    "rep_count": np.nan if rs is None else rs.count, "rep_complete": rs is not None, "seconds": time.perf_counter() - t0}
             rows.append(row)
             evidence.append({"row": {k: v for k, v in row.items()}, "capacity": cap.to_dict(),
@@ -143,6 +143,14 @@ def run_exact(config: ExactConfig = ExactConfig(), progress: bool = True):
                              "dnf_second": "", "methods_agree": True, "rep_count": int(mask.sum()),
                              "rep_complete": True, "seconds": time.perf_counter() - t0})
     return pd.DataFrame(rows), evidence
+
+
+def methods_agree(first, second) -> bool:
+    """Two methods agree only when both answered and gave the same status: an UNKNOWN is no evidence
+    either way, so it never counts as agreement (the row shows it in ``dnf_status``/``dnf_second``)."""
+    from ..solvers import Status
+
+    return first == second and first is not Status.UNKNOWN
 
 
 def _index(task, everything) -> int:
