@@ -17,15 +17,16 @@ from capacity.solvers import cpsat, milp, reference, sat, verify_witness
 from capacity.solvers import enumerate as enum_solver
 
 
-def random_problem(seed: int) -> Problem:
+def random_problem(seed: int, large: bool = False) -> Problem:
     """A small random problem; half of the time its features are the outputs of a random network of the
-    class (so positives are common), otherwise random truth tables."""
+    class (so positives are common), otherwise random truth tables. ``large``: m = 4-5 inputs (5 with at
+    most 2 ones), width 3, K = 1 (the slow run's larger sizes)."""
     rng = np.random.default_rng(seed)
-    m = int(rng.integers(1, 4))
-    s = None if rng.random() < 0.6 else int(rng.integers(1, m + 1))
+    m = int(rng.integers(4, 6)) if large else int(rng.integers(1, 4))
+    s = (2 if m == 5 else None) if large else None if rng.random() < 0.6 else int(rng.integers(1, m + 1))
     d = Domain(m, s)
     act = "step" if rng.random() < 0.5 else "relu"
-    n = int(rng.choice([1, 2], p=[0.4, 0.6])) if m == 3 else int(rng.integers(1, 3))
+    n = 3 if large else int(rng.choice([1, 2], p=[0.4, 0.6])) if m == 3 else int(rng.integers(1, 3))
     K = int(rng.integers(1, 3)) if m * n <= 4 else 1
     nonneg = bool(rng.random() < 0.15)
     code = None
@@ -74,8 +75,8 @@ def decide_all(p: Problem) -> dict:
     return {k: r.status.value for k, r in results.items()}
 
 
-def _check(seed):
-    p = random_problem(seed)
+def _check(seed, large=False):
+    p = random_problem(seed, large)
     st_ = decide_all(p)
     assert "UNKNOWN" not in st_.values(), (seed, st_)
     assert len(set(st_.values())) == 1, (seed, p.to_dict(), st_)
@@ -109,6 +110,13 @@ def test_methods_agree_on_ten_thousand_instances():
 @given(seed=st.integers(10**6, 10**9))
 def test_methods_agree_property(seed):
     _check(seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(30))
+def test_methods_agree_at_four_and_five_inputs_width_three(seed):
+    # the same agreement check at the sizes the shipped tables use (issue 17: trust base at larger sizes)
+    _check(20_000 + seed, large=True)
 
 
 SYMMETRIC = [(Domain(4, 2), "pairs"), (Domain(3), "parity"), (Domain(4), "majority"), (Domain(3), "pairs"),
