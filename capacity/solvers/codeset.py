@@ -57,6 +57,8 @@ __all__ = ["CodeAutomorphisms", "automorphisms", "round_into_class", "decide_fea
 #: automorphisms of the reduced code graph VF2 lists at most (a deterministic budget)
 MAX_VF2 = 64
 _SLICE = 2000  # conflicts per solver slice when a time limit is set
+_CANDIDATES = 4  # hidden layers kept as cheap candidates (the most recent witnesses)
+_CHEAP_CONFLICTS = 200  # conflict budget of one cheap try (deterministic)
 METHOD = "sat-incremental"
 
 
@@ -229,28 +231,66 @@ def map_network(net: Network, pi, sigma) -> Network:
 # cheap witnesses
 
 
-def round_into_class(network: Network, code: Code, K: int) -> Network | None:
+#: multipliers of the largest hidden weight when a trained network is rounded into the class (as in
+#: :func:`capacity.train.project_to_integers`); each gives one candidate hidden layer
+ROUND_SCALES = (0.5, 1.0, 2.0)
+
+
+def round_into_class(network: Network, code: Code, K: int, scale: float = 1.0) -> Network | None:
     """The network scaled (per hidden unit and per readout row, which ReLU allows) so its largest weight is
-    ``K``, rounded to integers, with the code's zeros and signs enforced (entries under the code's sign are
-    pushed to ``+-1``). Only a candidate: the caller verifies it (and re-chooses readout biases). None for
-    step or deeper networks."""
+    ``scale * K``, rounded and clipped to integers in ``[-K, K]``, with the code's zeros and signs enforced
+    (entries under the code's sign are pushed to ``+-1``). Only a candidate: the caller verifies it (and
+    re-chooses readouts). None for step or deeper networks."""
     if network.activation != "relu" or network.W_hidden:
         return None
     W, b = network.W_in.astype(float), network.b_in.astype(float)
     V, c = network.W_out.astype(float), network.b_out.astype(float)
     lo_in, hi_in = code.bounds(code.S_in, K)
-    scale = np.max(np.abs(np.where(code.S_in != 0, W, 0)), axis=1)
-    scale = np.where(scale > 0, K / np.where(scale > 0, scale, 1), 1.0)
-    Wr = np.clip(np.rint(W * scale[:, None]), lo_in, hi_in)
-    br = np.rint(b * scale)
+    top = np.max(np.abs(np.where(code.S_in != 0, W, 0)), axis=1)
+    s = np.where(top > 0, scale * K / np.where(top > 0, top, 1), 1.0)
+    Wr = np.clip(np.rint(W * s[:, None]), lo_in, hi_in)
+    br = np.rint(b * s)
     if code.S_b_in is not None:
         br = np.where(code.S_b_in == 0, 0, np.where(code.S_b_in > 0, np.maximum(br, 1), np.minimum(br, -1)))
-    Vs = V / scale[None, :]  # the readout compensates the scaling of each unit
+    Vs = V / s[None, :]  # the readout compensates the scaling of each unit
     rs = np.max(np.abs(Vs), axis=1)
     rs = np.where(rs > 0, K / np.where(rs > 0, rs, 1), 1.0)
     Vr = np.clip(np.rint(Vs * rs[:, None]), -K, K)
     cr = np.rint(c * rs)
     return Network(Wr.astype(np.int64), br.astype(np.int64), Vr.astype(np.int64), cr.astype(np.int64), "relu")
+
+
+def readout_witness(problem: Problem, W_in, b_in, deterministic_time: float = 1.0) -> Network | None:
+    """A readout for a fixed integer hidden layer ``(W_in, b_in)`` computing the problem's one feature, found by
+    CP-SAT (one worker, a deterministic-time budget, so the answer never depends on the clock), verified
+    exactly; None if none was found (which proves nothing)."""
+    from ortools.sat.python import cp_model
+
+    X = problem.domain.points.astype(np.int64)
+    Z = X @ np.asarray(W_in, dtype=np.int64).T + np.asarray(b_in, dtype=np.int64)
+    H = np.maximum(Z, 0) if problem.activation == "relu" else (Z >= 0).astype(np.int64)
+    _, _, lo_out, hi_out = problem.weight_bounds()
+    lo, hi = lo_out[0].astype(np.int64), hi_out[0].astype(np.int64)
+    T = int((np.maximum(np.abs(lo), np.abs(hi)) * H).sum(axis=1).max(initial=0)) + 1
+    model = cp_model.CpModel()
+    v = [model.new_int_var(int(lo[j]), int(hi[j]), f"v{j}") for j in range(H.shape[1])]
+    c = model.new_int_var(-T, T, "c")
+    bits = problem.features.bits[0]
+    for p in np.unique(H, axis=0, return_index=True)[1]:  # equal hidden rows: one constraint (if labels agree)
+        same = np.all(H == H[p], axis=1)
+        if bits[same].any() and not bits[same].all():
+            return None  # two points the hidden layer cannot tell apart have different labels
+        y = sum(int(H[p, j]) * v[j] for j in np.flatnonzero(H[p])) + c
+        model.add(y >= 0 if bits[p] else y <= -1)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = float(deterministic_time)
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    net = Network(np.asarray(W_in, dtype=np.int64), np.asarray(b_in, dtype=np.int64),
+                  np.array([[solver.value(x) for x in v]], dtype=np.int64), np.array([solver.value(c)]),
+                  problem.activation)
+    return net if verify_witness(problem, net)[0] else None
 
 
 def cheap_witnesses(candidates, problems) -> dict:
@@ -384,6 +424,16 @@ class CodeEncoding:
         self.enc.clauses += new
         return new
 
+    def hidden_assumptions(self, W_in, b_in) -> list | None:
+        """Literals fixing the hidden layer to ``(W_in, b_in)``, or None when it lies outside the encoded box."""
+        lits = []
+        for x, v in itertools.chain(zip(itertools.chain.from_iterable(self.W), np.ravel(W_in)), zip(self.B, b_in)):
+            v = int(v)
+            if not x.lo <= v <= x.hi:
+                return None
+            lits += [b if (v - x.lo) >> k & 1 else -b for k, b in enumerate(x.bits)]
+        return lits
+
     def decode(self, model) -> Network:
         true = {l for l in model if l > 0}
         n, m = self.problem.d_hidden, self.problem.domain.m
@@ -402,6 +452,7 @@ class ChunkTask:
     time_limit: float | None
     solver: str = "cadical153"
     symmetry_breaking: bool = True
+    hidden_layers: tuple = ()  # candidate (W_in, b_in), e.g. a trained network rounded into the class
 
 
 def _unknown(problem, t0, reason, info=None) -> Result:
@@ -425,7 +476,7 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
     deadline = None if task.time_limit is None else t0 + task.time_limit
     problems = list(task.problems)
     out: dict = {}
-    stats = {"calls": 0, "sat": 0, "unsat": 0, "fresh_fallbacks": 0, "check_seconds": 0.0}
+    stats = {"calls": 0, "cheap": 0, "sat": 0, "unsat": 0, "fresh_fallbacks": 0, "check_seconds": 0.0}
     if not task.features:
         out["_stats"] = stats
         return out
@@ -434,6 +485,7 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
     code = CodeEncoding(problems[task.features[0]], task.symmetry_breaking)
     s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
     units: list = []  # unit clauses "not s_f" added as axioms (representable features)
+    candidates = [c for c in (code.hidden_assumptions(W, b) for W, b in task.hidden_layers) if c is not None]
     refuted: list[tuple[int, int, float]] = []  # (feature, proof length at refutation, seconds)
     try:
         for f in task.features:
@@ -445,14 +497,23 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
             for cl in code.add_feature(f, p.features.bits[0]):
                 s.add_clause(cl)
             sel = code.selectors[f]
-            stats["calls"] += 1
             answer = None
-            if deadline is None:
-                answer = s.solve(assumptions=[sel])
-            else:
-                while answer is None and time.perf_counter() < deadline:
-                    s.conf_budget(_SLICE)
-                    answer = s.solve_limited(assumptions=[sel])
+            for lits in candidates:  # cheap first: a known hidden layer, only the readout searched
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+                s.conf_budget(_CHEAP_CONFLICTS)
+                if s.solve_limited(assumptions=[sel] + lits):
+                    answer = True
+                    stats["cheap"] += 1
+                    break
+            if answer is None:
+                stats["calls"] += 1
+                if deadline is None:
+                    answer = s.solve(assumptions=[sel])
+                else:
+                    while answer is None and time.perf_counter() < deadline:
+                        s.conf_budget(_SLICE)
+                        answer = s.solve_limited(assumptions=[sel])
             if answer is None:
                 out[f] = _unknown(p, t1, "time limit")
                 s.add_clause([-sel])
@@ -465,6 +526,10 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                 stats["sat"] += 1
                 out[f] = Result(Status.REPRESENTABLE, p, METHOD, time.perf_counter() - t1, witness=net,
                                 info={"verification": why})
+                lits = code.hidden_assumptions(net.W_in, net.b_in)
+                if lits not in candidates:
+                    candidates.insert(0, lits)
+                    del candidates[_CANDIDATES:]
                 s.add_clause([-sel])
                 units.append([-sel])
             else:
@@ -518,6 +583,19 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
 # the whole set
 
 
+def _hidden_in_class(problem: Problem, net: Network) -> bool:
+    """Whether ``net``'s first layer (weights and bias signs) lies in the problem's class."""
+    lo, hi = problem.weight_bounds()[:2]
+    if net.W_in.shape != lo.shape or (net.W_in < lo).any() or (net.W_in > hi).any():
+        return False
+    S_b = problem.bias_signs()
+    if S_b is None:
+        return True
+    if problem.code.mode == "sign":
+        return bool((np.sign(net.b_in) == S_b).all())
+    return bool(((S_b != 0) | (net.b_in == 0)).all())
+
+
 def _inverse(p) -> np.ndarray:
     inv = np.empty_like(p)
     inv[p] = np.arange(len(p))
@@ -557,8 +635,13 @@ def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, m
     if network is not None and network.n_features and len(network.layers) == 2:
         candidates.append(network)
         if code is not None and K is not None:
-            candidates.append(round_into_class(network, code, K))
+            candidates += [round_into_class(network, code, K, a) for a in ROUND_SCALES]
     cheap = cheap_witnesses(candidates, problems)
+    hidden = []  # distinct integer hidden layers of the candidates that obey the class
+    for c in candidates:
+        if c is not None and c.is_integer and _hidden_in_class(problems[0], c) and not any(
+                np.array_equal(c.W_in, h[0]) and np.array_equal(c.b_in, h[1]) for h in hidden):
+            hidden.append((c.W_in, c.b_in))
     rep_results: dict = {}
     for f, w in sorted(cheap.items()):
         r, pi, sigma = orb[f]
@@ -570,6 +653,14 @@ def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, m
             raise RuntimeError(f"codeset: a mapped cheap witness fails verification ({why})")
         rep_results[r] = Result(Status.REPRESENTABLE, problems[r], "cheap-witness", 0.0, witness=wr,
                                 info={"verification": why, "source": "trained network"})
+    for r in reps:  # a known hidden layer with a readout found by a small CP-SAT model
+        for W, b in hidden if r not in rep_results else ():
+            w = readout_witness(problems[r], W, b)
+            if w is not None:
+                rep_results[r] = Result(Status.REPRESENTABLE, problems[r], "cheap-witness", 0.0, witness=w,
+                                        info={"verification": "verified", "source": "trained hidden layer, "
+                                                                                    "new readout"})
+                break
     info["cheap_witness_orbits"] = len(rep_results)
     todo = [r for r in reps if r not in rep_results]
     if max_calls is not None:
@@ -579,7 +670,8 @@ def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, m
     info["solver_calls_planned"] = len(todo)
     n_chunks = max(1, min(int(getattr(executor, "workers", workers) or 1), len(todo)))
     left = None if deadline is None else max(0.0, deadline - time.perf_counter())
-    tasks = [ChunkTask(tuple(problems), tuple(todo[k::n_chunks]), left, solver) for k in range(n_chunks)]
+    tasks = [ChunkTask(tuple(problems), tuple(todo[k::n_chunks]), left, solver, hidden_layers=tuple(hidden))
+             for k in range(n_chunks)]
     stats = []
     bar = None
     if progress:
@@ -611,7 +703,8 @@ def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, m
         if bar is not None:
             bar.close()
     info["solver_calls"] = sum(s.get("calls", 0) for s in stats)
-    info["chunks"] = [{k: v for k, v in s.items() if k in ("calls", "sat", "unsat", "fresh_fallbacks", "variables",
+    info["known_hidden_layer_hits"] = sum(s.get("cheap", 0) for s in stats)
+    info["chunks"] = [{k: v for k, v in s.items() if k in ("calls", "cheap", "sat", "unsat", "fresh_fallbacks", "variables",
                                                              "clauses", "encode_seconds", "check_seconds", "seconds")}
                       for s in stats]
     results = []
