@@ -830,6 +830,44 @@ def _min_total_weight(X, canon, s_max, best, W, T):
 
 
 # -------------------------------------------------------------------------------------------------
+# generation of canonical threshold functions from k - 1: candidate pairs
+
+
+def _pair_candidates(C, low, high, a, b, count_only):
+    """Pairs ``(i, j)`` with ``a <= i < b`` of canonical functions of ``k - 1`` inputs (rows of ``C``) such
+    that ``C[i] <= C[j]`` (``f0 <= f1``) and ``low[j] <= high[i]`` (``f1`` with ``x_{k-1} = 0`` below ``f0``
+    with ``x_{k-1} = 1``). Returns their number when ``count_only``, else the ``(P, 2)`` pairs."""
+    n, L = C.shape
+    H = low.shape[1]
+    total = 0
+    out = np.zeros((0 if count_only else 1024, 2), dtype=np.int64)
+    for i in range(a, b):
+        for j in range(n):
+            ok = True
+            for q in range(L):
+                if C[i, q] & ~C[j, q]:
+                    ok = False
+                    break
+            if ok:
+                for q in range(H):
+                    if low[j, q] & ~high[i, q]:
+                        ok = False
+                        break
+            if ok:
+                if not count_only:
+                    if total == out.shape[0]:
+                        grown = np.zeros((2 * total, 2), dtype=np.int64)
+                        grown[:total] = out
+                        out = grown
+                    out[total, 0] = i
+                    out[total, 1] = j
+                total += 1
+    if count_only:
+        return np.zeros((0, 2), dtype=np.int64), total
+    return out[:total].copy(), total
+
+
+# -------------------------------------------------------------------------------------------------
 # compile: helpers are register_jitable (plain Python when called from Python, inlined under Numba)
 
 TWINS = {
@@ -844,6 +882,7 @@ TWINS = {
     "bitmap_triples": _bitmap_triples,
     "complement_closure_count": _complement_closure_count,
     "min_total_weight": _min_total_weight,
+    "pair_candidates": _pair_candidates,
 }
 
 _jit = njit(cache=_CACHE, nogil=True)

@@ -20,17 +20,19 @@ OEIS A000609), so the two make a cross-check; a bitmap over all ``2^(2^k)`` func
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._kernels import KERNELS, TWINS
-from .domain import Domain
+from .domain import Domain, pack
 from .errors import CapacityError
 
-__all__ = ["ReadoutCount", "MembershipCheck", "Structure", "threshold_tables", "count_step_by_readouts",
-           "in_readout_set", "membership_sample", "structure", "MAX_READOUT_WORK"]
+__all__ = ["ReadoutCount", "MembershipCheck", "Structure", "Generation", "threshold_tables", "count_step_by_readouts",
+           "in_readout_set", "membership_sample", "structure", "certify_threshold", "count_by_generation",
+           "MAX_READOUT_WORK"]
 
 #: ``count_step_by_readouts`` refuses when it would combine more unit tuples than this (hours of work).
 MAX_READOUT_WORK = 10**12
@@ -266,10 +268,214 @@ def structure(k: int, *, backend: str = "numba", threads: int | None = None) -> 
                 raise RuntimeError(f"{missing} cuts of sorted weight vectors are not canonical: a bug, please report")
             if best.min() >= 0 and best.max() <= s_max:
                 break
-            s_max *= 2
+            # every function met: a scan up to the largest total found settles all; else look further
+            s_max = int(best.max()) if best.min() >= 0 else 2 * s_max
     # re-check every minimal realisation on every point, in exact integers
     got = d.pack((X @ W.T >= T).T)
     if not np.array_equal(got, canon) or not np.array_equal(
             W.sum(axis=1) + np.abs(2 * T - 1 - W.sum(axis=1)), best):
         raise RuntimeError("a minimal realisation does not reproduce its function: a bug, please report")
     return Structure(int(k), canon, essential, selfdual, best, W, T, time.perf_counter() - t0)
+
+
+# -------------------------------------------------------------------------------------------------
+# A000609 by generation from k - 1 (docs/counting.md): candidates from pairs, each certified by LP
+
+
+def _extremal_points(f: np.ndarray, k: int):
+    """Minimal true points and maximal false points of a positive function (``f`` over the ``2^k`` points)."""
+    idx = np.arange(1 << k)
+    below_true = np.zeros(len(f), bool)
+    above_false = np.zeros(len(f), bool)
+    for i in range(k):
+        has = ((idx >> i) & 1).astype(bool)
+        other = f[idx ^ (1 << i)]
+        below_true |= has & other
+        above_false |= ~has & ~other
+    return np.flatnonzero(f & ~below_true), np.flatnonzero(~f & ~above_false)
+
+
+def certify_threshold(f: np.ndarray, X: np.ndarray):
+    """Decide whether the positive function ``f`` (booleans over the points ``X`` of the ``k``-cube) is a
+    threshold function, with an exactly checked certificate either way.
+
+    Returns ``("threshold", W, T)`` with integers such that ``[X @ W >= T] == f`` on every point (checked), or
+    ``("not threshold", A, B)``: non-negative integers on the minimal true and maximal false points with
+    ``sum(A) == sum(B) > 0`` and ``A @ X_true <= B @ X_false`` componentwise (checked), which no ``w >= 0`` can
+    separate (a positive threshold function has a realisation with ``w >= 0``). Raises ``RuntimeError`` when
+    the LP's answer cannot be turned into a checked certificate (never observed; never a guess)."""
+    from fractions import Fraction
+    from math import lcm
+
+    from scipy.optimize import linprog
+
+    k = X.shape[1]
+    tp, fp = _extremal_points(f, k)
+    s_true = X[tp]
+    s_false = X[fp]
+    # primal: -x.w + t <= 0 (true), y.w - t <= -1 (false); w >= 0, t free; minimise sum(w)
+    A = np.vstack([np.hstack([-s_true, np.ones((len(tp), 1))]), np.hstack([s_false, -np.ones((len(fp), 1))])])
+    b = np.concatenate([np.zeros(len(tp)), -np.ones(len(fp))])
+    res = linprog(np.r_[np.ones(k), 0.0], A_ub=A, b_ub=b, bounds=[(0, None)] * k + [(None, None)], method="highs")
+    if res.status == 0:
+        w = res.x[:k]
+        for scale in (1, 2, 3, 4, 6, 2 * k + 2, 1000, 10**6):
+            W = np.rint(w * scale).astype(np.int64)
+            s = X @ W
+            T = int(s[f].min()) if f.any() else int(s.max()) + 1
+            if np.array_equal(s >= T, f):
+                return "threshold", W, T
+        raise RuntimeError("LP solution does not round to an exact realisation")
+    if res.status != 2:
+        raise RuntimeError(f"LP ended with status {res.status}: {res.message}")
+    # Farkas: alpha, beta >= 0, sum alpha = sum beta = 1, alpha @ X_true - beta @ X_false <= 0
+    nt, nf = len(tp), len(fp)
+    A_ub = np.hstack([s_true.T, -s_false.T]).astype(float)
+    A_eq = np.vstack([np.r_[np.ones(nt), np.zeros(nf)], np.r_[np.zeros(nt), np.ones(nf)]])
+    dual = linprog(np.zeros(nt + nf), A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=[1, 1],
+                   bounds=[(0, None)] * (nt + nf), method="highs")
+    if dual.status == 0:
+        fr = [Fraction(v).limit_denominator(10**6) if v > 1e-12 else Fraction(0) for v in dual.x]
+        D = lcm(*[q.denominator for q in fr])
+        ints = np.array([int(q * D) for q in fr], dtype=np.int64)
+        Ai, Bi = ints[:nt], ints[nt:]
+        if Ai.sum() == Bi.sum() > 0 and np.all(Ai @ s_true <= Bi @ s_false):
+            return "not threshold", Ai, Bi
+    raise RuntimeError("infeasible LP without a checkable Farkas certificate")
+
+
+def _generate_chunk(item):
+    """One chunk of level ``k``: the candidates ``(i, j)`` with ``a <= i < b``, each certified. Returns the
+    accepted canonical tables (packed over ``2^k`` points), their integer realisations and the tallies."""
+    k, C_prev, W_prev, a, b = item
+    kp = k - 1
+    dp, d = Domain(kp), Domain(k)
+    bits = dp.unpack(C_prev)
+    Xp = dp.points.astype(np.int64)
+    half = 1 << (kp - 1)
+    low, high = pack(bits[:, :half]), pack(bits[:, half:])
+    pairs, n_cand = KERNELS["pair_candidates"](C_prev, low, high, a, b, False)
+    X = d.points.astype(np.int64)
+    tables, Ws, Ts, rejected, by_lp = [], [], [], 0, 0
+    for i, j in pairs:
+        f = np.concatenate([bits[i], bits[j]])
+        found = _common_realisation(bits[i], bits[j], Xp, (W_prev[i], W_prev[j], W_prev[i] + W_prev[j]))
+        if found is not None:
+            tables.append(f)
+            Ws.append(found[0])
+            Ts.append(found[1])
+            continue
+        by_lp += 1
+        kind, P, Q = certify_threshold(f, X)
+        if kind == "threshold":
+            tables.append(f)
+            Ws.append(P)
+            Ts.append(Q)
+        else:
+            rejected += 1
+    packed = d.pack(np.array(tables, dtype=bool).reshape(-1, 1 << k))
+    W = np.array(Ws, dtype=np.int64).reshape(-1, k)
+    T = np.array(Ts, dtype=np.int64)
+    if not np.array_equal(d.pack((X @ W.T >= T).T), packed):  # every realisation, on every point, exactly
+        raise RuntimeError("a realisation does not reproduce its function: a bug, please report")
+    return {"tables": packed, "W": W, "T": T, "candidates": int(n_cand), "rejected": rejected, "lp": by_lp}
+
+
+def _common_realisation(f0, f1, Xp, tries):
+    """Integer ``(W, T)`` realising ``f = (f0 if x_k = 0, f1 if x_k = 1)`` from a weight vector ``w`` of the
+    level below that cuts both ``f0`` and ``f1`` (then ``w_k = t0 - t1``), or None. Exact integers; the caller
+    re-checks the result on every point."""
+    for w in tries:
+        s = Xp @ w
+        top = int(s.max()) + 1
+        t0 = int(s[f0].min()) if f0.any() else top
+        t1 = int(s[f1].min()) if f1.any() else top
+        if (not (~f0).any() or int(s[~f0].max()) < t0) and (not (~f1).any() or int(s[~f1].max()) < t1):
+            return np.r_[w, t0 - t1].astype(np.int64), t0
+    return None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A000609(k) by generation: the canonical functions of each level and the orbit-size sum."""
+
+    k: int
+    count: int
+    canon: np.ndarray = field(repr=False)
+    levels: list = field(default_factory=list)  # per level: k, candidates, accepted, rejected, seconds
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"k": self.k, "count": self.count, "canonical": len(self.canon), "levels": self.levels,
+                "seconds": round(self.seconds, 6)}
+
+
+def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = None, chunk: int = 64,
+                        cache_dir=None, progress: bool = False, stop_after: int | None = None) -> Generation:
+    """``A000609(k)`` (threshold functions of ``k`` inputs) by generating the canonical functions of every
+    level from pairs of the level below, each candidate certified (``certify_threshold``), then summing orbit
+    sizes. ``chunk`` rows of ``f0`` per task run on ``capacity.scaling.executors`` (``workers`` local processes
+    or the Dask scheduler ``dask``); with ``cache_dir`` each finished chunk is saved there and reused, so a
+    killed run resumes. ``stop_after`` (tests, projections) stops the last level after that many chunks and
+    returns ``count = -1``."""
+    from pathlib import Path
+
+    from tqdm.auto import tqdm
+
+    from .enumeration import _transpositions
+    from .scaling.executors import make_executor
+
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 9):
+        raise CapacityError(f"generation is implemented for 1 <= k <= 9 inputs, got {k!r}")
+    t0 = time.perf_counter()
+    C = Domain(1).pack(np.array([[0, 0], [0, 1], [1, 1]], dtype=bool))  # 0, x1, 1: positive, regular
+    W = np.array([[0], [1], [0]], dtype=np.int64)  # realisations [W x >= T]: T = 1, 1, 0
+    levels = [{"k": 1, "candidates": 3, "accepted": 3, "rejected": 0, "lp": 0, "seconds": 0.0}]
+    ex = make_executor(dask=dask, workers=workers)
+    complete = True
+    try:
+        for lev in range(2, k + 1):
+            tl = time.perf_counter()
+            starts = list(range(0, len(C), chunk))
+            if stop_after is not None and lev == k:
+                starts = starts[:stop_after]
+                complete = len(starts) * chunk >= len(C)
+            items, results, todo = [], {}, []
+            folder = None if cache_dir is None else Path(cache_dir) / f"k{k}" / f"level{lev}"
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            for a in starts:
+                b = min(a + chunk, len(C))
+                path = None if folder is None else folder / f"chunk_{a}_{b}.npz"
+                if path is not None and path.exists():
+                    with np.load(path) as z:
+                        results[a] = {key: z[key] for key in z.files}
+                else:
+                    todo.append((a, path))
+                    items.append((lev, C, W, a, b))
+            bar = tqdm(total=len(items), desc=f"level {lev}", disable=not progress, leave=False)
+            for idx, out in ex.run(_generate_chunk, items):
+                a, path = todo[idx]
+                if path is not None:
+                    tmp = path.with_name(path.name + ".tmp.npz")
+                    np.savez(tmp, **out)
+                    tmp.replace(path)
+                results[a] = out
+                bar.update(1)
+            bar.close()
+            parts = [results[a] for a in sorted(results)]
+            C = np.vstack([p["tables"] for p in parts]) if parts else np.zeros((0, Domain(lev).words), np.uint64)
+            W = np.vstack([p["W"] for p in parts]) if parts else np.zeros((0, lev), np.int64)
+            levels.append({"k": lev, "candidates": int(sum(int(p["candidates"]) for p in parts)),
+                           "accepted": len(C), "rejected": int(sum(int(p["rejected"]) for p in parts)),
+                           "lp": int(sum(int(p["lp"]) for p in parts)), "seconds": time.perf_counter() - tl})
+    finally:
+        ex.close()
+    if not complete:
+        return Generation(int(k), -1, C, levels, time.perf_counter() - t0)
+    C = C[np.lexsort(C.T[::-1])]
+    d = Domain(k)
+    swaps, flips = _transpositions(d)
+    fact = np.array([math.factorial(i) for i in range(k + 1)], dtype=np.int64)
+    sizes = KERNELS["orbit_sizes"](C, swaps, flips, True, fact)
+    return Generation(int(k), int(sizes.astype(object).sum()), C, levels, time.perf_counter() - t0)

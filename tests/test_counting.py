@@ -209,3 +209,57 @@ def test_cli_structure(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["count"] == A000609[4] and d["structure"]["npn_exactly"] == 9
     assert main(["count", "--inputs", "4", "--hidden", "2", "--activation", "step", "--real", "--structure"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# A000609 by generation from k - 1, every candidate certified
+
+
+@pytest.mark.parametrize("k", range(1, 7))
+def test_generation_equals_A000609_and_the_orbit_enumeration(k):
+    from capacity._kernels import KERNELS
+    from capacity.enumeration import _canonical
+    from capacity.threshold import count_by_generation
+
+    g = count_by_generation(k)
+    assert g.count == A000609[k]
+    canon, _ = _canonical(Domain(k), muroga_bound(k), False, KERNELS, 1, False)
+    assert np.array_equal(g.canon, canon)  # the same canonical functions, orbit by orbit
+
+
+def test_generation_resumes_from_its_cache(tmp_path):
+    from capacity.threshold import count_by_generation
+
+    part = count_by_generation(5, chunk=8, cache_dir=tmp_path, stop_after=2)
+    assert part.count == -1
+    saved = {p: p.stat().st_mtime_ns for p in (tmp_path / "k5" / "level5").glob("chunk_*.npz")}
+    assert len(saved) == 2
+    full = count_by_generation(5, chunk=8, cache_dir=tmp_path)
+    assert full.count == A000609[5]
+    assert all(p.stat().st_mtime_ns == t for p, t in saved.items())  # reused, not recomputed
+
+
+def test_certificates_are_checked_both_ways():
+    from capacity.threshold import certify_threshold
+
+    d = Domain(4)
+    X = d.points.astype(np.int64)
+    x = [X[:, i].astype(bool) for i in range(4)]
+    kind, A, B = certify_threshold((x[0] & x[1]) | (x[2] & x[3]), X)  # positive, not threshold
+    assert kind == "not threshold" and A.sum() == B.sum() > 0
+    kind, W, T = certify_threshold(x[0] | (x[1] & x[2]), X)
+    assert kind == "threshold" and np.array_equal(X @ W >= T, x[0] | (x[1] & x[2]))
+
+
+def test_pair_candidates_kernel_equals_twin():
+    from capacity._kernels import KERNELS, TWINS
+    from capacity.domain import pack
+    from capacity.enumeration import _canonical
+
+    d = Domain(4)
+    C, _ = _canonical(d, muroga_bound(4), False, KERNELS, 1, False)
+    bits = d.unpack(C)
+    low, high = pack(bits[:, :8]), pack(bits[:, 8:])
+    a, na = KERNELS["pair_candidates"](C, low, high, 0, len(C), False)
+    b, nb = TWINS["pair_candidates"](C, low, high, 0, len(C), False)
+    assert na == nb == len(a) and np.array_equal(a, b)
