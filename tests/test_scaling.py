@@ -119,6 +119,8 @@ TINY = dict(
     train_seeds=2,
     train_steps=200,
     time_limit=60.0,
+    scan_seeds=1,
+    scan_steps=150,
 )
 
 
@@ -376,7 +378,7 @@ def test_plan_is_deterministic_and_seeded():
     insts = sorted({p.instance for p in a if p.family == "pairs" and p.kind == "min_width"})
     assert insts == [3000, 3001]
     kinds = {p.kind for p in a}
-    assert kinds == {"min_width", "capacity", "construction", "trained"}
+    assert kinds == {"min_width", "capacity", "construction", "trained", "trained_width"}  # no count ladder
     # capacity points only below m' for pairwise ANDs (width m' is the dedicated construction)
     assert all(p.width < p.n_features for p in a if p.kind == "capacity")
 
@@ -651,8 +653,8 @@ def test_no_cache_run_still_writes_certificate_files(tmp_path):
     from capacity.cli import main
 
     out = tmp_path / "sc"
-    assert main(["scaling", "--preset", "smoke", "--no-cache", "--certificates", "--no-progress", "--no-plots",
-                 "--out", str(out)]) == 0
+    assert main(["scaling", "--preset", "smoke", "--columns", "min_width", "--no-cache", "--certificates",
+                 "--no-progress", "--no-plots", "--out", str(out)]) == 0
     import json
 
     index = json.loads((out / "certificates" / "index.json").read_text())["entries"]

@@ -123,7 +123,7 @@ def test_trained_width_point_is_consistent_and_not_below_the_exact_width():
 
 def _planted(alpha, seed=0):
     rng = np.random.default_rng(seed)
-    xs = np.array([6, 12, 24, 48, 96, 192, 384, 512] * 4, dtype=float)
+    xs = np.array([6, 12, 24, 48, 96, 192, 384, 512] * 4, dtype=float)  # 4 sizes per half
     groups = np.repeat(np.arange(4), 8)
     ys = 1.5 * xs**alpha * np.exp(rng.normal(0, 0.03, len(xs)))
     return xs, ys, groups

@@ -100,6 +100,12 @@ def add_arguments(p):
         "OUT/certificates (re-checked by proofs/check_table_certificates.py)",
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="compute nothing: write the report from the points already in the cache (the others are listed "
+        "as missing), e.g. for a full preset stopped before it finished",
+    )
     add_progress_argument(p)
     g = p.add_argument_group("ladder overrides (comma lists, ranges like 1-6)")
     g.add_argument("--families", help="pairs, uand, dnf, graphs")
@@ -236,9 +242,11 @@ def run(args) -> int:
     out = check_out(args.out)
     cache = NullCache() if args.no_cache else ResultCache(args.cache or default_cache_path())
     try:
-        executor = make_executor(dask=args.dask, workers=args.workers)
+        executor = make_executor(dask=args.dask, workers=1 if args.report_only else args.workers)
         try:
-            sr = run_sweep(cfg, cache=cache, executor=executor, progress=not args.no_progress)
+            sr = run_sweep(
+                cfg, cache=cache, executor=executor, progress=not args.no_progress, compute=not args.report_only
+            )
             paths = write_report(sr, out, plots=not args.no_plots, certificates=args.certificates)
         finally:
             executor.close()

@@ -23,6 +23,8 @@ import numpy as np
 __all__ = ["FORMS", "local_exponent", "out_of_sample", "column_series", "all_out_of_sample"]
 
 B_RESAMPLES = 2000
+#: verdicts need at least this many distinct m' in each half
+MIN_SIZES_PER_HALF = 3
 
 
 def _uand_m(x):
@@ -121,13 +123,16 @@ def out_of_sample(x, y, groups, forms=("as_lower", "as_2and"), seed: int = 0) ->
         "forms": {},
     }
     lo_ci, hi_ci = out["alpha_large_ci"]
+    few = min(len(np.unique(x[small])), len(xl)) < MIN_SIZES_PER_HALF
     for f in forms:
         g = FORMS[f][2]
         c = float(np.exp(np.mean(ly[small] - np.log(g(x[small])))))
         rmse = float(np.sqrt(np.mean((med_large - np.log(c * g(xl))) ** 2)))
         loc = local_exponent(f, float(xl.min()), float(xl.max()))
         side = FORMS[f][1]
-        if lo_ci is None:
+        if few:
+            verdict = f"undecided (fewer than {MIN_SIZES_PER_HALF} sizes in a half)"
+        elif lo_ci is None:
             verdict = "undecided (no large-half interval)"
         elif side == "upper":
             verdict = "contradicted (grows faster)" if lo_ci > loc else "supported"

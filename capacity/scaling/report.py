@@ -663,8 +663,14 @@ def write_report(sr, out_dir, *, plots: bool = True, certificates: bool = False)
     if "x_range" in fdf.columns:
         fdf["x_range"] = fdf["x_range"].map(lambda v: "" if not isinstance(v, list) else f"{v[0]:g}-{v[1]:g}")
     paths["fits"] = write_atomic(out / "fits.csv", _csv(fdf))
+    missing = sr.run.get("missing") or {}
     md = [
         f"# Capacity scaling ({sr.config.preset} preset)\n",
+        ""
+        if not missing
+        else "**Incomplete run**: points not computed (report written from the cache): "
+        + ", ".join(f"{k} {v}" for k, v in missing.items())
+        + ". Rows that need them show a dash.\n",
         scaling_tables(fr, oos, sr.config),
         markdown_tables(fr, ft, sr.config),
         counts_table(fr["counts"]),
@@ -749,13 +755,14 @@ def export_certificates(sr, out_dir) -> Path:
 
 #: the class of each width column (docs/scaling.md); the tables and the plot print it
 CLASSES = {
-    "n_star": "exact n*: ReLU, integer weights in [-K, K], free integer biases (proven)",
-    "trained_int_n": "trained then projected to integers in [-K, K], verified exactly (same class as n*)",
-    "trained_real_n": "trained, real weights, verified exactly (no exact partner)",
-    "hanni_uand_n": "Hänni U-AND construction, weights in {0, 1}, verified exactly (inside the K = 1 class)",
-    "sparse_code_n": "sparse-code construction, weights in {0, 1}, verified exactly (inside the K = 1 class)",
-    "counting_lb_superposed": "counting lower bound, readout in superposition (r = n readout units), worst case "
-    "over sets of m' pairs",
+    "n_star": ("exact n*", "ReLU, integer weights in [-K, K], free integer biases; proven"),
+    "trained_int_n": ("trained → int", "trained, then projected to integers in [-K, K] and verified exactly: "
+                      "the same class as n*"),
+    "trained_real_n": ("trained real", "trained, real weights, verified exactly; no exact partner column"),
+    "hanni_uand_n": ("Hänni U-AND", "construction, weights in {0, 1} (inside the K = 1 class), verified exactly"),
+    "sparse_code_n": ("sparse code", "construction, weights in {0, 1} (inside the K = 1 class), verified exactly"),
+    "counting_lb_superposed": ("counting LB (superposed)", "lower bound by counting, readout in superposition "
+                               "(r = n readout units): worst case over sets of m' pairs, in that class"),
 }
 
 
@@ -777,7 +784,7 @@ def _oos_frame(oos):
 def _cell_width(row, col):
     v = row.get(col)
     if v is None or (isinstance(v, float) and np.isnan(v)):
-        fb = row.get(f"{col}_failed_below")
+        fb = row.get(f"{col}_failed_below", row.get(f"{col[:-2]}_max_tried"))
         return f">{_fmt(fb)}" if fb is not None and fb == fb else "–"
     return _fmt(v)
 
@@ -793,7 +800,7 @@ def scaling_tables(fr: dict, oos: list, cfg) -> str:
         "Every width is the smallest found for one feature set (median over sets [min–max]); each column's "
         "class:\n",
     ]
-    lines += [f"* **{c}**: {d.replace('[-K, K]', f'[-{K}, {K}]')}" for c, d in CLASSES.items()]
+    lines += [f"* **{t}** (`{c}`): {d.replace('[-K, K]', f'[-{K}, {K}]')}" for c, (t, d) in CLASSES.items()]
     lines.append(
         "\nA dash: not computed for this row; `>w`: no success up to width w. Trained widths come from a "
         "bisection on the ladder " + "2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, …" + " (training is not monotone in "
@@ -801,7 +808,7 @@ def scaling_tables(fr: dict, oos: list, cfg) -> str:
         "Constructions: best seed; width found by doubling and bisection on the scaling rows.\n"
     )
     cols = ["n_star", "trained_int_n", "trained_real_n", "hanni_uand_n", "sparse_code_n", "counting_lb_superposed"]
-    head = ["family", "m", "m'", "sets"] + cols
+    head = ["family", "m", "m'", "sets"] + [CLASSES[c][0] for c in cols]
     lines += [_row(head), "|" + "---|" * len(head)]
     d = mw[mw.family.isin(["uand", "pairs"])]
     for (fam, m, mp), g in d.groupby(["family", "m", "n_features"], sort=True):
@@ -818,7 +825,7 @@ def scaling_tables(fr: dict, oos: list, cfg) -> str:
                     cell += f" + {missing} " + " ".join(_cell_width(r, c) for _, r in g[g[c].isna()].iterrows())
                 cells.append(cell)
             else:
-                cells.append(" ".join(_cell_width(r, c) for _, r in g.iterrows()) if f"{c}_failed_below" in g.columns else "–")
+                cells.append(" ".join(_cell_width(r, c) for _, r in g.iterrows()) if c in g.columns else "–")
         lines.append(_row(cells))
     lines.append("")
     if oos:

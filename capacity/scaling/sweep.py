@@ -556,17 +556,24 @@ def _fn_name(fn) -> str:
 
 
 def _cost_rank(p: Point) -> tuple:
-    return (p.kind not in ("trained_width", "min_width"), -p.n_features * p.m, p.kind)
+    return (p.n_features * p.m, p.kind)
 
 
 def run_sweep(
-    cfg: SweepConfig, *, cache=None, executor=None, progress: bool = True, point_fn=run_point
+    cfg: SweepConfig,
+    *,
+    cache=None,
+    executor=None,
+    progress: bool = True,
+    point_fn=run_point,
+    compute: bool = True,
 ) -> SweepResult:
     """Compute every point of ``cfg`` (reusing the cache), on ``executor`` (default: local processes).
 
     ``cache``: a :class:`~capacity.scaling.cache.ResultCache`, a path, or None (no cache). ``point_fn``:
     the function computing one point (default :func:`~capacity.scaling.points.run_point`); it must be
-    picklable by reference for process and Dask executors."""
+    picklable by reference for process and Dask executors. ``compute=False`` computes nothing: points not in
+    the cache stay ``None`` and are listed in ``run["missing"]`` (a report of a sweep that ran out of time)."""
     from tqdm.auto import tqdm
 
     from .. import __version__
@@ -585,9 +592,11 @@ def run_sweep(
     results: list = [None] * len(points)
     for i, k in enumerate(keys):
         results[i] = cache.get(k)
-    # the longest points first (training on the largest sets), so no straggler starts last; results and
-    # tables are ordered by point whatever the finishing order
+    # the cheapest points first (smallest sets), so a sweep stopped early (2 shared cores, a deadline) has
+    # finished as many points as it could; results and tables are ordered by point whatever the order here
     todo = sorted((i for i, r in enumerate(results) if r is None), key=lambda i: _cost_rank(points[i]))
+    missing = [] if compute else todo
+    todo = todo if compute else []
     executor = LocalExecutor() if own_exec and todo else executor
     bar = tqdm(
         total=len(points),
@@ -615,6 +624,9 @@ def run_sweep(
         {p.kind for p, r in zip(points, results) if r is not None and r.get("status") == "NOT_WIRED"}
     )
     run = {
+        "missing": {
+            kind: sum(1 for i in missing if points[i].kind == kind) for kind in sorted({points[i].kind for i in missing})
+        },
         "points": len(points),
         "computed": len(todo),
         "cached": len(points) - len(todo),
