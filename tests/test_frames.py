@@ -69,3 +69,14 @@ def test_capacity_to_frame():
     assert list(df.columns) == ["feature", "chosen", "d_hidden", "size", "proven"]
     # one step unit h: every readout is h, not h or a constant, so one of AND / OR fits, and never XOR
     assert df.chosen.sum() == res.size == 1 and not df.chosen[0] and res.proven
+
+
+def test_interpretation_to_frame():
+    # one ReLU unit relu(x0 + x1 - 1) read out at threshold 1: x0 & x1, by hand
+    net = cap.Network(np.array([[1, 1]]), np.array([-1]), np.array([[1]]), np.array([-1]), "relu")
+    target = cap.from_spec(cap.Domain(2), "x0 & x1")
+    df = cap.interpret(net, targets=target, progress=False).to_frame()
+    assert list(df.columns) == ["output", "formula", "proven", "channel", "predicted_errors", "actual_errors"]
+    assert len(df) == 1 and df.proven[0] and df.channel[0] == [0]
+    assert cap.from_spec(cap.Domain(2), df.formula[0]).bits.tolist() == target.bits.tolist()
+    assert df.predicted_errors[0] == df.actual_errors[0] == 0

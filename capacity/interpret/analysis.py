@@ -266,6 +266,21 @@ class Interpretation:
     def channels(self) -> list[list[int]]:
         return [o["channel"] for o in self.outputs]
 
+    def to_frame(self):
+        """One row per output. Columns: ``output`` (name), ``formula`` (text, None when none was found),
+        ``proven`` (equal to the network on every point), ``channel`` (hidden units), ``predicted_errors`` and
+        ``actual_errors`` (against ``--features`` targets; None without targets)."""
+        import pandas as pd
+
+        rows = []
+        for o in self.outputs:
+            e = o.get("errors") or {}
+            rows.append({"output": o["name"], "formula": None if o["formula"] is None else o["formula"].text(),
+                         "proven": bool(o["proven"]), "channel": list(o["channel"]),
+                         "predicted_errors": e.get("predicted_count"), "actual_errors": e.get("actual_count")})
+        return pd.DataFrame(rows, columns=["output", "formula", "proven", "channel", "predicted_errors",
+                                           "actual_errors"])
+
     def to_dict(self) -> dict:
         net = self.network
         outs = []
