@@ -36,7 +36,8 @@ def add_solver_arguments(p, time_help):
 
     p.add_argument("--nonnegative", action="store_true", help="all weights >= 0 (biases stay free)")
     p.add_argument("--method", choices=METHODS, default="auto",
-                   help="exact method (default auto: chosen from the problem's size with deterministic rules; docs/design.md §5)")
+                   help="exact method (default auto: chosen from the problem's size with deterministic rules; "
+                        "docs/design.md §5)")
     p.add_argument("--time-limit", type=positive_float, default=None, metavar="SEC", help=time_help)
 
 
