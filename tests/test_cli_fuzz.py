@@ -256,3 +256,14 @@ def test_unknown_exits_3():
     rc, out, err = _run(["min-width", "--inputs", "3", "--features", "parity", "--activation", "step",
                          "--weight-bound", "1", "--method", "sat", "--time-limit", "0.001", "--no-progress"])
     assert rc == 3 and "UNKNOWN" in out, (rc, out, err)
+
+
+@pytest.mark.parametrize("witness,proof", [("x", "x.npz"), ("x.npz", "x.npz"), (None, "x.cnf")])
+def test_clashing_outputs_are_refused_before_work(tmp_path, witness, proof):
+    argv = ["represent", "--inputs", "2", "--hidden", "1", "--features", "x0 ^ x1", "--activation", "relu",
+            "--weight-bound", "1", "--method", "sat", "--proof", str(tmp_path / proof), "--no-progress"]
+    if witness is not None:
+        argv += ["--witness", str(tmp_path / witness)]
+    rc, out, err = _run(argv)
+    _check(argv, rc, out, err)
+    assert rc == 2 and not any(tmp_path.iterdir()), (rc, err)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ._common import (
     EXIT_UNKNOWN,
     add_domain_arguments,
@@ -85,8 +87,14 @@ def run(args) -> int:
             f"--proof needs --method sat (method {args.method} writes no DRUP proof)")
     if args.proof is not None:
         output_file(args.proof, "--proof")
+        require(Path(args.proof).suffix != ".cnf", f"--proof {args.proof}: the CNF is written beside the proof "
+                "with suffix .cnf; name the proof .drup")
     if args.witness is not None:
         output_file(args.witness, "--witness")
+    if args.proof is not None and args.witness is not None:
+        w, p = Path(args.witness), Path(args.proof)
+        w = w if w.suffix == ".npz" else w.with_suffix(w.suffix + ".npz")  # as Network.save names it
+        require(w.absolute() != p.absolute(), f"--witness {args.witness} and --proof {args.proof} name the same file")
     domain = domain_from(args)
     features = from_spec(domain, args.features, seed=args.seed)
     code = Code.load(args.code) if args.code else None
