@@ -267,3 +267,11 @@ def test_clashing_outputs_are_refused_before_work(tmp_path, witness, proof):
     rc, out, err = _run(argv)
     _check(argv, rc, out, err)
     assert rc == 2 and not any(tmp_path.iterdir()), (rc, err)
+
+
+def test_fpe_expand_refuses_to_overwrite_its_model(tmp_path):
+    model = _model(tmp_path)
+    before = Path(model).read_bytes()
+    rc, out, err = _run(["fpe", "expand", "--model", model, "--alpha", "2", "--out", model])
+    _check(["fpe"], rc, out, err)
+    assert rc == 2 and "input model" in err and Path(model).read_bytes() == before

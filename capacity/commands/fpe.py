@@ -14,6 +14,9 @@ inside :func:`run` only.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ..errors import CapacityError
 from ._common import (
     add_out_dir_argument,
     add_progress_argument,
@@ -65,6 +68,8 @@ def _expand(args) -> int:
     from ..torch_io import load_model
 
     out = output_file(args.out, "--out", suffix=".npz")
+    if out.absolute() == Path(args.model).absolute():
+        raise CapacityError(f"--out {args.out} is the input model; choose another file")
     net = load_model(args.model)
     e = fpe_expand(net, args.alpha, split=args.split, clauses=args.clauses, seed=args.seed)
     arrays = {"W_in": e.network.W_in, "b_in": e.network.b_in, "W_out": e.network.W_out, "b_out": e.network.b_out,
