@@ -411,13 +411,14 @@ class Generation:
 
 
 def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = None, chunk: int = 64,
-                        cache_dir=None, progress: bool = False, stop_after: int | None = None) -> Generation:
+                        cache_dir=None, progress: bool = False, sample_chunks: int | None = None) -> Generation:
     """``A000609(k)`` (threshold functions of ``k`` inputs) by generating the canonical functions of every
     level from pairs of the level below, each candidate certified (``certify_threshold``), then summing orbit
     sizes. ``chunk`` rows of ``f0`` per task run on ``capacity.scaling.executors`` (``workers`` local processes
     or the Dask scheduler ``dask``); with ``cache_dir`` each finished chunk is saved there and reused, so a
-    killed run resumes. ``stop_after`` (tests, projections) stops the last level after that many chunks and
-    returns ``count = -1``."""
+    killed run resumes (levels are shared by every ``k``). ``sample_chunks`` (projections, tests) runs only
+    that many evenly spaced chunks of the last level, counts all its candidates exactly (the cheap filter) and
+    returns ``count = -1``: the level's entry then has ``candidates_total`` beside the sampled tallies."""
     from pathlib import Path
 
     from tqdm.auto import tqdm
@@ -437,11 +438,16 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
         for lev in range(2, k + 1):
             tl = time.perf_counter()
             starts = list(range(0, len(C), chunk))
-            if stop_after is not None and lev == k:
-                starts = starts[:stop_after]
-                complete = len(starts) * chunk >= len(C)
+            extra = {}
+            if sample_chunks is not None and lev == k and sample_chunks < len(starts):
+                starts = [starts[i * len(starts) // sample_chunks] for i in range(sample_chunks)]
+                complete = False
+                bits = Domain(lev - 1).unpack(C)
+                half = 1 << (lev - 2)
+                extra["candidates_total"] = int(KERNELS["pair_candidates"](
+                    C, pack(bits[:, :half]), pack(bits[:, half:]), 0, len(C), True)[1])
             items, results, todo = [], {}, []
-            folder = None if cache_dir is None else Path(cache_dir) / f"k{k}" / f"level{lev}"
+            folder = None if cache_dir is None else Path(cache_dir) / f"level{lev}"
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
             for a in starts:
@@ -468,7 +474,7 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
             W = np.vstack([p["W"] for p in parts]) if parts else np.zeros((0, lev), np.int64)
             levels.append({"k": lev, "candidates": int(sum(int(p["candidates"]) for p in parts)),
                            "accepted": len(C), "rejected": int(sum(int(p["rejected"]) for p in parts)),
-                           "lp": int(sum(int(p["lp"]) for p in parts)), "seconds": time.perf_counter() - tl})
+                           "lp": int(sum(int(p["lp"]) for p in parts)), "seconds": time.perf_counter() - tl, **extra})
     finally:
         ex.close()
     if not complete:

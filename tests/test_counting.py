@@ -230,9 +230,9 @@ def test_generation_equals_A000609_and_the_orbit_enumeration(k):
 def test_generation_resumes_from_its_cache(tmp_path):
     from capacity.threshold import count_by_generation
 
-    part = count_by_generation(5, chunk=8, cache_dir=tmp_path, stop_after=2)
-    assert part.count == -1
-    saved = {p: p.stat().st_mtime_ns for p in (tmp_path / "k5" / "level5").glob("chunk_*.npz")}
+    part = count_by_generation(5, chunk=8, cache_dir=tmp_path, sample_chunks=2)
+    assert part.count == -1 and part.levels[-1]["candidates_total"] == 119
+    saved = {p: p.stat().st_mtime_ns for p in (tmp_path / "level5").glob("chunk_*.npz")}
     assert len(saved) == 2
     full = count_by_generation(5, chunk=8, cache_dir=tmp_path)
     assert full.count == A000609[5]
