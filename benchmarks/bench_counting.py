@@ -3,7 +3,7 @@ of threshold-function counts.
 
 Usage:
     python benchmarks/bench_counting.py [--out DIR] [--sections multi,structure] [--cell-timeout 900]
-        [--samples 10]
+        [--samples 10] [--workers 2] [--k8-chunks C] [--cache DIR]
 
 ``multi``: for k = 4, 5 inputs and n = 2, 3 step units with real weights, the combination enumeration
 (``capacity count --inputs k --hidden n --activation step --real``) and the readout-type count
@@ -11,6 +11,8 @@ Usage:
 cell that runs out is reported as not finished; the wall clock never changes a number), then ``--samples``
 functions inside and outside the set decided by the SAT front door (witness re-verified / DRUP proof checked).
 ``structure``: :func:`capacity.threshold.structure` for k = 1..7 against OEIS A001530, A003184 and A003217.
+``generation``: A000609(7) by :func:`capacity.threshold.count_by_generation` against the orbit enumeration
+(same run, ratio), and with ``--k8-chunks C`` a sampled level 8 with the projected time of the whole level.
 Results go to ``counting.json`` and ``counting.md`` in ``--out`` (default ``benchmarks/out/``, untracked).
 """
 
@@ -91,6 +93,40 @@ def structure(args):
     return out
 
 
+def generation(args):
+    """k = 7 by generation against the current orbit enumeration (same run), then a sampled k = 8 level."""
+    from capacity import Domain
+    from capacity.enumeration import count
+    from capacity.threshold import count_by_generation
+
+    count(Domain(5), 1, "step", None)  # compile the kernels outside the timings
+    count_by_generation(5)
+    print("k=7 current enumeration ...", flush=True)
+    t = time.perf_counter()
+    cur = count(Domain(7), 1, "step", None, threads=args.workers).count
+    t_cur = time.perf_counter() - t
+    print(f"  {cur} in {t_cur:.1f} s", flush=True)
+    print(f"k=7 generation, {args.workers} worker(s) ...", flush=True)
+    t = time.perf_counter()
+    gen = count_by_generation(7, workers=args.workers, progress=True)
+    t_gen = time.perf_counter() - t
+    print(f"  {gen.count} in {t_gen:.1f} s", flush=True)
+    out = {"k7": {"enumeration": cur, "enumeration_seconds": t_cur, "generation": gen.count,
+                  "generation_seconds": t_gen, "ratio_generation_over_enumeration": t_gen / t_cur,
+                  "agree": cur == gen.count, "levels": gen.levels}}
+    if args.k8_chunks:
+        print(f"k=8 generation, {args.k8_chunks} sampled chunks of level 8 ...", flush=True)
+        t = time.perf_counter()
+        g8 = count_by_generation(8, workers=args.workers, sample_chunks=args.k8_chunks, progress=True,
+                                 cache_dir=args.cache)
+        last = g8.levels[-1]
+        per = last["seconds"] / max(1, last["candidates"])
+        out["k8"] = {"levels": g8.levels, "seconds": time.perf_counter() - t, "seconds_per_candidate": per,
+                     "projected_level8_seconds": per * last["candidates_total"], "workers": args.workers}
+        print(f"  {out['k8']}", flush=True)
+    return out
+
+
 def markdown(result) -> str:
     md = ["# Exact counts of step networks (one run)", "", f"{result['meta']}", ""]
     if "multi" in result:
@@ -112,6 +148,17 @@ def markdown(result) -> str:
             md.append(f"| {s['k']} | {s['np_classes']} | {s['npn_exactly']} | {s['A001530']} | "
                       f"{s['selfdual_np_exactly']} | {s['A003184']} | {s['max_min_total_weight']} | {s['A003217']} | "
                       f"{s['seconds']:.2f} |")
+    if "generation" in result:
+        g = result["generation"]["k7"]
+        md += ["", "# A000609(7): generation from k - 1 against the orbit enumeration (same run)", "",
+               f"enumeration {g['enumeration']} in {g['enumeration_seconds']:.1f} s; generation {g['generation']} "
+               f"in {g['generation_seconds']:.1f} s; ratio generation / enumeration "
+               f"{g['ratio_generation_over_enumeration']:.2f}; levels {g['levels']}"]
+        if "k8" in result["generation"]:
+            k8 = result["generation"]["k8"]
+            md += ["", f"k = 8 sampled: {k8['levels'][-1]}; {k8['seconds_per_candidate'] * 1000:.2f} ms per candidate "
+                       f"per worker; projected level 8: {k8['projected_level8_seconds'] / 3600:.2f} h with "
+                       f"{k8['workers']} worker(s)"]
     return "\n".join(md) + "\n"
 
 
@@ -119,10 +166,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"),
                     help="output folder (default benchmarks/out/, untracked; benchmarks/results only when asked)")
-    ap.add_argument("--sections", default="multi,structure", help="comma-separated: multi, structure")
+    ap.add_argument("--sections", default="multi,structure,generation",
+                    help="comma-separated: multi, structure, generation")
     ap.add_argument("--cell-timeout", type=float, default=900, help="seconds per (k, n, method) cell")
     ap.add_argument("--samples", type=int, default=10, help="sampled functions inside and outside each count")
     ap.add_argument("--max-k", type=int, default=7, help="largest k for the structure section")
+    ap.add_argument("--workers", type=int, default=2, help="local processes (generation) / threads (enumeration)")
+    ap.add_argument("--k8-chunks", type=int, default=0, help="sampled chunks of level 8 (0: skip k = 8)")
+    ap.add_argument("--cache", default=None, help="cache folder for the generation levels (resumable)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,6 +185,8 @@ def main(argv=None):
         result["multi"] = multi(args)
     if "structure" in sections:
         result["structure"] = structure(args)
+    if "generation" in sections:
+        result["generation"] = generation(args)
     result["meta"]["load_after"] = os.getloadavg()[0]
     (out / "counting.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     (out / "counting.md").write_text(markdown(result))

@@ -313,6 +313,14 @@ def certify_threshold(f: np.ndarray, X: np.ndarray):
     tp, fp = _extremal_points(f, k)
     s_true = X[tp]
     s_false = X[fp]
+    pair = _two_summable(s_true, s_false)
+    if pair is not None:  # x1 + x2 <= y1 + y2: the Farkas certificate A = B = (1, 1), no LP needed
+        A, B = np.zeros(len(tp), np.int64), np.zeros(len(fp), np.int64)
+        np.add.at(A, list(pair[:2]), 1)
+        np.add.at(B, list(pair[2:]), 1)
+        if A.sum() == B.sum() > 0 and np.all(A @ s_true <= B @ s_false):
+            return "not threshold", A, B
+        raise RuntimeError("a 2-summability certificate failed its check: a bug, please report")
     # primal: -x.w + t <= 0 (true), y.w - t <= -1 (false); w >= 0, t free; minimise sum(w)
     A = np.vstack([np.hstack([-s_true, np.ones((len(tp), 1))]), np.hstack([s_false, -np.ones((len(fp), 1))])])
     b = np.concatenate([np.zeros(len(tp)), -np.ones(len(fp))])
@@ -344,6 +352,23 @@ def certify_threshold(f: np.ndarray, X: np.ndarray):
     raise RuntimeError("infeasible LP without a checkable Farkas certificate")
 
 
+def _two_summable(s_true, s_false):
+    """Indices ``(a, b, c, d)`` with ``s_true[a] + s_true[b] <= s_false[c] + s_false[d]`` componentwise, or
+    None (numpy over all pairs; the point sets are the few extremal points)."""
+    if len(s_true) == 0 or len(s_false) == 0:
+        return None
+    ia, ib = np.triu_indices(len(s_true))
+    ic, id_ = np.triu_indices(len(s_false))
+    st = s_true[ia] + s_true[ib]
+    sf = s_false[ic] + s_false[id_]
+    for r in range(0, len(st), 256):  # bounded memory: blocks of true pairs
+        hit = np.all(st[r:r + 256, None, :] <= sf[None, :, :], axis=2)
+        if hit.any():
+            u, v = np.argwhere(hit)[0]
+            return int(ia[r + u]), int(ib[r + u]), int(ic[v]), int(id_[v])
+    return None
+
+
 def _generate_chunk(item):
     """One chunk of level ``k``: the candidates ``(i, j)`` with ``a <= i < b``, each certified. Returns the
     accepted canonical tables (packed over ``2^k`` points), their integer realisations and the tallies."""
@@ -359,7 +384,7 @@ def _generate_chunk(item):
     tables, Ws, Ts, rejected, by_lp = [], [], [], 0, 0
     for i, j in pairs:
         f = np.concatenate([bits[i], bits[j]])
-        found = _common_realisation(bits[i], bits[j], Xp, (W_prev[i], W_prev[j], W_prev[i] + W_prev[j]))
+        found = _common_realisation(bits[i], bits[j], Xp, [a * W_prev[i] + b * W_prev[j] for a, b in _MIX])
         if found is not None:
             tables.append(f)
             Ws.append(found[0])
@@ -379,6 +404,10 @@ def _generate_chunk(item):
     if not np.array_equal(d.pack((X @ W.T >= T).T), packed):  # every realisation, on every point, exactly
         raise RuntimeError("a realisation does not reproduce its function: a bug, please report")
     return {"tables": packed, "W": W, "T": T, "candidates": int(n_cand), "rejected": rejected, "lp": by_lp}
+
+
+#: combinations ``a W0 + b W1`` of the two halves' realisations tried before an LP
+_MIX = ((1, 0), (0, 1), (1, 1), (1, 2), (2, 1), (1, 3), (3, 1), (2, 3), (3, 2))
 
 
 def _common_realisation(f0, f1, Xp, tries):
