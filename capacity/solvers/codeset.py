@@ -57,8 +57,8 @@ __all__ = ["CodeAutomorphisms", "automorphisms", "round_into_class", "decide_fea
 #: automorphisms of the reduced code graph VF2 lists at most (a deterministic budget)
 MAX_VF2 = 64
 _SLICE = 2000  # conflicts per solver slice when a time limit is set
-_CANDIDATES = 4  # hidden layers kept as cheap candidates (the most recent witnesses)
-_CHEAP_CONFLICTS = 200  # conflict budget of one cheap try (deterministic)
+_CANDIDATES = 8  # hidden layers kept as cheap candidates (the most recent witnesses first)
+_CHEAP_TIME = 0.5  # CP-SAT deterministic time of one cheap readout search
 METHOD = "sat-incremental"
 
 
@@ -424,16 +424,6 @@ class CodeEncoding:
         self.enc.clauses += new
         return new
 
-    def hidden_assumptions(self, W_in, b_in) -> list | None:
-        """Literals fixing the hidden layer to ``(W_in, b_in)``, or None when it lies outside the encoded box."""
-        lits = []
-        for x, v in itertools.chain(zip(itertools.chain.from_iterable(self.W), np.ravel(W_in)), zip(self.B, b_in)):
-            v = int(v)
-            if not x.lo <= v <= x.hi:
-                return None
-            lits += [b if (v - x.lo) >> k & 1 else -b for k, b in enumerate(x.bits)]
-        return lits
-
     def decode(self, model) -> Network:
         true = {l for l in model if l > 0}
         n, m = self.problem.d_hidden, self.problem.domain.m
@@ -482,10 +472,9 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
         return out
     if task.solver not in PROOF_SOLVERS:
         raise CapacityError(f"solver {task.solver!r} cannot log DRUP proofs; use one of {PROOF_SOLVERS}")
-    code = CodeEncoding(problems[task.features[0]], task.symmetry_breaking)
-    s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
+    code = s = None  # built at the first feature no known hidden layer answers
     units: list = []  # unit clauses "not s_f" added as axioms (representable features)
-    candidates = [c for c in (code.hidden_assumptions(W, b) for W, b in task.hidden_layers) if c is not None]
+    candidates = list(task.hidden_layers)
     refuted: list[tuple[int, int, float]] = []  # (feature, proof length at refutation, seconds)
     try:
         for f in task.features:
@@ -494,26 +483,31 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
             if deadline is not None and time.perf_counter() >= deadline:
                 out[f] = _unknown(p, t1, "time limit")
                 continue
+            for W_in, b_in in candidates:  # cheap first: a known hidden layer, only a readout searched
+                w = readout_witness(p, W_in, b_in, _CHEAP_TIME)
+                if w is not None:
+                    stats["cheap"] += 1
+                    out[f] = Result(Status.REPRESENTABLE, p, METHOD, time.perf_counter() - t1, witness=w,
+                                    info={"verification": "verified", "source": "known hidden layer, new readout"})
+                    break
+            if f in out:
+                if on_result is not None:
+                    on_result()
+                continue
+            if s is None:
+                code = CodeEncoding(p, task.symmetry_breaking)
+                s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
             for cl in code.add_feature(f, p.features.bits[0]):
                 s.add_clause(cl)
             sel = code.selectors[f]
+            stats["calls"] += 1
             answer = None
-            for lits in candidates:  # cheap first: a known hidden layer, only the readout searched
-                if deadline is not None and time.perf_counter() >= deadline:
-                    break
-                s.conf_budget(_CHEAP_CONFLICTS)
-                if s.solve_limited(assumptions=[sel] + lits):
-                    answer = True
-                    stats["cheap"] += 1
-                    break
-            if answer is None:
-                stats["calls"] += 1
-                if deadline is None:
-                    answer = s.solve(assumptions=[sel])
-                else:
-                    while answer is None and time.perf_counter() < deadline:
-                        s.conf_budget(_SLICE)
-                        answer = s.solve_limited(assumptions=[sel])
+            if deadline is None:
+                answer = s.solve(assumptions=[sel])
+            else:
+                while answer is None and time.perf_counter() < deadline:
+                    s.conf_budget(_SLICE)
+                    answer = s.solve_limited(assumptions=[sel])
             if answer is None:
                 out[f] = _unknown(p, t1, "time limit")
                 s.add_clause([-sel])
@@ -526,9 +520,8 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                 stats["sat"] += 1
                 out[f] = Result(Status.REPRESENTABLE, p, METHOD, time.perf_counter() - t1, witness=net,
                                 info={"verification": why})
-                lits = code.hidden_assumptions(net.W_in, net.b_in)
-                if lits not in candidates:
-                    candidates.insert(0, lits)
+                if not any(np.array_equal(net.W_in, W) and np.array_equal(net.b_in, b) for W, b in candidates):
+                    candidates.insert(0, (net.W_in, net.b_in))
                     del candidates[_CANDIDATES:]
                 s.add_clause([-sel])
                 units.append([-sel])
@@ -540,8 +533,10 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                 on_result()
         proof = list(s.get_proof() or []) if refuted else []
     finally:
-        s.delete()
-    stats["variables"], stats["clauses"] = code.enc.pool.top, len(code.clauses)
+        if s is not None:
+            s.delete()
+    if code is not None:
+        stats["variables"], stats["clauses"] = code.enc.pool.top, len(code.clauses)
     if refuted:
         if deadline is not None and time.perf_counter() >= deadline:
             for f, _, _ in refuted:
