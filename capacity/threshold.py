@@ -1,4 +1,6 @@
-"""Threshold functions: step networks of two or three units counted by readout type.
+"""Threshold functions: networks of 2-3 step units counted by readout type, the structure of the threshold
+functions up to symmetry (:func:`structure`), and A000609 by generation from ``k - 1``
+(:func:`count_by_generation`); ``docs/counting.md`` describes all three.
 
 **Readout types (the second counting method for several step units).** With real weights, a step unit computes
 exactly the threshold functions ``T`` of its ``k`` inputs (constants included), and ``T`` is closed under
