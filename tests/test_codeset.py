@@ -234,3 +234,14 @@ def test_codes_command_exit_codes(tmp_path, capsys):
     assert main(["codes", str(model), "--family", "nosuchfamily", "--out", str(tmp_path / "o3")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "missing.npz" in err
+
+
+def test_clause_budget_ends_in_unknown():
+    from capacity.solvers.codeset import ChunkTask, decide_features
+
+    code = Code(np.random.default_rng(7).integers(-1, 2, size=(3, 4)))
+    family = from_spec(Domain(4, 2), "pairs")
+    problems = tuple(Problem(family.select([i]), 3, "relu", 1, False, code) for i in range(len(family)))
+    out = decide_features(ChunkTask(problems, (0, 1), None, max_clauses=100))
+    assert "encoding_too_large" in out.pop("_stats")
+    assert [r.status for r in out.values()] == [Status.UNKNOWN] * 2

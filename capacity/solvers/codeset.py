@@ -54,6 +54,9 @@ from .problem import Certificate, Problem, Result, Status, verify_witness
 
 __all__ = ["CodeAutomorphisms", "automorphisms", "round_into_class", "decide_features", "MAX_VF2"]
 
+#: clauses the shared encoding may have (roughly 150 MB of Python lists per million, and as much again in
+#: the solver); beyond it the features that need the solver are UNKNOWN
+MAX_CLAUSES = 6_000_000
 #: automorphisms of the reduced code graph VF2 lists at most (a deterministic budget)
 MAX_VF2 = 64
 _SLICE = 2000  # conflicts per solver slice when a time limit is set
@@ -335,12 +338,18 @@ def cheap_witnesses(candidates, problems) -> dict:
 # the incremental encoding
 
 
+class EncodingTooLarge(Exception):
+    """The encoding would exceed the clause budget (:data:`MAX_CLAUSES`): the features it was built for are
+    UNKNOWN (a deterministic limit that protects memory, not a time limit)."""
+
+
 class CodeEncoding:
     """One hidden layer and one readout of the class, encoded once, with a literal ``q_p <-> y(p) >= 0`` per
     domain point; a feature is then only its truth table on the ``q_p`` (:meth:`add_feature`).
     ``clauses`` holds every clause so far, in order."""
 
-    def __init__(self, problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
+    def __init__(self, problem: Problem, symmetry_breaking: bool = True, pb_encoding=None,
+                 max_clauses: int | None = None):
         from .sat import _bias_range, _Encoder, _Int, integer_bounds
 
         self.problem = problem
@@ -376,6 +385,7 @@ class CodeEncoding:
                     enc.geq(hv.terms() + [(-c, l) for c, l in z_terms], -z_const, when=a)
                     enc.clauses += [[a, -bit] for bit in hv.bits]
                     h[j][p], hmax[j, p] = hv, top
+            self._size_check(max_clauses)
         # interchangeable units: identical boxes and bias ranges (the readout box is the same for every unit);
         # sorting them (with their readout weights) is sound for every single-feature problem at once
         classes: dict = {}
@@ -409,8 +419,13 @@ class CodeEncoding:
             enc.geq(terms, const, when=q)
             enc.geq([(-w, l) for w, l in terms], -const - 1, when=-q)
             self.q.append(q)
+            self._size_check(max_clauses)
         self.W, self.B, self.V, self.C = W, B, V, C
         self.selectors: dict = {}
+
+    def _size_check(self, max_clauses):
+        if max_clauses is not None and len(self.enc.clauses) > max_clauses:
+            raise EncodingTooLarge(f"the code's SAT encoding passed {max_clauses} clauses while being built")
 
     @property
     def clauses(self):
@@ -443,6 +458,11 @@ class ChunkTask:
     solver: str = "cadical153"
     symmetry_breaking: bool = True
     hidden_layers: tuple = ()  # candidate (W_in, b_in), e.g. a trained network rounded into the class
+    max_clauses: int | None = None  # the encoding's clause budget (memory), None for :data:`MAX_CLAUSES`
+
+    def __post_init__(self):
+        if self.max_clauses is None:
+            object.__setattr__(self, "max_clauses", MAX_CLAUSES)
 
 
 def _unknown(problem, t0, reason, info=None) -> Result:
@@ -495,7 +515,14 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                     on_result()
                 continue
             if s is None:
-                code = CodeEncoding(p, task.symmetry_breaking)
+                try:
+                    code = CodeEncoding(p, task.symmetry_breaking, max_clauses=task.max_clauses)
+                except EncodingTooLarge as exc:
+                    stats["encoding_too_large"] = str(exc)
+                    for g in task.features:
+                        if g not in out:
+                            out[g] = _unknown(problems[g], t1, f"{exc} (max_clauses)")
+                    break
                 s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
             for cl in code.add_feature(f, p.features.bits[0]):
                 s.add_clause(cl)
