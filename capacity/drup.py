@@ -715,44 +715,26 @@ def _check_numba(cnf, proof, t0, stop) -> DrupCheck:
 # alone already derive the conflict, each marked lemma by RUP from marked clauses before it).
 #
 # Literal l is index 2|l| + (l < 0) as above. Every attached clause has two watch "nodes" (watch positions 0
-# and 1 of its literals); nodes are never freed one by one: a node is live while it is the clause's current
-# node for its position and the clause is active, and stale nodes are unlinked when a propagation meets
-# them. A deleted clause whose deletion is undone, or a watch that must move during a repair, gets a fresh
-# node; when the pool runs out every list is rebuilt from the active clauses. Conventions beyond the forward
-# checker's: deleting a clause that is the reason of a top-level literal is ignored (it stays, as in
-# drat-trim; sound since every clause is implied), and removing a lemma that is the reason of a top-level
-# literal undoes the trail from that literal on, repairs the watches whose true partner was undone, and
-# propagates again, so the top level is always the unit-propagation fixpoint of the current database.
-_S_TLEN, _S_QHEAD, _S_NODES, _S_COMPACT, _S_UNWIND = 0, 1, 2, 3, 4
+# and 1 of its literals), each with a "blocker" (a literal of the clause; when it is true the clause is
+# skipped unread). Nodes are never freed one by one: a node is live while it is the clause's current node for
+# its position and the clause is active; stale nodes are unlinked when a propagation meets them, and a
+# clause whose deletion is undone gets fresh nodes. Conventions beyond the forward checker's: deleting a
+# clause that is the reason of a top-level literal is ignored (it stays, as in drat-trim; sound since every
+# clause is implied), and removing a lemma that is the reason of a top-level literal undoes the trail from
+# that literal on, repairs the watches that lost their true partner and propagates again, so the top level
+# is always the unit-propagation fixpoint of the current database.
+_S_TLEN, _S_QHEAD, _S_NODES, _S_UNWIND = 0, 1, 2, 3
 
 
 @register_jitable
-def _b_link(c, p, lit, head, nxt, node_item, node_pos, wnode, S):
+def _b_link(c, p, lit, other, head, nxt, node_cp, blk, wnode, S):
     nd = S[_S_NODES]
     S[_S_NODES] = nd + 1
-    node_item[nd] = c
-    node_pos[nd] = p
+    node_cp[nd] = 2 * c + p
+    blk[nd] = other
     wnode[2 * c + p] = nd
     nxt[nd] = head[lit]
     head[lit] = nd
-
-
-@register_jitable
-def _b_compact(L, start, length, active, head, nxt, node_item, node_pos, wnode, S):
-    """Rebuild every watch list from the active clauses (the node pool is full)."""
-    head[:] = -1
-    S[_S_NODES] = 0
-    S[_S_COMPACT] += 1
-    for c in range(active.shape[0]):
-        if active[c]:
-            _b_link(c, 0, L[start[c]], head, nxt, node_item, node_pos, wnode, S)
-            _b_link(c, 1, L[start[c] + 1], head, nxt, node_item, node_pos, wnode, S)
-
-
-@register_jitable
-def _b_room(k, L, start, length, active, head, nxt, node_item, node_pos, wnode, S):
-    if S[_S_NODES] + k > nxt.shape[0]:
-        _b_compact(L, start, length, active, head, nxt, node_item, node_pos, wnode, S)
 
 
 @register_jitable
@@ -766,26 +748,38 @@ def _b_assign(lit, c, val, reason, tpos, trail, S):
 
 
 @register_jitable
-def _b_visit(F, want, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+def _b_visit(F, want, temp, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
              wnode, S):
     """Visit the clauses watching ``F``, which just became false (``want``: -1 all, 1 core clauses only, 0 the
-    others); returns the conflicting clause or -1."""
+    others); returns the conflicting clause or -1. Blockers are used only in ``temp`` propagations (RUP
+    checks, undone in order): at the top level every false watch keeps a true partner watch, which
+    :func:`_b_unwind` relies on."""
     prev = -1
     node = head[F]
     while node != -1:
         nx = nxt[node]
-        c = node_item[node]
-        p = node_pos[node]
-        if not active[c] or wnode[2 * c + p] != node:  # stale: unlink
+        if temp and val[blk[node]]:  # a true literal of the clause (the "blocker"): satisfied, not read
+            prev = node
+            node = nx
+            continue
+        cp = node_cp[node]
+        c = cp >> 1
+        p = cp & 1
+        if not active[c] or wnode[cp] != node:  # stale: unlink
             if prev == -1:
                 head[F] = nx
             else:
                 nxt[prev] = nx
             node = nx
             continue
+        if want >= 0 and core[c] != (want == 1):
+            prev = node
+            node = nx
+            continue
         s = start[c]
         other = L[s + 1 - p]
-        if val[other] or (want >= 0 and core[c] != (want == 1)):
+        if val[other]:
+            blk[node] = other
             prev = node
             node = nx
             continue
@@ -801,6 +795,7 @@ def _b_visit(F, want, core, L, start, length, active, val, reason, tpos, trail, 
                     nxt[prev] = nx
                 nxt[node] = head[lk]
                 head[lk] = node
+                blk[node] = other
                 moved = True
                 break
         if moved:
@@ -815,17 +810,17 @@ def _b_visit(F, want, core, L, start, length, active, val, reason, tpos, trail, 
 
 
 @register_jitable
-def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode, S,
-                 core, core_first=False):
-    """Unit-propagate the pending trail; returns the conflicting clause or -1. ``core_first`` (drat-trim's
-    trick): propagate with core clauses to a fixpoint before any other clause is used, so that conflicts
-    are found with clauses already in the core and the core stays small."""
-    if not core_first:
+def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S,
+                 core, temp=False):
+    """Unit-propagate the pending trail; returns the conflicting clause or -1. ``temp`` (a RUP check) also
+    propagates core-first (drat-trim's trick): core clauses to a fixpoint before any other clause is used,
+    so that conflicts are found with clauses already in the core and the core stays small."""
+    if not temp:
         while S[_S_QHEAD] < S[_S_TLEN]:
             F = trail[S[_S_QHEAD]] ^ 1
             S[_S_QHEAD] += 1
-            c = _b_visit(F, -1, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
-                         node_pos, wnode, S)
+            c = _b_visit(F, -1, False, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+                         blk, wnode, S)
             if c >= 0:
                 return c
         return -1
@@ -835,8 +830,8 @@ def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, 
         while qcore < S[_S_TLEN]:
             F = trail[qcore] ^ 1
             qcore += 1
-            c = _b_visit(F, 1, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
-                         node_pos, wnode, S)
+            c = _b_visit(F, 1, True, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+                         blk, wnode, S)
             if c >= 0:
                 return c
         if qall >= S[_S_TLEN]:
@@ -844,14 +839,14 @@ def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, 
             return -1
         F = trail[qall] ^ 1
         qall += 1
-        c = _b_visit(F, 0, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+        c = _b_visit(F, 0, True, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
                      wnode, S)
         if c >= 0:
             return c
 
 
 @register_jitable
-def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode, S,
+def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S,
               core):
     """Add clause ``c`` at the top level and propagate; returns the conflicting clause or -1."""
     s = start[c]
@@ -865,7 +860,7 @@ def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, 
         if val[lit ^ 1]:
             return c
         _b_assign(lit, c, val, reason, tpos, trail, S)
-        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
                             wnode, S, core)
     nfree = 0
     for q in range(s, s + n):  # literals that are not false first
@@ -884,79 +879,85 @@ def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, 
         tmp = L[s + 1]
         L[s + 1] = L[best]
         L[best] = tmp
-    _b_room(2, L, start, length, active, head, nxt, node_item, node_pos, wnode, S)
     active[c] = True
-    _b_link(c, 0, L[s], head, nxt, node_item, node_pos, wnode, S)
-    _b_link(c, 1, L[s + 1], head, nxt, node_item, node_pos, wnode, S)
+    _b_link(c, 0, L[s], L[s + 1], head, nxt, node_cp, blk, wnode, S)
+    _b_link(c, 1, L[s + 1], L[s], head, nxt, node_cp, blk, wnode, S)
     if nfree == 1 and not val[L[s]]:
         _b_assign(L[s], c, val, reason, tpos, trail, S)
-        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
                             wnode, S, core)
     return -1
 
 
 @register_jitable
-def _b_unwind(pos, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode,
-              S, buf, cbuf, core):
-    """Undo the top-level trail from ``pos`` on and restore the fixpoint. Returns a conflicting clause or -1
-    (never expected: the database before a lemma was conflict-free in the forward pass)."""
+def _b_unwind(pos, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S, core,
+              cbuf):
+    """Undo the top-level trail from ``pos`` on and restore the fixpoint. A clause can only have lost its
+    watch invariant if it watches an undone literal whose partner watch is false: those are repaired (the
+    false watch moves, or the clause is unit), then the trail propagates again. Returns a conflicting clause
+    or -1 (never expected: the database before a lemma was conflict-free in the forward pass)."""
     tlen = S[_S_TLEN]
     S[_S_UNWIND] += tlen - pos
-    nb = 0
     for q in range(pos, tlen):
-        lit = trail[q]
-        val[lit] = 0
-        reason[lit >> 1] = -1
-        buf[nb] = lit
-        nb += 1
+        val[trail[q]] = 0
+        reason[trail[q] >> 1] = -1
     S[_S_TLEN] = pos
     S[_S_QHEAD] = pos
-    # a clause watching an undone literal T whose other watch is false broke the watch invariant
     nc = 0
-    for b in range(nb):
-        T = buf[b]
+    for q in range(pos, tlen):  # collect first: repairs below append to the trail
+        T = trail[q]
         prev = -1
         node = head[T]
         while node != -1:
             nx = nxt[node]
-            c = node_item[node]
-            p = node_pos[node]
-            if not active[c] or wnode[2 * c + p] != node:
+            cp = node_cp[node]
+            c = cp >> 1
+            if not active[c] or wnode[cp] != node:
                 if prev == -1:
                     head[T] = nx
                 else:
                     nxt[prev] = nx
                 node = nx
                 continue
-            if val[L[start[c] + 1 - p] ^ 1]:
-                cbuf[nc] = 2 * c + p
+            if val[L[start[c] + 1 - (cp & 1)] ^ 1]:
+                cbuf[nc] = cp
                 nc += 1
             prev = node
             node = nx
-    _b_room(nc, L, start, length, active, head, nxt, node_item, node_pos, wnode, S)
     for i in range(nc):
         c = cbuf[i] >> 1
         p = cbuf[i] & 1
         s = start[c]
         T = L[s + p]
-        if not val[L[s + 1 - p] ^ 1]:
+        O = L[s + 1 - p]
+        if not val[O ^ 1]:
             continue
         found = -1
         for k in range(s + 2, s + length[c]):
             if not val[L[k] ^ 1]:
                 found = k
                 break
-        if found >= 0:
-            tmp = L[s + 1 - p]
+        if found >= 0:  # move the false watch: unlink its node from O's list, link it to the new literal's
+            nd = wnode[2 * c + 1 - p]
+            prev = -1
+            node = head[O]
+            while node != nd:
+                prev = node
+                node = nxt[node]
+            if prev == -1:
+                head[O] = nxt[nd]
+            else:
+                nxt[prev] = nxt[nd]
             L[s + 1 - p] = L[found]
-            L[found] = tmp
-            _b_link(c, 1 - p, L[s + 1 - p], head, nxt, node_item, node_pos, wnode, S)
+            L[found] = O
+            nxt[nd] = head[L[s + 1 - p]]
+            head[L[s + 1 - p]] = nd
+            blk[nd] = T
         elif val[T ^ 1]:
             return c
         elif not val[T]:
             _b_assign(T, c, val, reason, tpos, trail, S)
-    return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos, wnode, S,
-                        core)
+    return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S, core)
 
 
 @register_jitable
@@ -1006,16 +1007,15 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
     trail = np.zeros(nv + 1, np.int64)
     seen = np.zeros(nv + 1, np.int8)
     stack = np.zeros(nv + 1, np.int64)
-    buf = np.zeros(nv + 1, np.int64)
     head = np.full(2 * nv + 2, -1, np.int64)
-    pool = 4 * nitems + 16
+    pool = 2 * (nitems + np.count_nonzero(kind == 2)) + 2  # every attach (first or undone deletion) takes two
     nxt = np.full(pool, -1, np.int64)
-    node_item = np.zeros(pool, np.int64)
-    node_pos = np.zeros(pool, np.int8)
+    node_cp = np.zeros(pool, np.int64)
+    blk = np.zeros(pool, np.int64)
+    cbuf = np.zeros(nitems, np.int64)
     wnode = np.full(2 * nitems, -1, np.int64)
-    cbuf = np.zeros(pool, np.int64)
     active = np.zeros(nitems, np.bool_)
-    S = np.zeros(5, np.int64)
+    S = np.zeros(4, np.int64)
     lemmas = 0
     deletions = 0
     conf_item = -1
@@ -1042,7 +1042,7 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
                 return 0, it
         if taut[it]:
             continue
-        cc = _b_attach(it, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+        cc = _b_attach(it, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
                        wnode, S, core)
         if cc >= 0:
             conf_item = it
@@ -1061,8 +1061,8 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
         if k == 2:
             t = target[it]
             if t >= 0 and not ignored[it]:
-                if _b_attach(t, L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
-                             node_pos, wnode, S, core) >= 0:
+                if _b_attach(t, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+                             blk, wnode, S, core) >= 0:
                     return 4, it
             continue
         if taut[it]:
@@ -1072,8 +1072,8 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
         for p in range(min(length[it], 2)):
             v = L[s + p] >> 1
             if reason[v] == it:
-                if _b_unwind(tpos[v], L, start, length, active, val, reason, tpos, trail, head, nxt, node_item,
-                             node_pos, wnode, S, buf, cbuf, core) >= 0:
+                if _b_unwind(tpos[v], L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+                             blk, wnode, S, core, cbuf) >= 0:
                     return 4, it
                 break
         if not core[it]:
@@ -1092,7 +1092,7 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
             if not val[lit ^ 1]:
                 _b_assign(lit ^ 1, -1, val, reason, tpos, trail, S)
         if cv < 0:
-            cc = _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_item, node_pos,
+            cc = _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
                               wnode, S, core, True)
         if cv >= 0 or cc >= 0:
             _b_analyze(cc, cv, L, start, length, reason, core, seen, stack)
@@ -1104,7 +1104,6 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
         if cv < 0 and cc < 0:
             return 0, it
     out[3] = S[_S_UNWIND]
-    out[4] = S[_S_COMPACT]
     return 1, conf_item
 
 
@@ -1115,7 +1114,7 @@ def _check_backward(cnf, proof, t0, stop, jit=True):
     nv, L, start, length, kind, target, taut = _prepare(cnf, proof, jit)
     core = np.zeros(kind.shape[0], np.bool_)
     ignored = np.zeros(kind.shape[0], np.bool_)
-    out = np.zeros(5, np.int64)
+    out = np.zeros(4, np.int64)
     run = _jit(_backward) if jit else _backward
     code, item = run(nv, len(cnf), L, start, length, kind, target, taut, core, ignored, stop, out)
     lemmas, deletions, checked = (int(x) for x in out[:3])
