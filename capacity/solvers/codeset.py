@@ -675,15 +675,7 @@ def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, m
             raise RuntimeError(f"codeset: a mapped cheap witness fails verification ({why})")
         rep_results[r] = Result(Status.REPRESENTABLE, problems[r], "cheap-witness", 0.0, witness=wr,
                                 info={"verification": why, "source": "trained network"})
-    for r in reps:  # a known hidden layer with a readout found by a small CP-SAT model
-        for W, b in hidden if r not in rep_results else ():
-            w = readout_witness(problems[r], W, b)
-            if w is not None:
-                rep_results[r] = Result(Status.REPRESENTABLE, problems[r], "cheap-witness", 0.0, witness=w,
-                                        info={"verification": "verified", "source": "trained hidden layer, "
-                                                                                    "new readout"})
-                break
-    info["cheap_witness_orbits"] = len(rep_results)
+    info["cheap_witness_orbits"] = len(rep_results)  # the trained outputs themselves; hidden layers: chunks
     todo = [r for r in reps if r not in rep_results]
     if max_calls is not None:
         for r in todo[max_calls:]:
