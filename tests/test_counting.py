@@ -263,3 +263,10 @@ def test_pair_candidates_kernel_equals_twin():
     a, na = KERNELS["pair_candidates"](C, low, high, 0, len(C), False)
     b, nb = TWINS["pair_candidates"](C, low, high, 0, len(C), False)
     assert na == nb == len(a) and np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_generation_k7_equals_A000609():
+    from capacity.threshold import count_by_generation
+
+    assert count_by_generation(7, workers=2).count == 8378070864  # OEIS A000609(7)
