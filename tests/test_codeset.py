@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from capacity.codes import Code
 from capacity.domain import Domain
 from capacity.drup import check_drup
-from capacity.features import FeatureSet, from_spec
+from capacity.features import from_spec
 from capacity.network import Network
 from capacity.solvers import Problem, Status, verify_witness
 from capacity.solvers.codeset import (

@@ -4,44 +4,48 @@
 obeys the code (integer weights in ``[-K, K]``) computes ``f`` with one readout. The features share the code,
 so the work is shared too:
 
-1. **One encoding, one solver.** The hidden layer is bit-blasted once (the encoding of
+1. **One encoding, one solver.** The hidden layer and *one* readout are bit-blasted once (the encoding of
    :mod:`capacity.solvers.sat`: offset-binary integers, clamped bias ranges, ReLU phase literals and value
-   bits, ``pysat.pb.PBEnc`` for every linear constraint). Every feature ``f`` gets its own readout variables,
-   and its constraints ``y_f >= 0`` on its ones and ``y_f <= -1`` on its zeros are guarded by a fresh
-   *selector* literal ``s_f`` (``s_f -> constraint``). One CaDiCaL instance with DRUP proof logging then
-   answers ``solve(assumptions=[s_f])`` feature after feature, keeping its learned clauses. Features not
-   asked about are switched off by their selectors (their phases are set false), so a model for ``s_f``
-   decodes to a witness for ``f`` alone.
-2. **Sound refutations under assumptions.** A refutation of ``s_f`` is a DRUP proof whose lemmas follow
-   from the formula ``F`` alone (CaDiCaL never learns from assumptions) and after which ``not s_f`` is RUP.
-   For all features ``f_1 .. f_k`` refuted by one solver we check, with :func:`capacity.drup.check_drup`,
-   the single formula ``F + (s_1 or ... or s_k)`` against the solver's proof with the lemma ``not s_i``
-   inserted where ``f_i`` was refuted; the empty clause follows after the last one. That formula is
-   unsatisfiable exactly when every ``F and s_i`` is, so one check certifies all ``k`` answers. If it fails
-   (a lemma the checker cannot replay), each refuted feature is re-solved fresh by :func:`sat.solve`, which
-   checks its own proof.
+   bits, ``pysat.pb.PBEnc`` for every linear constraint), with a literal ``q_p <-> y(p) >= 0`` per domain point
+   (``not q_p -> y(p) <= -1``, the integer margin). A feature is only its truth table on the ``q_p``, guarded
+   by a fresh *selector* ``s_f``: ``s_f -> q_p`` on its ones, ``s_f -> not q_p`` on its zeros. One CaDiCaL
+   instance with DRUP proof logging answers ``solve(assumptions=[s_f])`` feature after feature and keeps its
+   learned clauses; a decided feature's selector is switched off for good (the unit ``not s_f``).
+2. **Sound refutations under assumptions.** The solver's lemmas follow from the clauses ``F`` alone
+   (assumptions are only decisions), and after a refutation ``not s_f`` is RUP. For the features
+   ``f_1 .. f_k`` one solver refuted, :func:`capacity.drup.check_drup` replays the whole proof, with the
+   lemma ``not s_i`` inserted where ``f_i`` was refuted, against ``F`` plus the units ``not s_g`` of the
+   representable features plus the clause ``(s_1 or ... or s_k)``; the empty clause follows after the last
+   ``not s_i``. That formula is unsatisfiable exactly when every ``F' and s_i`` is, and because selectors only
+   occur negated (in ``s_g -> q_p``), a model for one feature extends to ``F'`` by setting every other
+   selector false: so one check certifies all ``k`` single-feature refutations. If it fails, each refuted
+   feature is re-solved alone by :func:`capacity.solvers.sat.solve`, which checks its own proof.
 3. **Code automorphisms.** A pair ``(pi, sigma)`` of an input permutation and a hidden-unit permutation
    with ``S[sigma(j), pi(i)] = S[j, i]`` (and the same for bias and readout signs) maps the class onto itself;
    a network computing ``f`` becomes one computing ``f o pi^-1``. Features in one orbit are decided once; the
    others get the mapped witness (verified exactly) or the representative's certificate together with the
    checked automorphism. Generators: transpositions of identical code columns, plus (when colour refinement
-   leaves non-trivial classes) the automorphisms networkx's VF2 finds of the reduced row/column graph, up to a
-   fixed count.
-4. **Cheap witnesses first.** A trained network, rounded exactly into the class (:func:`round_into_class`),
-   gives a witness for every family feature one of its rounded outputs computes; every witness is verified.
+   leaves non-trivial classes) the automorphisms networkx's VF2 finds of the reduced row/column graph, up to
+   :data:`MAX_VF2`.
+4. **Known hidden layers first.** The outputs of a trained network (as it is, and rounded into the class by
+   :func:`round_into_class`, readout bias re-chosen) are checked against every feature. Then, before a
+   feature goes to the solver, known hidden layers (the rounded trained network, the last witnesses) get a
+   fresh readout from a small CP-SAT model (:func:`readout_witness`, deterministic-time budget). Every
+   witness is verified exactly.
 5. **Parallel.** Orbit representatives are dealt round-robin to ``workers`` chunks; every chunk builds its
    own solver, so the answers depend on ``workers`` but never on timing.
 
 Budgets: ``time_limit`` (wall clock; running out only turns answers into UNKNOWN, checking included) and
-``max_calls`` (a deterministic count of solver calls); features not reached are UNKNOWN, answers already
-found are kept. The proof check after the last solver call is not interrupted.
+``max_calls`` (a deterministic count of features sent to the chunks), and the clause budget
+:data:`MAX_CLAUSES` (memory); features not reached are UNKNOWN, answers already found are kept. The proof
+check after a chunk's last solver call is not interrupted.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,7 +56,9 @@ from ..features import FeatureSet
 from ..network import Network
 from .problem import Certificate, Problem, Result, Status, verify_witness
 
-__all__ = ["CodeAutomorphisms", "automorphisms", "round_into_class", "decide_features", "MAX_VF2"]
+__all__ = ["CodeAutomorphisms", "CodeEncoding", "automorphisms", "is_automorphism", "orbits", "map_network",
+           "round_into_class", "readout_witness", "cheap_witnesses", "decide_features", "decide_set", "MAX_CLAUSES",
+           "MAX_VF2"]
 
 #: clauses the shared encoding may have (roughly 150 MB of Python lists per million, and as much again in
 #: the solver); beyond it the features that need the solver are UNKNOWN
@@ -718,9 +724,9 @@ def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, m
             bar.close()
     info["solver_calls"] = sum(s.get("calls", 0) for s in stats)
     info["known_hidden_layer_hits"] = sum(s.get("cheap", 0) for s in stats)
-    info["chunks"] = [{k: v for k, v in s.items() if k in ("calls", "cheap", "sat", "unsat", "fresh_fallbacks", "variables",
-                                                             "clauses", "encode_seconds", "check_seconds", "seconds")}
-                      for s in stats]
+    keep = ("calls", "cheap", "sat", "unsat", "fresh_fallbacks", "variables", "clauses", "check_seconds", "seconds",
+            "encoding_too_large")
+    info["chunks"] = [{k: v for k, v in s.items() if k in keep} for s in stats]
     results = []
     for f in range(F):
         r, pi, sigma = orb[f]
@@ -741,7 +747,10 @@ def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, m
                                   info={"verification": why, **via}))
         else:
             c = res.certificate
-            if not is_automorphism(code, pi, sigma) if code is not None else False:  # pragma: no cover
+            img = np.zeros_like(family.bits[r])
+            img[_point_map(family.domain, pi)] = family.bits[r]
+            if (code is not None and not is_automorphism(code, pi, sigma)) or not np.array_equal(
+                    img, family.bits[f]):  # pragma: no cover - orbits() composes checked generators
                 raise RuntimeError("codeset: an orbit map is not an automorphism of the code (a bug)")
             cert = Certificate(c.kind, c.checked,
                                f"by a code automorphism (checked: it maps the code onto itself and "
