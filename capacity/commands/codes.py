@@ -125,9 +125,10 @@ def run(args) -> int:
           f"- reachable with this code but not computed: {summary['reachable']}",
           f"- impossible with this code (checked certificates): {summary['impossible']}",
           f"- unknown (budget ran out): {summary['unknown']}", "",
-          f"Solver calls: {rs.info.get('solver_calls', 0)}; features merged by code automorphisms: "
-          f"{rs.info.get('calls_saved_by_automorphisms', 0)}; orbits answered by the trained network itself: "
-          f"{rs.info.get('cheap_witness_orbits', 0)}; {rs.seconds:.1f} s.", "", markdown_table(table), ""]
+          f"SAT solver calls: {rs.info.get('solver_calls', 0)}; features merged by code automorphisms: "
+          f"{rs.info.get('calls_saved_by_automorphisms', 0)}; answered by the trained outputs: "
+          f"{rs.info.get('cheap_witness_orbits', 0)}; by a known hidden layer with a new readout: "
+          f"{rs.info.get('known_hidden_layer_hits', 0)}; {rs.seconds:.1f} s.", "", markdown_table(table), ""]
     results = [None if r is None else r.to_dict() for r in rs.results]
     for d in results:
         if d is not None:
