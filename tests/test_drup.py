@@ -14,7 +14,7 @@ from pysat.solvers import Solver
 
 import numpy as np
 
-from capacity.drup import _check_backward, _flat_proof, check_drup, parse_proof, read_dimacs, read_proof, write_dimacs, write_proof
+from capacity.drup import _check_backward, _flat_proof, _prepare, check_drup, parse_proof, read_dimacs, read_proof, write_dimacs, write_proof
 from capacity.errors import CapacityError
 
 FORWARD = ["python", "numba"]
@@ -216,12 +216,16 @@ def test_forty_thousand_lemmas():
 
 # ---- backward, core-first checker ------------------------------------------------------------------------
 def trimmed_to_core(cnf, proof):
-    """The backward checker's core as a proof: core lemmas and the deletions it honoured, in order."""
+    """The backward checker's core as a proof: the core lemmas and the deletions of core clauses it honoured,
+    in order (a deletion of a dropped duplicate must not delete the core copy)."""
     steps = parse_proof(proof)
-    res, core, ignored = _check_backward(cnf, _flat_proof(proof), 0.0, np.zeros(1, np.int8))
+    flat = _flat_proof(proof)
+    res, core, ignored = _check_backward(cnf, flat, 0.0, np.zeros(1, np.int8))
+    target = _prepare(cnf, flat)[5]
     n = len(cnf)
-    lines = [("d " if d else "") + " ".join(map(str, lits + [0]))
-             for k, (d, lits) in enumerate(steps) if (d and not ignored[n + k]) or (not d and core[n + k])]
+    keep = [core[n + k] if not d else not ignored[n + k] and target[n + k] >= 0 and core[target[n + k]]
+            for k, (d, _) in enumerate(steps)]
+    lines = [("d " if d else "") + " ".join(map(str, lits + [0])) for (d, lits), k in zip(steps, keep) if k]
     return res, lines
 
 
@@ -399,3 +403,14 @@ def test_check_proof_rejects_bad_files_with_one_line(tmp_path, capsys):
     assert main(["check-proof", str(other), "--cnf", str(tmp_path / "good.cnf")]) == 2
     assert main(["check-proof", str(tmp_path / "missing.drup")]) == 2
     assert capsys.readouterr().err.count("\n") == 2
+
+
+@pytest.mark.slow
+def test_backward_core_of_a_large_proof_passes_the_forward_checker():
+    # a proof with duplicate lemmas and about 80000 lemmas (ReLU U-AND, m = 5, width 2)
+    from capacity import Domain, Problem, from_spec
+    from capacity.solvers.sat import encode
+
+    cnf, _, _ = encode(Problem(from_spec(Domain(5, 2), "pairs"), 2, "relu", 1))
+    proof = cadical_proof(cnf)
+    assert backward_is_consistent(cnf, proof)
