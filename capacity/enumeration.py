@@ -391,18 +391,16 @@ def predict_work(domain: Domain, d_hidden: int = 1, activation: str = "relu", we
             parts["all point permutations"] = math.factorial(m) * (2**m if flips else 1) * N * 8
     else:
         if code is None:
-            spans = [K_in + 1 if nonnegative else 2 * K_in + 1] * m
-            vectors = spans[0] ** m
+            box = (K_in + 1 if nonnegative else 2 * K_in + 1) ** m
         else:
-            vectors = 0
-            for key in {tuple(map(tuple, _box(K_in, nonnegative, code.S_in[j], code.mode))) for j in range(n)}:
-                vectors += math.prod(int(h) - int(l) + 1 for l, h in zip(*key))
+            box = sum(math.prod(int(h) - int(l) + 1 for l, h in zip(*key)) for key in
+                      {tuple(map(tuple, _box(K_in, nonnegative, code.S_in[j], code.mode))) for j in range(n)})
         R = (K_out + 1 if nonnegative else 2 * K_out + 1) ** n
-        vectors += R
+        vectors = box + R
         if activation == "relu":
             parts["readout vectors"] = R * (64 + 16 * n)  # Python tuples, then an int64 array
             if code is None and (domain.sparsity is None or domain.sparsity >= 1):
-                parts["ReLU unit behaviours"] = 3 * vectors * N * 8  # rows + a hash set at most half full
+                parts["ReLU unit behaviours"] = 3 * box * N * 8  # rows + a hash set at most half full
     largest = max(parts, key=parts.get)
     return {"bytes": sum(parts.values()), "largest": largest, "vectors": vectors, "evaluations": vectors * N,
             "K_in": K_in, "K_out": K_out}
