@@ -825,7 +825,8 @@ def scaling_tables(fr: dict, oos: list, cfg) -> str:
                     cell += f" + {missing} " + " ".join(_cell_width(r, c) for _, r in g[g[c].isna()].iterrows())
                 cells.append(cell)
             else:
-                cells.append(" ".join(_cell_width(r, c) for _, r in g.iterrows()) if c in g.columns else "–")
+                parts = [_cell_width(r, c) for _, r in g.iterrows()] if c in g.columns else []
+                cells.append(" ".join(parts) if any(v != "–" for v in parts) else "–")
         lines.append(_row(cells))
     lines.append("")
     if oos:
@@ -898,7 +899,9 @@ def headline_plot(fr: dict, oos: list, cfg, out: Path):
     fams = [f for f in ("uand", "pairs") if any(s[0] == f for s in series)]
     if not fams:
         return None
-    fig, axes = plt.subplots(1, len(fams), figsize=(6.4 * len(fams), 5.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(fams), figsize=(6.6 * len(fams), 8.2), squeeze=False)
+    mw = fr["min_width"]
+    big_m = int(mw[mw.family == "pairs"].m.max()) if len(mw) and (mw.family == "pairs").any() else None
     style = {"exact": ("k", "o"), "projected": ("tab:purple", "D"), "real": ("tab:pink", "d"),
              "hanni": ("tab:orange", "^"), "sparse": ("tab:green", "s")}
     fits = {(r["family"], r["column"]): r for r in oos}
@@ -911,7 +914,9 @@ def headline_plot(fr: dict, oos: list, cfg, out: Path):
             col, mk = style[key]
             med = d.groupby("x").y.median()
             xmax = max(xmax, float(med.index.max()))
-            ax.plot(med.index, med.values, marker=mk, color=col, ls="none", ms=5, label=f"{name} — {cls}")
+            hollow = fam == "pairs" and f"(m={big_m})" not in name  # the small exact ladder: hollow markers
+            ax.plot(med.index, med.values, marker=mk, color=col, ls="none", ms=5, label=f"{name} — {cls}",
+                    mfc="none" if hollow else col)
             r = fits.get((fam, name))
             if r is not None and r["band_lo"] is not None:
                 xs = np.array(r["band_x"])
@@ -919,7 +924,6 @@ def headline_plot(fr: dict, oos: list, cfg, out: Path):
                 ax.plot(xx, np.exp(r["fit_small_a"]) * xx ** r["alpha_small"], "-", color=col, lw=1,
                         label=f"  fit on m' <= {_fmt(r['split_at'])}: alpha = {r['alpha_small']:.2f}")
                 ax.fill_between(xs, r["band_lo"], r["band_hi"], color=col, alpha=0.15, lw=0)
-        mw = fr["min_width"]
         if fam == "pairs" and "counting_lb_superposed" in mw.columns:
             g = mw[(mw.family == "pairs") & (mw.m == mw[mw.family == "pairs"].m.max())]
             g = g.groupby("n_features").counting_lb_superposed.max()
@@ -930,7 +934,7 @@ def headline_plot(fr: dict, oos: list, cfg, out: Path):
         ax.set_ylabel("hidden width n")
         ax.set_title(("U-AND (all pairs of m inputs)" if fam == "uand" else "random sets of m' pairs")
                      + f", inputs with <= {cfg.sparsity} ones", fontsize=9)
-        ax.legend(fontsize=5.5, loc="upper left")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, frameon=False)
     fig.tight_layout()
     p = out / "headline.png"
     fig.savefig(p, dpi=130, metadata={"Software": None})
