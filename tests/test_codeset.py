@@ -245,3 +245,49 @@ def test_clause_budget_ends_in_unknown():
     out = decide_features(ChunkTask(problems, (0, 1), None, max_clauses=100))
     assert "encoding_too_large" in out.pop("_stats")
     assert [r.status for r in out.values()] == [Status.UNKNOWN] * 2
+
+
+class _FakeClock:
+    """A deterministic wall clock for the front doors: it advances 1000 s after every solver call, so a
+    10 s budget runs out after exactly the first sub-problem."""
+
+    def __init__(self, monkeypatch):
+        import capacity.solvers.front as front
+
+        self.now = 0.0
+        real = front.representable
+
+        def representable(*a, **kw):
+            res = real(*a, **kw)
+            self.now += 1000.0
+            return res
+
+        monkeypatch.setattr(front, "representable", representable)
+        monkeypatch.setattr(front, "time", type("T", (), {"perf_counter": staticmethod(lambda: self.now)}))
+
+
+def test_min_width_time_budget_runs_out_midway(monkeypatch):
+    from capacity.solvers.front import min_width
+
+    _FakeClock(monkeypatch)
+    family = from_spec(Domain(3), "pairs")
+    res = min_width(family, method="sat", time_limit=10)
+    assert str(res.status) == "UNKNOWN" and len(res.steps) == 1
+    # the one answer found is kept: width 1 refuted (an independent enumeration agrees)
+    assert res.steps[0]["status"] == "NOT_REPRESENTABLE" and res.lower == 2
+    from capacity.solvers import representable
+
+    assert representable(Problem(family, 1, "relu", 1), "reference").status is Status.NOT_REPRESENTABLE
+
+
+def test_loops_time_budget_runs_out_midway(monkeypatch):
+    _FakeClock(monkeypatch)
+    family = from_spec(Domain(3), "pairs; x0 ^ x1")
+    res = capacity(family, 2, method="sat", time_limit=10)
+    assert not res.proven and res.size <= 1
+    if res.size:
+        assert verify_witness(Problem(family.select(list(res.chosen)), 2, "relu", 1), res.witness)[0]
+    code = Code(np.array([[1, 1, 0], [0, 1, 1]]))
+    rs = representable_set(code, from_spec(Domain(3, 2), "pairs"), method="sat", time_limit=10)
+    assert rs.statuses[0] != "UNKNOWN" and rs.statuses[1:] == ["UNKNOWN", "UNKNOWN"]
+    _check_answers(rs, code)
