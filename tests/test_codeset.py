@@ -291,3 +291,19 @@ def test_loops_time_budget_runs_out_midway(monkeypatch):
     rs = representable_set(code, from_spec(Domain(3, 2), "pairs"), method="sat", time_limit=10)
     assert rs.statuses[0] != "UNKNOWN" and rs.statuses[1:] == ["UNKNOWN", "UNKNOWN"]
     _check_answers(rs, code)
+
+
+@pytest.mark.slow
+def test_dask_executor_gives_the_local_answers():
+    from distributed import Client, LocalCluster
+
+    from capacity.scaling.executors import DaskExecutor
+
+    code = Code(np.random.default_rng(3).integers(-1, 2, size=(3, 5)))
+    family = from_spec(Domain(5, 2), "pairs")
+    local = representable_set(code, family, method="incremental", workers=2)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        dask = representable_set(code, family, method="incremental", executor=DaskExecutor(client=client))
+    assert dask.statuses == local.statuses and dask.complete
+    _check_answers(dask, code)

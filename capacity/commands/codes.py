@@ -52,6 +52,7 @@ def add_arguments(p) -> None:
     p.add_argument("--max-calls", type=nonneg_int, default=None,
                    help="deterministic budget: at most this many solver calls")
     p.add_argument("--workers", type=positive_int, default=1, help="local processes (default 1)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None, help="run the feature chunks on this Dask scheduler")
     p.add_argument("--no-merge", action="store_true", help="do not merge features by code automorphisms")
     p.add_argument("--seed", type=int, default=0, help="seed for random feature families")
     p.add_argument("--out", "-o", required=True, metavar="DIR",
@@ -103,10 +104,19 @@ def run(args) -> int:
         hit = np.flatnonzero(np.all(tables == row, axis=1))
         if hit.size:
             computed_by[f] = int(hit[0])
-    rs = representable_set(code, family, activation=net.activation, weight_bound=args.weight_bound,
-                           method="incremental", time_limit=args.time_limit, max_calls=args.max_calls,
-                           network=net, merge=not args.no_merge, workers=args.workers,
-                           progress=not args.no_progress, seed=args.seed)
+    executor = None
+    if args.dask:
+        from ..scaling.executors import make_executor
+
+        executor = make_executor(dask=args.dask)
+    try:
+        rs = representable_set(code, family, activation=net.activation, weight_bound=args.weight_bound,
+                               method="incremental", time_limit=args.time_limit, max_calls=args.max_calls,
+                               network=net, merge=not args.no_merge, workers=args.workers, executor=executor,
+                               progress=not args.no_progress, seed=args.seed)
+    finally:
+        if executor is not None:
+            executor.close()
     table = pd.DataFrame(rows(rs, computed_by))
     counts = table["category"].value_counts().to_dict()
     summary = {"model": str(args.model), "inputs": net.d_in, "sparsity": args.sparsity, "d_hidden": net.d_hidden,
