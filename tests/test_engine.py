@@ -37,8 +37,8 @@ def _busy(seconds: float):
     return procs
 
 
-# budget 0.02: CP-SAT runs out of deterministic time and auto moves on to SAT; 10: CP-SAT finds the witness
-@pytest.mark.parametrize("budget, method", [(0.02, "sat"), (10.0, "cpsat")])
+# budget 0.001: CP-SAT runs out of deterministic time and auto moves on to SAT; 10: CP-SAT finds the witness
+@pytest.mark.parametrize("budget, method", [(0.001, "sat"), (10.0, "cpsat")])
 def test_auto_is_the_same_on_an_idle_and_a_busy_machine(monkeypatch, budget, method):
     monkeypatch.setattr(front, "AUTO_CPSAT_DETERMINISTIC_TIME", budget)
     problem = Problem(from_spec(Domain(4, 2), "pairs"), 3, "relu", 1)

@@ -7,12 +7,12 @@ The model (all integer, so CP-SAT decides it exactly; no float tolerance is invo
   ``A_j`` = largest ``|W_in[j] . x|`` on the domain, can be clamped to an end without changing what the
   network computes, and the ends keep the bias's sign; the readout bias likewise);
 * ``z = W_in[j] . x + b_in[j]`` per unit and point. Step units: a Boolean ``h`` with
-  ``h => z >= 0`` and ``not h => z <= -1`` (reified; exact for integers). ReLU units: a phase Boolean
-  ``p`` with ``p => (z >= 1, a = z)`` and ``not p => (z <= 0, a = 0)``, ``a`` in ``[0, Z_j]`` where
-  ``Z_j = A_j + max|b_j|`` bounds ``|z|`` (derived from the box, never guessed);
-* readout products linearised exactly: ``v * h`` for a Boolean ``h`` is ``t`` with ``h => t = v``,
-  ``not h => t = 0``; ``v * a`` for a ReLU value uses the binary expansion ``v = lo + sum_k 2^k beta_k`` and
-  ``q_k = beta_k * a`` (``beta_k => q_k = a``, else 0);
+  ``h => z >= 0`` and ``not h => z <= -1`` (reified; exact for integers). ReLU units: ``a = max(z, 0)``
+  (CP-SAT's max constraint), ``a`` in ``[0, Z_j]`` where ``Z_j = A_j + max|b_j|`` bounds ``|z|`` (derived from
+  the box, never guessed);
+* readout products: ``v * h`` for a Boolean ``h`` is ``t`` with ``h => t = v``, ``not h => t = 0``; ``v * a``
+  for a ReLU value is CP-SAT's exact integer product constraint. (An earlier phase-literal and
+  binary-expansion formulation needed 3-10x more deterministic time to find ReLU U-AND witnesses for K = 2, 3.)
 * integer margin: ``y >= 0`` on the ones of a feature, ``y <= -1`` on its zeros;
 * the code and non-negativity are the box (:meth:`Problem.weight_bounds`, :meth:`Problem.bias_signs`,
   :meth:`Problem.readout_code`).
@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import CapacityError
 from ..network import Network
-from .milp import SearchClass, _bits, _infeasible_result, search_class, single_feature_refutation
+from .milp import SearchClass, _infeasible_result, search_class, single_feature_refutation
 from .problem import Problem, Result, Status, verify_witness
 
 __all__ = ["build_model", "solve"]
@@ -89,12 +89,10 @@ def build_model(problem: Problem, sc: SearchClass, *, symmetry_breaking: bool = 
                 model.add(z >= 0).only_enforce_if(h)
                 model.add(z <= -1).only_enforce_if(~h)
             else:
-                p = model.new_bool_var(f"p[{j},{x}]")
+                zv = model.new_int_var(-Z, Z, f"z[{j},{x}]")
+                model.add(zv == z)
                 h = model.new_int_var(0, Z, f"a[{j},{x}]")
-                model.add(z >= 1).only_enforce_if(p)
-                model.add(h == z).only_enforce_if(p)
-                model.add(z <= 0).only_enforce_if(~p)
-                model.add(h == 0).only_enforce_if(~p)
+                model.add_max_equality(h, [zv, 0])
             Hv[j][x] = h
     V = [
         [model.new_int_var(int(sc.lo_out[f, j]), int(sc.hi_out[f, j]), f"W_out[{f},{j}]") for j in range(n)]
@@ -117,18 +115,11 @@ def build_model(problem: Problem, sc: SearchClass, *, symmetry_breaking: bool = 
                     model.add(t == 0).only_enforce_if(~Hv[j][x])
                     terms[x].append(t)
             else:
-                L = _bits(lo, hi)
-                beta = [model.new_bool_var(f"beta[{f},{j},{k}]") for k in range(L)]
-                model.add(V[f][j] == lo + sum((1 << k) * beta[k] for k in range(L)))
                 A = int(sc.h_bound[j])
                 for x in range(N):
-                    if lo:
-                        terms[x].append(lo * Hv[j][x])
-                    for k in range(L):
-                        q = model.new_int_var(0, A, f"q[{f},{j},{k},{x}]")
-                        model.add(q == Hv[j][x]).only_enforce_if(beta[k])
-                        model.add(q == 0).only_enforce_if(~beta[k])
-                        terms[x].append((1 << k) * q)
+                    t = model.new_int_var(min(lo, 0) * A, max(hi, 0) * A, f"t[{f},{j},{x}]")
+                    model.add_multiplication_equality(t, [V[f][j], Hv[j][x]])
+                    terms[x].append(t)
         for x in range(N):
             y = sum(terms[x]) + C[f]
             if ones[f, x]:
