@@ -3,7 +3,7 @@ of threshold-function counts.
 
 Usage:
     python benchmarks/bench_counting.py [--out DIR] [--sections multi,structure] [--cell-timeout 900]
-        [--samples 10] [--workers 2] [--k8-chunks C] [--cache DIR]
+        [--samples 10] [--cells 4x2,4x3,5x2,5x3] [--workers 2] [--k8-chunks C] [--cache DIR]
 
 ``multi``: for k = 4, 5 inputs and n = 2, 3 step units with real weights, the combination enumeration
 (``capacity count --inputs k --hidden n --activation step --real``) and the readout-type count
@@ -50,7 +50,9 @@ def _cell(k, n, method, timeout):
     except subprocess.TimeoutExpired:
         return {"count": None, "seconds": None, "note": f"not finished in {timeout} s"}
     if p.returncode != 0:
-        return {"count": None, "seconds": None, "note": p.stderr.strip().splitlines()[-1][:200]}
+        err = p.stderr.strip().splitlines()
+        return {"count": None, "seconds": None,
+                "note": err[-1][:200] if err else f"exit code {p.returncode} (killed: out of memory?)"}
     out = json.loads(p.stdout.strip().splitlines()[-1])
     out["wall_seconds"] = time.perf_counter() - t
     return out
@@ -60,24 +62,23 @@ def multi(args):
     from capacity.threshold import count_step_by_readouts, membership_sample
 
     rows = []
-    for k in (4, 5):
-        for n in (2, 3):
-            row = {"k": k, "n": n}
-            for method in ("combinations", "readouts"):
-                print(f"k={k} n={n} {method} ...", flush=True)
-                row[method] = _cell(k, n, method, args.cell_timeout)
-                print(f"  {row[method]}", flush=True)
-            counts = {row[m]["count"] for m in ("combinations", "readouts")} - {None}
-            row["agree"] = len(counts) == 1 if counts else None
-            if row["readouts"]["count"] is not None:
-                print(f"k={k} n={n} SAT membership sample ...", flush=True)
-                res = count_step_by_readouts(k, n)
-                checks = membership_sample(res, args.samples, args.samples, seed=k * 10 + n)
-                row["sample"] = [{"table": c.table, "in_count": c.in_count, "status": c.status,
-                                  "evidence": c.evidence, "checked": c.checked, "seconds": c.seconds,
-                                  "agrees": c.agrees} for c in checks]
-                print(f"  {sum(c.agrees for c in checks)}/{len(checks)} agree", flush=True)
-            rows.append(row)
+    for k, n in [tuple(int(v) for v in c.split("x")) for c in args.cells.split(",")]:
+        row = {"k": k, "n": n}
+        for method in ("combinations", "readouts"):
+            print(f"k={k} n={n} {method} ...", flush=True)
+            row[method] = _cell(k, n, method, args.cell_timeout)
+            print(f"  {row[method]}", flush=True)
+        counts = {row[m]["count"] for m in ("combinations", "readouts")} - {None}
+        row["agree"] = len(counts) == 1 if counts else None
+        if row["readouts"]["count"] is not None:
+            print(f"k={k} n={n} SAT membership sample ...", flush=True)
+            res = count_step_by_readouts(k, n)
+            checks = membership_sample(res, args.samples, args.samples, seed=k * 10 + n)
+            row["sample"] = [{"table": c.table, "in_count": c.in_count, "status": c.status,
+                              "evidence": c.evidence, "checked": c.checked, "seconds": c.seconds,
+                              "agrees": c.agrees} for c in checks]
+            print(f"  {sum(c.agrees for c in checks)}/{len(checks)} agree", flush=True)
+        rows.append(row)
     return rows
 
 
@@ -170,6 +171,7 @@ def main(argv=None):
                     help="comma-separated: multi, structure, generation")
     ap.add_argument("--cell-timeout", type=float, default=900, help="seconds per (k, n, method) cell")
     ap.add_argument("--samples", type=int, default=10, help="sampled functions inside and outside each count")
+    ap.add_argument("--cells", default="4x2,4x3,5x2,5x3", help="multi section: comma-separated KxN cells")
     ap.add_argument("--max-k", type=int, default=7, help="largest k for the structure section")
     ap.add_argument("--workers", type=int, default=2, help="local processes (generation) / threads (enumeration)")
     ap.add_argument("--k8-chunks", type=int, default=0, help="sampled chunks of level 8 (0: skip k = 8)")

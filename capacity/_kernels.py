@@ -867,6 +867,109 @@ def _pair_candidates(C, low, high, a, b, count_only):
     return out[:total].copy(), total
 
 
+def _cheap_certify(bits, W_prev, pairs, Xp, X, mix):
+    """For each candidate ``f = (bits[i] if x_k = 0, bits[j] if x_k = 1)`` of ``pairs``: status 1 with an
+    integer realisation ``(W[r], T[r])`` when some ``a W_prev[i] + b W_prev[j]`` (``(a, b)`` rows of ``mix``)
+    cuts both halves; else status 2 with true points ``p, q`` and false points ``u, v`` (``cert[r]``) such that
+    ``X[p] + X[q] <= X[u] + X[v]`` (2-summable: not threshold); else status 0 (the caller runs an LP). The
+    caller re-checks every realisation and certificate exactly."""
+    P = pairs.shape[0]
+    Np, kp = Xp.shape
+    N, k = X.shape
+    status = np.zeros(P, dtype=np.int8)
+    W = np.zeros((P, k), dtype=np.int64)
+    T = np.zeros(P, dtype=np.int64)
+    cert = np.zeros((P, 4), dtype=np.int64)
+    w = np.zeros(kp, dtype=np.int64)
+    f = np.zeros(N, dtype=np.bool_)
+    tru = np.zeros(N, dtype=np.int64)
+    fal = np.zeros(N, dtype=np.int64)
+    for r in range(P):
+        i = pairs[r, 0]
+        j = pairs[r, 1]
+        for p in range(Np):
+            f[p] = bits[i, p] != 0
+            f[Np + p] = bits[j, p] != 0
+        for m_ in range(mix.shape[0]):
+            for c in range(kp):
+                w[c] = mix[m_, 0] * W_prev[i, c] + mix[m_, 1] * W_prev[j, c]
+            top = np.int64(-1)
+            lo0 = np.int64(1) << 62
+            lo1 = lo0
+            hi0 = -lo0
+            hi1 = -lo0
+            for p in range(Np):
+                sv = np.int64(0)
+                for c in range(kp):
+                    sv += w[c] * Xp[p, c]
+                if sv > top:
+                    top = sv
+                if f[p]:
+                    lo0 = min(lo0, sv)
+                else:
+                    hi0 = max(hi0, sv)
+                if f[Np + p]:
+                    lo1 = min(lo1, sv)
+                else:
+                    hi1 = max(hi1, sv)
+            t0 = lo0 if lo0 < (np.int64(1) << 62) else top + 1
+            t1 = lo1 if lo1 < (np.int64(1) << 62) else top + 1
+            if hi0 < t0 and hi1 < t1:
+                for c in range(kp):
+                    W[r, c] = w[c]
+                W[r, kp] = t0 - t1
+                T[r] = t0
+                status[r] = 1
+                break
+        if status[r] == 1:
+            continue
+        nt = 0
+        nf = 0
+        for p in range(N):  # minimal true and maximal false points
+            ext = True
+            for c in range(k):
+                q = p ^ (1 << c)
+                if f[p] and (p >> c) & 1 and f[q]:
+                    ext = False
+                    break
+                if (not f[p]) and not ((p >> c) & 1) and not f[q]:
+                    ext = False
+                    break
+            if ext:
+                if f[p]:
+                    tru[nt] = p
+                    nt += 1
+                else:
+                    fal[nf] = p
+                    nf += 1
+        found = False
+        for a in range(nt):
+            for b in range(a, nt):
+                for u in range(nf):
+                    for v in range(u, nf):
+                        ok = True
+                        for c in range(k):
+                            if X[tru[a], c] + X[tru[b], c] > X[fal[u], c] + X[fal[v], c]:
+                                ok = False
+                                break
+                        if ok:
+                            cert[r, 0] = tru[a]
+                            cert[r, 1] = tru[b]
+                            cert[r, 2] = fal[u]
+                            cert[r, 3] = fal[v]
+                            found = True
+                            break
+                    if found:
+                        break
+                if found:
+                    break
+            if found:
+                break
+        if found:
+            status[r] = 2
+    return status, W, T, cert
+
+
 # -------------------------------------------------------------------------------------------------
 # compile: helpers are register_jitable (plain Python when called from Python, inlined under Numba)
 
@@ -883,6 +986,7 @@ TWINS = {
     "complement_closure_count": _complement_closure_count,
     "min_total_weight": _min_total_weight,
     "pair_candidates": _pair_candidates,
+    "cheap_certify": _cheap_certify,
 }
 
 _jit = njit(cache=_CACHE, nogil=True)

@@ -106,24 +106,33 @@ def _kernels(backend: str):
     raise CapacityError(f"backend must be 'numba' or 'python', got {backend!r}")
 
 
-def _run(fn, jobs, threads, progress, desc, stop=None):
+def _run(fn, jobs, threads, progress, desc, stop=None, absorb=None):
     """Run ``fn(*job)`` for every job on ``threads`` threads (the kernels release the GIL) and return the
     results in job order. Once ``stop()`` is true, jobs not yet started are cancelled and the results end at
-    the first cancelled job."""
+    the first cancelled job. With ``absorb``, each result is handed to ``absorb`` in job order instead of being
+    kept; if it raises, the jobs not yet started are cancelled and the error propagates."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(jobs), desc=desc, disable=not progress, leave=False, delay=1.0)
     out = []
     with np.errstate(over="ignore"), ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(fn, *job) for job in jobs]
-        for fut in futures:
-            if stop is not None and stop():
-                for f in futures:
-                    f.cancel()
-            if fut.cancelled():
-                break
-            out.append(fut.result())
-            bar.update(1)
+        try:
+            for fut in futures:
+                if stop is not None and stop():
+                    for f in futures:
+                        f.cancel()
+                if fut.cancelled():
+                    break
+                if absorb is None:
+                    out.append(fut.result())
+                else:
+                    absorb(fut.result())
+                bar.update(1)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
     bar.close()
     return out
 
@@ -419,7 +428,7 @@ def _check_limits(pred: dict, max_bytes: int | None, max_evaluations: int | None
                             f"{max_evaluations:.3g}; use fewer inputs or a smaller weight bound")
 
 
-def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, threads, progress):
+def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, threads, progress, max_bytes):
     S_out = None if code is None or code.S_out is None else code.S_out
     if S_out is not None and S_out.shape[0] != 1:
         raise CapacityError("a representable set needs a code with at most one readout row (S_out)")
@@ -436,12 +445,33 @@ def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, 
         G, _, _ = _readouts_step(n, K_out, nonnegative, S_row, mode, kern)
         valid = domain.pack(np.ones(domain.size, bool))
         jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, valid, empty_targets, _NONE, _NONE, 0) for c in chunks]
-        parts = _run(kern["combos_step"], jobs, threads, progress, "unit combinations")
+        fn = kern["combos_step"]
     else:
         R = _readouts_relu(n, K_out, nonnegative, S_row, mode)
         jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, R, L, empty_targets, _NONE, _NONE, 0) for c in chunks]
-        parts = _run(kern["combos_relu"], jobs, threads, progress, "unit combinations")
-    return _unique_rows([p[0] for p in parts] + [np.zeros((1, L), np.uint64)], L)
+        fn = kern["combos_relu"]
+    # the set's size is known only as it grows: merge the chunks' sets as they come and refuse once the distinct
+    # functions (held about four times over by the merge) would pass the memory limit
+    max_rows = max(1, max_bytes // (4 * 8 * L))
+    state = {"set": np.zeros((1, L), np.uint64), "pending": [], "rows": 0}
+
+    def absorb(res):
+        state["pending"].append(res[0])
+        state["rows"] += len(res[0])
+        if state["rows"] > max_rows // 4:
+            merge()
+
+    def merge():
+        state["set"] = _unique_rows([state["set"]] + state["pending"], L)
+        state["pending"], state["rows"] = [], 0
+        if len(state["set"]) > max_rows:
+            raise CapacityError(f"the combination enumeration has met more than {len(state['set'])} distinct "
+                                f"functions, which with its merge buffers needs more than the limit MAX_COUNT_BYTES "
+                                f"= {max_bytes / 2**30:.3g} GiB")
+
+    _run(fn, jobs, threads, progress, "unit combinations", absorb=absorb)
+    merge()
+    return state["set"]
 
 
 def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "relu", weight_bound: int | None = 1,
@@ -497,7 +527,7 @@ def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "re
             method = "orbits"
         else:
             tabs = _several_units(domain, int(d_hidden), activation, K_in, K_out, nonnegative, code, kern,
-                                  threads, progress)
+                                  threads, progress, MAX_COUNT_BYTES if max_bytes is None else max_bytes)
             K, total, method = max(K_in, K_out), len(tabs), "combinations"
             if not tables:
                 tabs = None

@@ -383,26 +383,25 @@ def _generate_chunk(item):
     low, high = pack(bits[:, :half]), pack(bits[:, half:])
     pairs, n_cand = KERNELS["pair_candidates"](C_prev, low, high, a, b, False)
     X = d.points.astype(np.int64)
-    tables, Ws, Ts, rejected, by_lp = [], [], [], 0, 0
-    for i, j in pairs:
-        f = np.concatenate([bits[i], bits[j]])
-        found = _common_realisation(bits[i], bits[j], Xp, [a * W_prev[i] + b * W_prev[j] for a, b in _MIX])
-        if found is not None:
-            tables.append(f)
-            Ws.append(found[0])
-            Ts.append(found[1])
-            continue
-        by_lp += 1
-        kind, P, Q = certify_threshold(f, X)
+    status, Wc, Tc, cert = KERNELS["cheap_certify"](bits.astype(np.uint8), W_prev, pairs, Xp, X, np.array(_MIX))
+    f_all = np.concatenate([bits[pairs[:, 0]], bits[pairs[:, 1]]], axis=1)
+    two = np.flatnonzero(status == 2)
+    c, ft = cert[two], f_all[two]
+    rows = np.arange(len(two))
+    if not np.all(ft[rows, c[:, 0]] & ft[rows, c[:, 1]] & ~ft[rows, c[:, 2]] & ~ft[rows, c[:, 3]]
+                  & np.all(X[c[:, 0]] + X[c[:, 1]] <= X[c[:, 2]] + X[c[:, 3]], axis=1)):
+        raise RuntimeError("a 2-summability certificate failed its check: a bug, please report")
+    accepted = status == 1
+    undecided = np.flatnonzero(status == 0)
+    for r in undecided:
+        kind, P, Q = certify_threshold(f_all[r], X)
         if kind == "threshold":
-            tables.append(f)
-            Ws.append(P)
-            Ts.append(Q)
-        else:
-            rejected += 1
-    packed = d.pack(np.array(tables, dtype=bool).reshape(-1, 1 << k))
-    W = np.array(Ws, dtype=np.int64).reshape(-1, k)
-    T = np.array(Ts, dtype=np.int64)
+            accepted[r] = True
+            Wc[r], Tc[r] = P, Q
+    rejected = int(len(pairs) - accepted.sum())
+    by_lp = len(undecided)
+    packed = d.pack(f_all[accepted])
+    W, T = Wc[accepted], Tc[accepted]
     if not np.array_equal(d.pack((X @ W.T >= T).T), packed):  # every realisation, on every point, exactly
         raise RuntimeError("a realisation does not reproduce its function: a bug, please report")
     return {"tables": packed, "W": W, "T": T, "candidates": int(n_cand), "rejected": rejected, "lp": by_lp}
@@ -410,20 +409,6 @@ def _generate_chunk(item):
 
 #: combinations ``a W0 + b W1`` of the two halves' realisations tried before an LP
 _MIX = ((1, 0), (0, 1), (1, 1), (1, 2), (2, 1), (1, 3), (3, 1), (2, 3), (3, 2))
-
-
-def _common_realisation(f0, f1, Xp, tries):
-    """Integer ``(W, T)`` realising ``f = (f0 if x_k = 0, f1 if x_k = 1)`` from a weight vector ``w`` of the
-    level below that cuts both ``f0`` and ``f1`` (then ``w_k = t0 - t1``), or None. Exact integers; the caller
-    re-checks the result on every point."""
-    for w in tries:
-        s = Xp @ w
-        top = int(s.max()) + 1
-        t0 = int(s[f0].min()) if f0.any() else top
-        t1 = int(s[f1].min()) if f1.any() else top
-        if (not (~f0).any() or int(s[~f0].max()) < t0) and (not (~f1).any() or int(s[~f1].max()) < t1):
-            return np.r_[w, t0 - t1].astype(np.int64), t0
-    return None
 
 
 @dataclass(frozen=True)

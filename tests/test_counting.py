@@ -270,3 +270,28 @@ def test_generation_k7_equals_A000609():
     from capacity.threshold import count_by_generation
 
     assert count_by_generation(7, workers=2).count == 8378070864  # OEIS A000609(7)
+
+
+def test_combination_set_growth_is_refused_not_killed():
+    """The size of a several-unit set is known only as it grows: the driver merges chunk sets and refuses
+    past the limit (here a tiny one) instead of running out of memory."""
+    with pytest.raises(CapacityError, match="MAX_COUNT_BYTES"):
+        count(Domain(4), 2, "step", None, max_bytes=8 * 4 * 2000)
+    assert count(Domain(4), 2, "step", None, max_bytes=8 * 4 * 10**6).count == 41614
+
+
+def test_cheap_certify_kernel_equals_twin():
+    from capacity._kernels import KERNELS, TWINS
+    from capacity.domain import pack
+    from capacity.threshold import _MIX, count_by_generation
+
+    prev = count_by_generation(5)  # canonical functions of 5 inputs (sorted) ...
+    d5, d6 = Domain(5), Domain(6)
+    bits = d5.unpack(prev.canon)
+    W = np.zeros((len(bits), 5), dtype=np.int64)  # ... with zero weights: most tries fail, the 2-sum path runs
+    pairs, _ = KERNELS["pair_candidates"](prev.canon, pack(bits[:, :16]), pack(bits[:, 16:]), 0, len(bits), False)
+    pairs = np.ascontiguousarray(pairs[::8])  # the plain-Python twin is slow
+    args = (bits.astype(np.uint8), W, pairs, d5.points.astype(np.int64), d6.points.astype(np.int64), np.array(_MIX))
+    a, b = KERNELS["cheap_certify"](*args), TWINS["cheap_certify"](*args)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert set(np.unique(a[0])) == {0, 1, 2}
