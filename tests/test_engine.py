@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capacity import Domain, Problem, from_spec
-from capacity.features import FeatureSet
-from capacity.solvers import front, reference, sat
-from capacity.solvers.problem import Status
+from capacity.features import FeatureSet, formulas
+from capacity.scaling.executors import DaskExecutor, LocalExecutor
+from capacity.solvers import cubes, front, reference, sat
+from capacity.solvers.problem import Status, verify_witness
 
 
 def _spin(stop_at):
@@ -77,3 +78,64 @@ def test_min_width_with_all_symmetry_breaking_matches_enumeration(spec, m, s, ac
     by_enum = front.min_width(fs, activation=act, weight_bound=K, method="enumerate")
     assert by_sat.proven and by_enum.proven
     assert by_sat.min_width == by_enum.min_width
+
+
+# ---- cube-and-conquer: every answer backed, independent of the worker count, a lost worker is UNKNOWN
+
+def _cube_problems():
+    xor = Problem(formulas(Domain(2), "x0 ^ x1"), 1, "relu", 1)  # not representable (XOR is no threshold)
+    return [xor, xor.with_width(2), Problem(from_spec(Domain(3, 2), "pairs"), 1, "relu", 1),
+            Problem(from_spec(Domain(3, 2), "pairs"), 2, "step", 1)]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_cubes_agree_with_plain_sat_and_back_their_answers(k):
+    problem = _cube_problems()[k]
+    r = cubes.solve(problem, depth=3)
+    assert r.status is sat.solve(problem).status is reference.solve(problem).status
+    if r.status is Status.REPRESENTABLE:
+        assert verify_witness(problem, r.witness)[0]
+    else:
+        assert r.certificate.kind == "drup" and r.certificate.checked
+        assert len(r.certificate.data) == r.info["cubes"] == 2 ** r.info["split_depth"]
+        assert all(c.ok for c in r.certificate.data)
+
+
+def test_cubes_give_the_same_answer_for_any_number_of_workers():
+    problem = Problem(from_spec(Domain(4, 2), "pairs"), 3, "relu", 1)
+    one = cubes.solve(problem, depth=4, workers=1)
+    two = cubes.solve(problem, depth=4, workers=2)
+    assert one.status is Status.REPRESENTABLE
+    assert _fingerprint(one) == _fingerprint(two) and one.info["witness_cube"] == two.info["witness_cube"]
+
+
+def _die_on_cube_0(item):
+    if item[0] == 0:
+        os._exit(1)  # the worker process disappears, as if killed
+    return cubes._cube_task(item)
+
+
+class _KillingExecutor(LocalExecutor):
+    def run(self, fn, items):
+        return super().run(_die_on_cube_0, items)
+
+
+def test_a_killed_worker_gives_unknown_not_an_answer():
+    problem = formulas(Domain(2), "x0 ^ x1")
+    ex = _KillingExecutor(2)
+    try:
+        r = cubes.solve(Problem(problem, 1, "relu", 1), depth=2, executor=ex)
+    finally:
+        ex.close()
+    assert r.status is Status.UNKNOWN and "worker_failure" in r.info
+
+
+def test_cubes_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        problem = Problem(formulas(Domain(2), "x0 ^ x1"), 1, "step", 1)
+        r = cubes.solve(problem, depth=2, executor=DaskExecutor(client=client))
+    assert r.status is Status.NOT_REPRESENTABLE and r.certificate.checked
+    assert r.info["executor"]["executor"] == "dask"

@@ -35,7 +35,7 @@ METHODS = ("auto", "enumerate", "sat", "cpsat", "milp", "reference")
 #: ``auto`` enumerates when the estimated number of hidden layers is at most this
 ENUMERATE_LIMIT = 2_000_000
 #: CP-SAT's first try under ``auto``, in CP-SAT deterministic seconds (a work measure, not the wall clock)
-AUTO_CPSAT_DETERMINISTIC_TIME = 10.0
+AUTO_CPSAT_DETERMINISTIC_TIME = 2.0
 
 
 def _module(method: str):

@@ -372,6 +372,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
 
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym, "relu_normalised_units": relu_normalised,
             "input_permutations": inputs_sorted, "point_indicators": sum(i is not None for i in indicator),
+            "split_bits": [b for w in W[0] for b in reversed(w.bits)],  # the first unit's weights, for cubes
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     return enc.clauses, decode, info
 

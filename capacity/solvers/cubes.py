@@ -1,0 +1,163 @@
+"""Cube-and-conquer for the ``sat`` method: split one CNF into cubes, decide them in parallel processes (or
+on Dask, through :mod:`capacity.scaling.executors`), and still back every answer.
+
+The cubes are *all* ``2^d`` assignments of the first ``d`` bits of the first hidden unit's weights
+(:func:`capacity.solvers.sat.encode` reports them as ``info["split_bits"]``), so their disjunction is a
+tautology by construction. Each worker re-encodes the problem (deterministic: the same variables), adds its
+cube as unit clauses and runs CaDiCaL with a DRUP proof:
+
+* NOT REPRESENTABLE needs every cube refuted by a proof that :func:`capacity.drup.check_drup` accepted
+  against the CNF plus that cube's unit clauses: then no assignment of the split bits extends to a model;
+* REPRESENTABLE returns the witness of the *lowest-numbered* satisfiable cube, verified exactly, once every
+  lower cube is refuted, so the answer does not depend on the number of workers or on which finishes first;
+* a cube whose worker runs out of time, or dies, is UNKNOWN, and so is the answer unless a lower cube
+  already decided it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from ..errors import CapacityError
+from .problem import Certificate, Problem, Result, Status, verify_witness
+
+__all__ = ["solve"]
+
+_BUDGET = 2000  # conflicts per slice between looks at the clock
+
+
+def _cube_task(item) -> dict:
+    """Worker: decide the CNF of ``problem`` under one cube. ``deadline`` is a ``time.time()`` value."""
+    from pysat.solvers import Solver
+
+    from ..drup import check_drup
+    from .sat import encode
+
+    index, problem, symmetry_breaking, solver, cube, deadline = item
+    t0 = time.perf_counter()
+    clauses, decode, info = encode(problem, symmetry_breaking)
+    if list(cube) and any(abs(l) not in info["split_bits"] for l in cube):  # pragma: no cover - a bug
+        raise RuntimeError("cube literal outside the split bits: the encoding is not deterministic")
+    units = [[l] for l in cube]
+    out = {"index": index, "cube": list(cube), "status": "UNKNOWN"}
+    with Solver(name=solver, with_proof=True, bootstrap_with=clauses + units) as s:
+        answer = None
+        while answer is None:
+            if deadline is not None and time.time() >= deadline:
+                return {**out, "seconds": time.perf_counter() - t0}
+            s.conf_budget(_BUDGET)
+            answer = s.solve_limited()
+        out["conflicts"] = int(s.accum_stats().get("conflicts", 0))
+        if answer:
+            return {**out, "status": "SAT", "witness": decode(s.get_model()), "seconds": time.perf_counter() - t0}
+        proof = s.get_proof() or []
+    t1 = time.perf_counter()
+    left = None if deadline is None else deadline - time.time()
+    check = check_drup(clauses + units, proof, deadline=None if left is None else time.perf_counter() + left)
+    status = "UNSAT" if check.ok else ("UNKNOWN" if check.timed_out else "BAD")
+    return {**out, "status": status, "check": check, "search_seconds": t1 - t0,
+            "check_seconds": time.perf_counter() - t1, "seconds": time.perf_counter() - t0}
+
+
+def cubes(split_bits, depth: int) -> list[tuple[int, ...]]:
+    """All ``2^depth`` assignments of the first ``depth`` split bits, in a fixed order."""
+    bits = list(split_bits)[:depth]
+    return [tuple(v if s else -v for v, s in zip(bits, signs)) for signs in itertools.product((0, 1), repeat=len(bits))]
+
+
+def solve(problem: Problem, *, depth: int = 4, workers: int = 1, executor=None, time_limit: float | None = None,
+          seed: int = 0, solver: str = "cadical153", symmetry_breaking: bool = True) -> Result:
+    """Decide ``problem`` by cube-and-conquer over ``2^depth`` cubes (module docstring). ``executor``: any
+    executor of :mod:`capacity.scaling.executors` (e.g. a ``DaskExecutor``); otherwise ``workers`` local
+    processes (1: in this process). ``time_limit`` bounds the whole call, proof checks included."""
+    from ..scaling.executors import LocalExecutor, SerialExecutor
+    from .sat import PROOF_SOLVERS, encode
+
+    if time_limit is not None and not time_limit > 0:
+        raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
+    if isinstance(depth, bool) or int(depth) != depth or depth < 0:
+        raise CapacityError(f"depth must be an integer >= 0, got {depth!r}")
+    if solver not in PROOF_SOLVERS:
+        raise CapacityError(f"solver {solver!r} cannot log DRUP proofs; use one of {PROOF_SOLVERS}")
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else time.time() + float(time_limit)
+    _, _, info = encode(problem, symmetry_breaking)
+    split = info.pop("split_bits")
+    todo = cubes(split, int(depth))
+    info.update({"solver": solver, "seed": seed, "cubes": len(todo), "split_depth": min(int(depth), len(split)),
+                 "symmetry_breaking": symmetry_breaking})
+    items = [(i, problem, symmetry_breaking, solver, c, deadline) for i, c in enumerate(todo)]
+    own = executor is None
+    if own:
+        executor = SerialExecutor() if workers == 1 else LocalExecutor(workers)
+    info["executor"] = executor.describe()
+    done: dict[int, dict] = {}
+    try:
+        for i, r in executor.run(_cube_task, items):
+            done[i] = r
+            if _decided(done, len(todo)):
+                break
+    except Exception as exc:  # a killed worker process (BrokenProcessPool), a lost Dask worker, ...
+        info["worker_failure"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    finally:
+        if own:
+            _close(executor)
+    return _result(problem, todo, done, info, t0)
+
+
+def _close(executor) -> None:
+    """Close our own executor without waiting for cubes the answer no longer needs (their processes are
+    killed)."""
+    pool = getattr(executor, "_pool", None)
+    if pool is None:
+        executor.close()
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+
+
+def _decided(done: dict, total: int) -> bool:
+    """The answer is fixed: the lowest satisfiable cube has all lower cubes refuted, or every cube refuted."""
+    for i in range(total):
+        r = done.get(i)
+        if r is None or r["status"] in ("UNKNOWN", "BAD"):
+            return False
+        if r["status"] == "SAT":
+            return True
+    return True
+
+
+def _result(problem, todo, done, info, t0) -> Result:
+    info["cube_status"] = {s: sum(r["status"] == s for r in done.values()) for s in ("SAT", "UNSAT", "UNKNOWN", "BAD")}
+    info["cube_status"]["missing"] = len(todo) - len(done)
+    for i in range(len(todo)):
+        r = done.get(i)
+        if r is None or r["status"] == "UNKNOWN":
+            info["reason"] = f"cube {i} undecided (time limit or a lost worker)"
+            return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
+        if r["status"] == "BAD":
+            raise RuntimeError(f"cube {i}: the solver answered UNSAT but its DRUP proof does not check: "
+                               f"{r['check'].reason}")
+        if r["cube"] != list(todo[i]):  # pragma: no cover - results are matched by index
+            raise RuntimeError("a worker answered for another cube")
+        if r["status"] == "SAT":
+            ok, why = verify_witness(problem, r["witness"])
+            if not ok:
+                raise RuntimeError(f"sat encoding bug: the decoded witness of cube {i} fails verification ({why})")
+            info["witness_cube"] = i
+            return Result(Status.REPRESENTABLE, problem, "sat", time.perf_counter() - t0, witness=r["witness"],
+                          info=info)
+    checks = [done[i]["check"] for i in range(len(todo))]
+    info.update({"proof_lemmas": sum(c.lemmas for c in checks),
+                 "search_seconds": round(sum(done[i]["search_seconds"] for i in done), 6),
+                 "check_seconds": round(sum(done[i]["check_seconds"] for i in done), 6)})
+    detail = (f"cube-and-conquer: all {len(todo)} assignments of {info['split_depth']} bits of the first unit's "
+              f"weights, each refuted by a DRUP proof checked against the symmetry-broken CNF plus the cube "
+              f"({info['proof_lemmas']} lemmas in all)")
+    cert = Certificate("drup", True, detail=detail, data=checks)
+    return Result(Status.NOT_REPRESENTABLE, problem, "sat", time.perf_counter() - t0, certificate=cert, info=info)
