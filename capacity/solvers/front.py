@@ -88,6 +88,8 @@ def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Resul
         if left is not None and left <= 0:
             break
         second = _call(m, problem, left, seed, progress)
+        if second.status is Status.UNKNOWN and m in ("enumerate", "sat"):
+            break  # only the wall clock stops these two: never let it pick the next method
         if second.status is Status.REPRESENTABLE:
             # a verified witness beats an unverifiable infeasibility claim; the first method has a bug
             info = {**second.info, "disagreement": f"{first.method} said NOT_REPRESENTABLE"}
