@@ -121,7 +121,7 @@ def generation(args):
         g8 = count_by_generation(8, workers=args.workers, sample_chunks=args.k8_chunks, progress=True,
                                  cache_dir=args.cache)
         last = g8.levels[-1]
-        per = last["seconds"] / max(1, last["candidates"])
+        per = last["seconds"] / max(1, last["computed_candidates"])  # chunks found in the cache cost nothing
         out["k8"] = {"levels": g8.levels, "seconds": time.perf_counter() - t, "seconds_per_candidate": per,
                      "projected_level8_seconds": per * last["candidates_total"], "workers": args.workers}
         print(f"  {out['k8']}", flush=True)

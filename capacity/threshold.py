@@ -476,8 +476,10 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
                     todo.append((a, path))
                     items.append((lev, C, W, a, b))
             bar = tqdm(total=len(items), desc=f"level {lev}", disable=not progress, leave=False)
+            computed = 0
             for idx, out in ex.run(_generate_chunk, items):
                 a, path = todo[idx]
+                computed += int(out["candidates"])
                 if path is not None:
                     tmp = path.with_name(path.name + ".tmp.npz")
                     np.savez(tmp, **out)
@@ -490,7 +492,8 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
             W = np.vstack([p["W"] for p in parts]) if parts else np.zeros((0, lev), np.int64)
             levels.append({"k": lev, "candidates": int(sum(int(p["candidates"]) for p in parts)),
                            "accepted": len(C), "rejected": int(sum(int(p["rejected"]) for p in parts)),
-                           "lp": int(sum(int(p["lp"]) for p in parts)), "seconds": time.perf_counter() - tl, **extra})
+                           "lp": int(sum(int(p["lp"]) for p in parts)), "seconds": time.perf_counter() - tl,
+                           "computed_candidates": computed, **extra})
     finally:
         ex.close()
     if not complete:
