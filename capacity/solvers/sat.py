@@ -340,7 +340,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 acts = phase[j]
                 enc.clauses.append([-a for a in acts])  # (1)
                 fix_in = [-b for x in W[j] + [B[j]] for b in x.bits]  # every offset bit 0: the lower ends
-                fix_out = [b if (-V[f][j].lo >> k) & 1 else -b for f in range(F) for k, b in enumerate(V[f][j].bits)]
+                fix_out = [b if (-V[f][j].lo >> k) & 1 else -b  # offset bits of W_out = 0
+                           for f in range(F) for k, b in enumerate(V[f][j].bits)]
                 enc.clauses += [acts + [lit] for lit in fix_out + fix_in]  # dead -> canonical
                 zero_out = [-lit for lit in fix_out]  # some readout weight is not 0
                 enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
@@ -370,8 +371,9 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
                 b_out[f] = -int(on.sum())
         return Network(W_in, b_in, W_out, b_out, act)
 
-    info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym, "relu_normalised_units": relu_normalised,
-            "input_permutations": inputs_sorted, "point_indicators": sum(i is not None for i in indicator),
+    info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
+            "relu_normalised_units": relu_normalised, "input_permutations": inputs_sorted,
+            "point_indicators": sum(i is not None for i in indicator),
             "split_bits": [b for w in W[0] for b in reversed(w.bits)],  # the first unit's weights, for cubes
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     return enc.clauses, decode, info
