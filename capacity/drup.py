@@ -379,7 +379,7 @@ def _scan(buf, lits, lens, dels):
             v = 0
             nd = 0
             while i < n and 48 <= buf[i] <= 57:
-                v = v * 10 + (buf[i] - 48)
+                v = v * 10 + (int(buf[i]) - 48)
                 nd += 1
                 i += 1
                 if v > (1 << 40):

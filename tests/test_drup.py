@@ -414,3 +414,19 @@ def test_backward_core_of_a_large_proof_passes_the_forward_checker():
     cnf, _, _ = encode(Problem(from_spec(Domain(5, 2), "pairs"), 2, "relu", 1))
     proof = cadical_proof(cnf)
     assert backward_is_consistent(cnf, proof)
+
+
+def test_parsing_kernels_match_their_plain_twins():
+    cnf = PHP(4).clauses
+    proof = cadical_proof(cnf) + ["c a comment", "", "d  1 2 0", "3 -3 2 0"]  # spacing, a tautology
+    fast, plain = _flat_proof(proof), _flat_proof(proof, jit=False)
+    assert all((a == b).all() for a, b in zip(fast, plain))
+    steps = parse_proof(proof)
+    assert [(d, lits) for d, lits in steps[-2:]] == [(True, [1, 2]), (False, [3, -3, 2])]
+    for a, b in zip(_prepare(cnf, fast), _prepare(cnf, plain, jit=False)):
+        assert np.array_equal(a, b)
+    for bad in (["1 2"], ["1 2 0 3 0"], ["1 - 2 0"], ["-0 0"], ["1 2 0", "d1 0"]):
+        with pytest.raises(CapacityError):
+            _flat_proof(bad)
+        with pytest.raises(CapacityError):
+            _flat_proof(bad, jit=False)
