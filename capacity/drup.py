@@ -716,13 +716,13 @@ def _check_numba(cnf, proof, t0, stop) -> DrupCheck:
 #
 # Literal l is index 2|l| + (l < 0) as above. Every attached clause has two watch "nodes" (watch positions 0
 # and 1 of its literals), each with a "blocker" (a literal of the clause; when it is true the clause is
-# skipped unread). Nodes are never freed one by one: a node is live while it is the clause's current node for
-# its position and the clause is active; stale nodes are unlinked when a propagation meets them, and a
-# clause whose deletion is undone gets fresh nodes. Conventions beyond the forward checker's: deleting a
-# clause that is the reason of a top-level literal is ignored (it stays, as in drat-trim; sound since every
-# clause is implied), and removing a lemma that is the reason of a top-level literal undoes the trail from
-# that literal on, repairs the watches that lost their true partner and propagates again, so the top level
-# is always the unit-propagation fixpoint of the current database.
+# skipped unread). Nodes are never freed one by one: removing a clause marks its two nodes stale, a
+# propagation that meets a stale node unlinks it, and a clause whose deletion is undone gets fresh nodes.
+# Conventions beyond the forward checker's: deleting a clause that is the reason of a top-level literal is
+# ignored (it stays, as in drat-trim; sound since every clause is implied), and removing a lemma that is the
+# reason of a top-level literal undoes the trail from that literal on, repairs the watches that lost their
+# true partner and propagates again, so the top level is always the unit-propagation fixpoint of the
+# current database.
 _S_TLEN, _S_QHEAD, _S_NODES, _S_UNWIND = 0, 1, 2, 3
 
 
@@ -738,9 +738,8 @@ def _b_link(c, p, lit, other, head, nxt, node_cp, blk, wnode, S):
 
 
 @register_jitable
-def _b_detach(c, active, node_cp, wnode):
+def _b_detach(c, node_cp, wnode):
     """Take clause ``c`` out: its two nodes become stale (unlinked when a propagation meets them)."""
-    active[c] = False
     if wnode[2 * c] >= 0:  # attached at least once
         node_cp[wnode[2 * c]] = -1
         node_cp[wnode[2 * c + 1]] = -1
@@ -757,7 +756,7 @@ def _b_assign(lit, c, val, reason, tpos, trail, S):
 
 
 @register_jitable
-def _b_visit(F, want, temp, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
+def _b_visit(F, want, temp, core, L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk,
              wnode, S):
     """Visit the clauses watching ``F``, which just became false (``want``: -1 all, 1 core clauses only, 0 the
     others); returns the conflicting clause or -1. Blockers are used only in ``temp`` propagations (RUP
@@ -819,7 +818,7 @@ def _b_visit(F, want, temp, core, L, start, length, active, val, reason, tpos, t
 
 
 @register_jitable
-def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S,
+def _b_propagate(L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S,
                  core, temp=False, core_first=False):
     """Unit-propagate the pending trail; returns the conflicting clause or -1. ``temp``: a RUP check (uses
     blockers). ``core_first`` (drat-trim's option): core clauses to a fixpoint before any other clause is
@@ -829,7 +828,7 @@ def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, 
         while S[_S_QHEAD] < S[_S_TLEN]:
             F = trail[S[_S_QHEAD]] ^ 1
             S[_S_QHEAD] += 1
-            c = _b_visit(F, -1, temp, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+            c = _b_visit(F, -1, temp, core, L, start, length, val, reason, tpos, trail, head, nxt, node_cp,
                          blk, wnode, S)
             if c >= 0:
                 return c
@@ -840,7 +839,7 @@ def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, 
         while qcore < S[_S_TLEN]:
             F = trail[qcore] ^ 1
             qcore += 1
-            c = _b_visit(F, 1, True, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+            c = _b_visit(F, 1, True, core, L, start, length, val, reason, tpos, trail, head, nxt, node_cp,
                          blk, wnode, S)
             if c >= 0:
                 return c
@@ -849,14 +848,14 @@ def _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, 
             return -1
         F = trail[qall] ^ 1
         qall += 1
-        c = _b_visit(F, 0, True, core, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
+        c = _b_visit(F, 0, True, core, L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk,
                      wnode, S)
         if c >= 0:
             return c
 
 
 @register_jitable
-def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S,
+def _b_attach(c, L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S,
               core):
     """Add clause ``c`` at the top level and propagate; returns the conflicting clause or -1."""
     s = start[c]
@@ -870,7 +869,7 @@ def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, 
         if val[lit ^ 1]:
             return c
         _b_assign(lit, c, val, reason, tpos, trail, S)
-        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
+        return _b_propagate(L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk,
                             wnode, S, core)
     nfree = 0
     for q in range(s, s + n):  # literals that are not false first
@@ -889,18 +888,17 @@ def _b_attach(c, L, start, length, active, val, reason, tpos, trail, head, nxt, 
         tmp = L[s + 1]
         L[s + 1] = L[best]
         L[best] = tmp
-    active[c] = True
     _b_link(c, 0, L[s], L[s + 1], head, nxt, node_cp, blk, wnode, S)
     _b_link(c, 1, L[s + 1], L[s], head, nxt, node_cp, blk, wnode, S)
     if nfree == 1 and not val[L[s]]:
         _b_assign(L[s], c, val, reason, tpos, trail, S)
-        return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
+        return _b_propagate(L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk,
                             wnode, S, core)
     return -1
 
 
 @register_jitable
-def _b_unwind(pos, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S, core,
+def _b_unwind(pos, L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S, core,
               cbuf):
     """Undo the top-level trail from ``pos`` on and restore the fixpoint. A clause can only have lost its
     watch invariant if it watches an undone literal whose partner watch is false: those are repaired (the
@@ -967,7 +965,7 @@ def _b_unwind(pos, L, start, length, active, val, reason, tpos, trail, head, nxt
             return c
         elif not val[T]:
             _b_assign(T, c, val, reason, tpos, trail, S)
-    return _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S, core)
+    return _b_propagate(L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk, wnode, S, core)
 
 
 @register_jitable
@@ -1005,7 +1003,7 @@ def _b_analyze(c, v0, L, start, length, reason, core, seen, stack):
 
 
 def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, stop, out, core_first=False):
-    """Backward, core-first check of all items (formula clauses, then proof steps). Fills ``core`` (items
+    """Backward check of the core of all items (formula clauses, then proof steps). Fills ``core`` (items
     the refutation uses) and ``ignored`` (deletions of reason clauses) and returns ``(code, item)``: code
     1 = refuted (``item`` is where the forward pass met the conflict), 0 = lemma ``item`` is not RUP,
     3 = no conflict (no empty clause), 4 = internal inconsistency (rejected), 5 = stopped (``stop[0]`` set).
@@ -1024,7 +1022,6 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
     blk = np.zeros(pool, np.int64)
     cbuf = np.zeros(nitems, np.int64)
     wnode = np.full(2 * nitems, -1, np.int64)
-    active = np.zeros(nitems, np.bool_)
     S = np.zeros(4, np.int64)
     lemmas = 0
     deletions = 0
@@ -1042,7 +1039,7 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
                 if reason[L[s] >> 1] == t or reason[L[s + 1] >> 1] == t:
                     ignored[it] = True
                 else:
-                    _b_detach(t, active, node_cp, wnode)
+                    _b_detach(t, node_cp, wnode)
             continue
         if k == 1:
             lemmas += 1
@@ -1052,7 +1049,7 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
                 return 0, it
         if taut[it]:
             continue
-        cc = _b_attach(it, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
+        cc = _b_attach(it, L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk,
                        wnode, S, core)
         if cc >= 0:
             conf_item = it
@@ -1071,7 +1068,7 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
         if k == 2:
             t = target[it]
             if t >= 0 and not ignored[it]:
-                if _b_attach(t, L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+                if _b_attach(t, L, start, length, val, reason, tpos, trail, head, nxt, node_cp,
                              blk, wnode, S, core) >= 0:
                     return 4, it
             continue
@@ -1079,11 +1076,11 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
             continue
         s = start[it]
         if length[it] >= 2:
-            _b_detach(it, active, node_cp, wnode)
+            _b_detach(it, node_cp, wnode)
         for p in range(min(length[it], 2)):
             v = L[s + p] >> 1
             if reason[v] == it:
-                if _b_unwind(tpos[v], L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp,
+                if _b_unwind(tpos[v], L, start, length, val, reason, tpos, trail, head, nxt, node_cp,
                              blk, wnode, S, core, cbuf) >= 0:
                     return 4, it
                 break
@@ -1103,7 +1100,7 @@ def _backward(nv, ncnf, L, start, length, kind, target, taut, core, ignored, sto
             if not val[lit ^ 1]:
                 _b_assign(lit ^ 1, -1, val, reason, tpos, trail, S)
         if cv < 0:
-            cc = _b_propagate(L, start, length, active, val, reason, tpos, trail, head, nxt, node_cp, blk,
+            cc = _b_propagate(L, start, length, val, reason, tpos, trail, head, nxt, node_cp, blk,
                               wnode, S, core, True, core_first)
         if cv >= 0 or cc >= 0:
             _b_analyze(cc, cv, L, start, length, reason, core, seen, stack)

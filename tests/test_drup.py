@@ -14,7 +14,8 @@ from pysat.solvers import Solver
 
 import numpy as np
 
-from capacity.drup import _check_backward, _flat_proof, _prepare, check_drup, parse_proof, read_dimacs, read_proof, write_dimacs, write_proof
+from capacity.drup import (_check_backward, _flat_proof, _prepare, check_drup, parse_proof, read_dimacs, read_proof,
+                           write_dimacs, write_proof)
 from capacity.errors import CapacityError
 
 FORWARD = ["python", "numba"]
