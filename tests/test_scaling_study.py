@@ -297,3 +297,21 @@ def test_presets_are_smoke_quick_full_and_quick_is_the_default():
     assert p.parse_args(["--out", "x"]).preset == "quick"
     with pytest.raises(SystemExit):
         p.parse_args([])  # --out is required
+
+
+# ---------------------------------------------------------------------------------------------
+# a report of a stopped run: missing points listed, results of an earlier code version marked stale
+
+
+def test_report_only_marks_missing_and_stale_points(tmp_path):
+    from capacity.scaling import ResultCache, run_sweep
+
+    cfg = SweepConfig(families=("uand",), uand_inputs=(3, 4), columns=("construction",), constructions=("dedicated",))
+    points = plan(cfg)
+    assert len(points) == 2
+    with ResultCache(tmp_path / "c.sqlite") as cache:
+        cache.put("an-old-key", points[0].to_dict(), {"construction": "dedicated", "max_width": 3, "per_seed": []})
+        sr = run_sweep(cfg, cache=cache, progress=False, compute=False)
+    assert sr.run["computed"] == 0
+    assert sr.run["stale"] == {"construction": 1} and sr.run["missing"] == {"construction": 1}
+    assert sr.keys[0] == "an-old-key" and sr.results[1] is None

@@ -107,6 +107,9 @@ class NullCache:
     def get(self, key):
         return None
 
+    def latest_for(self, config):
+        return None
+
     def get_blob(self, key, name):
         return self._blobs.get(key, {}).get(name)
 
@@ -207,6 +210,17 @@ class ResultCache:
             return json.loads(payload)
         except ValueError as exc:
             raise self._fail(f"entry {key[:12]} is not JSON: {exc}") from None
+
+    def latest_for(self, config: dict) -> tuple[str, dict] | None:
+        """``(key, result)`` of the newest stored row for the same point configuration under any key (an
+        earlier version of the code), or None; for reports of runs stopped before they finished."""
+        try:
+            row = self._db.execute(
+                "SELECT key FROM results WHERE config=? ORDER BY created DESC LIMIT 1", (canonical_json(config),)
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc) from None
+        return None if row is None else (row[0], self.get(row[0]))
 
     def get_blob(self, key: str, name: str) -> bytes | None:
         try:

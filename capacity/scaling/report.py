@@ -663,7 +663,7 @@ def write_report(sr, out_dir, *, plots: bool = True, certificates: bool = False)
     if "x_range" in fdf.columns:
         fdf["x_range"] = fdf["x_range"].map(lambda v: "" if not isinstance(v, list) else f"{v[0]:g}-{v[1]:g}")
     paths["fits"] = write_atomic(out / "fits.csv", _csv(fdf))
-    missing = sr.run.get("missing") or {}
+    missing, stale = sr.run.get("missing") or {}, sr.run.get("stale") or {}
     md = [
         f"# Capacity scaling ({sr.config.preset} preset)\n",
         ""
@@ -671,6 +671,10 @@ def write_report(sr, out_dir, *, plots: bool = True, certificates: bool = False)
         else "**Incomplete run**: points not computed (report written from the cache): "
         + ", ".join(f"{k} {v}" for k, v in missing.items())
         + ". Rows that need them show a dash.\n",
+        ""
+        if not stale
+        else "Points computed by an earlier version of the code (the source of their kind changed since; "
+        "recomputed by the next run): " + ", ".join(f"{k} {v}" for k, v in stale.items()) + ".\n",
         scaling_tables(fr, oos, sr.config),
         markdown_tables(fr, ft, sr.config),
         counts_table(fr["counts"]),

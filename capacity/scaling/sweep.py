@@ -573,8 +573,10 @@ def run_sweep(
 
     ``cache``: a :class:`~capacity.scaling.cache.ResultCache`, a path, or None (no cache). ``point_fn``:
     the function computing one point (default :func:`~capacity.scaling.points.run_point`); it must be
-    picklable by reference for process and Dask executors. ``compute=False`` computes nothing: points not in
-    the cache stay ``None`` and are listed in ``run["missing"]`` (a report of a sweep that ran out of time)."""
+    picklable by reference for process and Dask executors. ``compute=False`` computes nothing: a point not in
+    the cache under its key takes the newest result stored for the same point by an earlier version of the
+    code (counted in ``run["stale"]``), or stays ``None`` (counted in ``run["missing"]``): a report of a sweep
+    that ran out of time, or whose code changed under it."""
     from tqdm.auto import tqdm
 
     from .. import __version__
@@ -596,8 +598,16 @@ def run_sweep(
     # the cheapest points first (smallest sets), so a sweep stopped early (2 shared cores, a deadline) has
     # finished as many points as it could; results and tables are ordered by point whatever the order here
     todo = sorted((i for i, r in enumerate(results) if r is None), key=lambda i: _cost_rank(points[i]))
-    missing = [] if compute else todo
-    todo = todo if compute else []
+    missing, stale = [], []
+    if not compute:  # a report only: fall back to results of an earlier version of the code, marked stale
+        for i in todo:
+            old = cache.latest_for(points[i].to_dict())
+            if old is None:
+                missing.append(i)
+            else:
+                keys[i], results[i] = old
+                stale.append(i)
+        todo = []
     executor = LocalExecutor() if own_exec and todo else executor
     bar = tqdm(
         total=len(points),
@@ -625,6 +635,9 @@ def run_sweep(
         {p.kind for p, r in zip(points, results) if r is not None and r.get("status") == "NOT_WIRED"}
     )
     run = {
+        "stale": {
+            kind: sum(1 for i in stale if points[i].kind == kind) for kind in sorted({points[i].kind for i in stale})
+        },
         "missing": {
             kind: sum(1 for i in missing if points[i].kind == kind) for kind in sorted({points[i].kind for i in missing})
         },
