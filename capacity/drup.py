@@ -246,36 +246,38 @@ def check_drup(cnf_clauses, proof_lines, *, engine: str = "backward", deadline: 
     if engine not in ENGINES:
         raise CapacityError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
     t0 = time.perf_counter()
-    cnf = [list(map(int, c)) for c in cnf_clauses]
-    if any(0 in c for c in cnf):
-        raise CapacityError("a CNF clause contains the literal 0")
-    try:
-        proof = _flat_proof(proof_lines)
-        _check_range(cnf, proof)
-    except CapacityError as exc:
-        return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine=engine)
-    steps = len(proof[1])
-    if engine == "forward":
-        engine = "numba" if steps > 500 else "python"
-    stop = np.zeros(1, np.int8)
+    stop = np.zeros(1, np.int8)  # set by a timer at the deadline; every kernel (parsing included) polls it
     timer = None
     if deadline is not None:
-        if time.perf_counter() >= deadline:
-            return _timeout(0, 0, t0, engine, "before the replay")
         timer = threading.Timer(max(deadline - time.perf_counter(), 0.0), stop.fill, (1,))
         timer.daemon = True
         timer.start()
     try:
-        if engine == "python":
-            res = _check_python(cnf, _steps(*proof), t0, stop)
-        elif engine == "numba":
-            res = _check_numba(cnf, proof, t0, stop)
-        else:
-            res = _check_backward(cnf, proof, t0, stop, engine == "backward")[0]
+        return replace(_check(cnf_clauses, proof_lines, engine, t0, stop), engine=engine)
     finally:
         if timer is not None:
             timer.cancel()
-    return replace(res, engine=engine)
+
+
+def _check(cnf_clauses, proof_lines, engine, t0, stop) -> DrupCheck:
+    cnf_clauses = cnf_clauses if isinstance(cnf_clauses, list) else list(cnf_clauses)
+    cnf = _flat_cnf(cnf_clauses)  # (literals, clause lengths): no per-clause Python work on the clock
+    if (cnf[0] == 0).any():
+        raise CapacityError("a CNF clause contains the literal 0")
+    try:
+        proof = _flat_proof(proof_lines, stop=stop)
+        if proof is None:
+            return _timeout(0, 0, t0, engine, "while reading the proof")
+        _check_range(cnf, proof)
+    except CapacityError as exc:
+        return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine=engine)
+    if engine == "forward":
+        engine = "numba" if len(proof[1]) > 500 else "python"
+    if engine == "python":
+        return _check_python([list(map(int, c)) for c in cnf_clauses], _steps(*proof), t0, stop)
+    if engine == "numba":
+        return _check_numba(cnf, proof, t0, stop)
+    return _check_backward(cnf, proof, t0, stop, engine == "backward")[0]
 
 
 def _timeout(lemmas, deletions, t0, engine, where) -> DrupCheck:
@@ -329,11 +331,11 @@ def _final(inconsistent, lemmas, deletions, t0) -> DrupCheck:
 _ADD, _LEMMA, _DELETE = 0, 1, 2
 
 
-def _scan(buf, lits, lens, dels):
+def _scan(buf, lits, lens, dels, stop):
     """Parse DRUP text (``uint8`` bytes) into flat literals, step lengths and deletion flags: one step per
     line, ``[d] l1 l2 ... 0``; blank lines and ``c`` comment lines skipped. Returns ``(steps, literals,
     error, line)``: error 0 = none, 1 = a token that is not an integer literal, 2 = a line that does not
-    end with a single 0 (a truncated file), 3 = a variable above 2^40."""
+    end with a single 0 (a truncated file), 3 = a variable above 2^40, 4 = stopped (``stop[0]`` set)."""
     n = buf.shape[0]
     i = 0
     line = 0
@@ -341,6 +343,8 @@ def _scan(buf, lits, lens, dels):
     nl = 0
     while i < n:
         line += 1
+        if (line & 65535) == 0 and stop[0]:
+            return nst, nl, 4, line
         while i < n and (buf[i] == 32 or buf[i] == 9 or buf[i] == 13):
             i += 1
         if i >= n:
@@ -399,10 +403,12 @@ def _scan(buf, lits, lens, dels):
     return nst, nl, 0, line
 
 
-def _sort_items(flat, start, length, taut, h, rnd):
+def _sort_items(flat, start, length, taut, h, rnd, stop):
     """Literal indices (2|l| + (l < 0)) of every item sorted and duplicate-free in place (``length``
-    shrinks), tautologies flagged, and an order-free Zobrist hash per item."""
+    shrinks), tautologies flagged, and an order-free Zobrist hash per item. False when stopped."""
     for it in range(start.shape[0]):
+        if (it & 65535) == 0 and stop[0]:
+            return False
         a = start[it]
         n = length[it]
         for q in range(a, a + n):
@@ -427,11 +433,13 @@ def _sort_items(flat, start, length, taut, h, rnd):
             m += 1
         length[it] = m
         h[it] = hv
+    return True
 
 
-def _resolve_deletions(flat, start, length, kind, taut, h, target):
+def _resolve_deletions(flat, start, length, kind, taut, h, target, stop):
     """``target[d]``: the item deletion ``d`` removes (the latest live copy of the same clause), or -1 for
-    units, tautologies and clauses not present. Live clauses sit in hash chains, newest first."""
+    units, tautologies and clauses not present. Live clauses sit in hash chains, newest first. False when
+    stopped."""
     nitems = kind.shape[0]
     size = 1
     while size < 2 * nitems + 2:
@@ -440,6 +448,8 @@ def _resolve_deletions(flat, start, length, kind, taut, h, target):
     bucket = np.full(size, -1, np.int64)
     chain = np.full(nitems, -1, np.int64)
     for it in range(nitems):
+        if (it & 65535) == 0 and stop[0]:
+            return False
         if length[it] <= 1 or taut[it]:
             continue
         slot = np.int64(h[it] & mask)
@@ -465,6 +475,7 @@ def _resolve_deletions(flat, start, length, kind, taut, h, target):
                     break
             prev = c
             c = chain[c]
+    return True
 
 
 _JITTED: dict = {}
@@ -481,13 +492,17 @@ def _jit(fn):
 
 
 def _flat_cnf(cnf):
+    """``(literals, clause lengths)`` of a CNF given as clause lists (or already in that form, a tuple)."""
+    if isinstance(cnf, tuple):
+        return cnf
     lens = np.fromiter(map(len, cnf), np.int64, len(cnf))
     return np.fromiter(chain.from_iterable(cnf), np.int64, int(lens.sum())), lens
 
 
-def _flat_proof(proof_lines, jit=True):
+def _flat_proof(proof_lines, jit=True, stop=None):
     """``(literals, step lengths, deletion flags)`` of a proof given as its text (``str``/``bytes``), a list of
-    text lines (as python-sat returns it) or a list of steps; raises :class:`CapacityError` when malformed."""
+    text lines (as python-sat returns it) or a list of steps; raises :class:`CapacityError` when malformed,
+    returns None when ``stop[0]`` was set."""
     if isinstance(proof_lines, str):
         proof_lines = proof_lines.encode()
     elif isinstance(proof_lines, list) and all(isinstance(line, str) for line in proof_lines):
@@ -498,9 +513,13 @@ def _flat_proof(proof_lines, jit=True):
         flat = np.fromiter(chain.from_iterable(x for _, x in steps), np.int64, int(lens.sum()))
         return flat, lens, np.fromiter((d for d, _ in steps), np.bool_, len(steps))
     buf = np.frombuffer(proof_lines, np.uint8)
-    room = buf.shape[0] // 2 + 1
-    lits, lens, dels = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.bool_)
-    nst, nl, err, line = (_jit(_scan) if jit else _scan)(buf, lits, lens, dels)
+    lines = int(np.count_nonzero(buf == 10)) + 1  # every literal ends at a space or a line end
+    lits = np.empty(lines + int(np.count_nonzero(buf == 32)) + int(np.count_nonzero(buf == 9)), np.int64)
+    lens, dels = np.empty(lines, np.int64), np.empty(lines, np.bool_)
+    stop = np.zeros(1, np.int8) if stop is None else stop
+    nst, nl, err, line = (_jit(_scan) if jit else _scan)(buf, lits, lens, dels, stop)
+    if err == 4:
+        return None
     if err:
         text = bytes(proof_lines).split(b"\n")[line - 1].decode(errors="replace").strip()[:60]
         what = {1: "is not a DRUP step", 2: "does not end with a single 0 (truncated?)",
@@ -512,7 +531,7 @@ def _flat_proof(proof_lines, jit=True):
 def _check_range(cnf, proof):
     """Reject proofs naming variables far beyond the formula's (they would only cost memory: a lemma with a
     fresh variable is never needed to refute the formula)."""
-    nv = _max_var(cnf)
+    nv = int(np.abs(_flat_cnf(cnf)[0]).max(initial=0))
     top = int(np.abs(proof[0]).max(initial=0))
     if top > nv + (1 << 20):
         raise CapacityError(f"the proof names variable {top}, far above the formula's {nv} variables")
@@ -525,16 +544,16 @@ def _steps(flat, lens, dels):
     return [(bool(d), flat[e - n:e]) for d, n, e in zip(dels.tolist(), lens.tolist(), ends)]
 
 
-def _prepare(cnf, proof, jit=True):
+def _prepare(cnf, proof, jit=True, stop=None):
     """Flatten formula and proof into items with sorted, duplicate-free literal indices; resolve each
     deletion to the item it deletes (the last live copy of that clause, as _Checker does) or -1 (units,
     tautologies and unknown clauses: ignored). Clauses are matched by a Zobrist hash, confirmed by comparing
-    literals. Returns ``nv, L, start, length, kind, target, taut``."""
+    literals. Returns ``nv, L, start, length, kind, target, taut``, or None when ``stop[0]`` was set."""
     cflat, clens = _flat_cnf(cnf)
     pflat, plens, pdels = proof
     L = np.concatenate([cflat, pflat])
     length = np.concatenate([clens, plens])
-    kind = np.concatenate([np.full(len(cnf), _ADD, np.int8), np.where(pdels, _DELETE, _LEMMA).astype(np.int8)])
+    kind = np.concatenate([np.full(len(clens), _ADD, np.int8), np.where(pdels, _DELETE, _LEMMA).astype(np.int8)])
     n = kind.shape[0]
     nv = int(np.abs(L).max(initial=0))
     start = np.zeros(n, np.int64)
@@ -543,9 +562,13 @@ def _prepare(cnf, proof, jit=True):
     h = np.zeros(n, np.uint64)
     rnd = np.random.default_rng(0x5eed).integers(0, 2**63, size=2 * nv + 2, dtype=np.uint64)
     target = np.full(n, -1, dtype=np.int64)
+    stop = np.zeros(1, np.int8) if stop is None else stop
     with np.errstate(over="ignore"):
-        (_jit(_sort_items) if jit else _sort_items)(L, start, length, taut, h, rnd)
-        (_jit(_resolve_deletions) if jit else _resolve_deletions)(L, start, length, kind, taut, h, target)
+        if not (_jit(_sort_items) if jit else _sort_items)(L, start, length, taut, h, rnd, stop):
+            return None
+        if not (_jit(_resolve_deletions) if jit else _resolve_deletions)(L, start, length, kind, taut, h, target,
+                                                                          stop):
+            return None
     return nv, L, start, length, kind, target, taut
 
 
@@ -692,7 +715,11 @@ def _step_lits(proof, k) -> list[int]:
 
 
 def _check_numba(cnf, proof, t0, stop) -> DrupCheck:
-    nv, L, start, length, kind, target, taut = _prepare(cnf, proof)
+    cnf = _flat_cnf(cnf)
+    prepared = _prepare(cnf, proof, True, stop)
+    if prepared is None:
+        return _timeout(0, 0, t0, "numba", "while preparing the proof")
+    nv, L, start, length, kind, target, taut = prepared
     code, item, lemmas, deletions = _jit(_replay)(nv, L, start, length, kind, target, taut, stop)
     if code == 5:
         return _timeout(lemmas, deletions, t0, "numba", f"after {lemmas} lemmas")
@@ -700,7 +727,7 @@ def _check_numba(cnf, proof, t0, stop) -> DrupCheck:
         return DrupCheck(True, lemmas, deletions, time.perf_counter() - t0, f"empty clause derived at lemma {lemmas}",
                          lemmas)
     if code == 0:
-        k = item - len(cnf)
+        k = item - len(cnf[1])
         return DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, _not_rup(lemmas, k, _step_lits(proof, k)),
                          lemmas)
     return _final(code == 2, lemmas, deletions, t0)
@@ -1119,23 +1146,28 @@ def _check_backward(cnf, proof, t0, stop, jit=True):
     """Run :func:`_backward` (compiled, or its plain-Python twin); returns the :class:`DrupCheck`, the core
     (per item: formula clauses, then proof steps) and which deletions were ignored."""
     engine = "backward" if jit else "backward-python"
-    nv, L, start, length, kind, target, taut = _prepare(cnf, proof, jit)
+    cnf = _flat_cnf(cnf)
+    ncnf = len(cnf[1])
+    prepared = _prepare(cnf, proof, jit, stop)
+    if prepared is None:
+        return _timeout(0, 0, t0, engine, "while preparing the proof"), None, None
+    nv, L, start, length, kind, target, taut = prepared
     core = np.zeros(kind.shape[0], np.bool_)
     ignored = np.zeros(kind.shape[0], np.bool_)
     out = np.zeros(4, np.int64)
     run = _jit(_backward) if jit else _backward
-    code, item = run(nv, len(cnf), L, start, length, kind, target, taut, core, ignored, stop, out)
+    code, item = run(nv, ncnf, L, start, length, kind, target, taut, core, ignored, stop, out)
     lemmas, deletions, checked = (int(x) for x in out[:3])
     if code == 5:
         res = _timeout(lemmas, deletions, t0, engine, f"after {checked} core lemmas")
     elif code == 1:
-        where = ("the formula conflicts by unit propagation" if item < len(cnf)
+        where = ("the formula conflicts by unit propagation" if item < ncnf
                  else f"the database conflicts after lemma {lemmas}")
         res = DrupCheck(True, lemmas, deletions, time.perf_counter() - t0,
                         f"{where}; the {checked} lemmas of the core checked backward", checked)
     elif code == 0:
-        k = item - len(cnf)
-        number = int(np.count_nonzero(kind[len(cnf):item + 1] == _LEMMA))
+        k = item - ncnf
+        number = int(np.count_nonzero(kind[ncnf:item + 1] == _LEMMA))
         res = DrupCheck(False, lemmas, deletions, time.perf_counter() - t0, _not_rup(number, k, _step_lits(proof, k)),
                         checked)
     elif code == 3:
@@ -1208,7 +1240,10 @@ def keep_proof(cnf_clauses, proof_lines, nv: int | None = None, comments=(), pat
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_dimacs(path.with_suffix(".cnf"), cnf_clauses, nv, comments)
-    write_proof(path, proof_lines)
+    if isinstance(proof_lines, list) and all(isinstance(line, str) for line in proof_lines):
+        write_atomic(path, "\n".join(proof_lines) + "\n" if proof_lines else "")  # solver lines: as they are
+    else:
+        write_proof(path, proof_lines)
     return path
 
 
