@@ -94,7 +94,7 @@ def main(argv=None):
     (out / "proofs.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     cols = ["activation", "m", "width", "lemmas", "core", "solve_cpu_s", "forward_cpu_s", "backward_cpu_s",
             "forward_over_backward_cpu", "backward_over_solve_cpu"]
-    md = ["# DRUP checking: backward core-first vs forward replay (CPU seconds, one run)", "", f"{meta}", "",
+    md = ["# DRUP checking: backward (core only) vs forward replay (CPU seconds, one run)", "", f"{meta}", "",
           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     (out / "proofs.md").write_text("\n".join(md) + "\n")
