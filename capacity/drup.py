@@ -7,8 +7,13 @@ every added lemma is a *reverse unit propagation* (RUP) consequence of the formu
 lemmas still present (assign every literal of the lemma false, unit-propagate, reach a conflict) and the
 empty clause is derived. Every lemma is then implied by the formula, so the formula is unsatisfiable.
 
-:func:`check_drup` replays the proof forward with two watched literals per clause. Conventions (the same
-as drat-trim's, and sound because every clause ever in the database is implied by the formula):
+:func:`check_drup` checks by default *backward* (as drat-trim does, see the comment above
+:func:`_backward`): it adds every lemma unchecked until the database conflicts, then walks back and
+RUP-checks only the lemmas that conflict depends on (the core), so a bogus lemma nothing uses is never
+looked at (sound: the core alone refutes the formula). The forward replay of every lemma (plain Python and
+compiled) stays as the reference; ``docs/certificates.md`` describes the engines, their tests and the
+deadline. Conventions (the same as drat-trim's, and sound because every clause ever in the database is
+implied by the formula):
 
 * deleting a unit clause, or a clause that is not present, is ignored (a literal assigned at the top level
   stays assigned; keeping implied clauses can never make a false claim checkable);
