@@ -371,18 +371,27 @@ class CodeEncoding:
                   for j in range(n)]
         B = [enc.integer(("b_in", j), *brange[j]) for j in range(n)]
         h, hmax = [[None] * N for _ in range(n)], np.zeros((n, N), dtype=np.int64)
-        for j in range(n):  # the hidden layer exactly as capacity.solvers.sat.encode builds it
+        # the hidden layer as capacity.solvers.sat.encode builds it, except that points whose pre-activation
+        # z_j(p) is the same expression (same free weights, same constant) share one hidden value: with weights
+        # the code fixes (K = 1) a unit takes only a few distinct values over the domain
+        for j in range(n):
+            shared: dict = {}
             for p in range(N):
                 active = np.flatnonzero(points[p])
-                z_terms = [t for i in active for t in W[j][i].terms()] + B[j].terms()
+                free = tuple(int(i) for i in active if W[j][i].bits)
                 z_const = int(sum(W[j][i].lo for i in active)) + B[j].lo
+                top = max(0, int(sum(max(int(hi_in[j, i]), 0) for i in active)) + brange[j][1])
+                key = (free, z_const, top)
+                if key in shared:
+                    h[j][p], hmax[j, p] = shared[key]
+                    continue
+                z_terms = [t for i in free for t in W[j][i].terms()] + B[j].terms()
                 if act == "step":
                     lit = enc.var(("h", j, p))
                     enc.geq(z_terms, z_const, when=lit)
                     enc.geq([(-c, l) for c, l in z_terms], -z_const - 1, when=-lit)
                     h[j][p], hmax[j, p] = lit, 1
                 else:
-                    top = max(0, int(sum(max(int(hi_in[j, i]), 0) for i in active)) + brange[j][1])
                     a = enc.var(("a", j, p))
                     hv = _Int(0, top, [enc.var(("h", j, p, k)) for k in range(top.bit_length())])
                     enc.geq(z_terms, z_const - 1, when=a)
@@ -391,6 +400,7 @@ class CodeEncoding:
                     enc.geq(hv.terms() + [(-c, l) for c, l in z_terms], -z_const, when=a)
                     enc.clauses += [[a, -bit] for bit in hv.bits]
                     h[j][p], hmax[j, p] = hv, top
+                shared[key] = (h[j][p], hmax[j, p])
             self._size_check(max_clauses)
         # interchangeable units: identical boxes and bias ranges (the readout box is the same for every unit);
         # sorting them (with their readout weights) is sound for every single-feature problem at once
@@ -413,7 +423,12 @@ class CodeEncoding:
         V = [enc.integer(("W_out", j), lo_out[j], hi_out[j]) for j in range(n)]
         C = enc.integer(("b_out",), -T - 1, T)
         self.q = []
+        same: dict = {}  # points with the same hidden values (as variables) share one output literal
         for p in range(N):
+            key = tuple(id(h[j][p]) if act == "relu" else h[j][p] for j in range(n))
+            if key in same:
+                self.q.append(same[key])
+                continue
             terms, const = C.terms(), C.lo
             for j in range(n):
                 hb = [(1, h[j][p])] if act == "step" else h[j][p].terms()
@@ -421,7 +436,7 @@ class CodeEncoding:
                     terms.append((V[j].lo * w2, hl))
                     for w1, vk in V[j].terms():
                         terms.append((w1 * w2, enc.conj(vk, hl)))
-            q = enc.var(("q", p))
+            q = same[key] = enc.var(("q", p))
             enc.geq(terms, const, when=q)
             enc.geq([(-w, l) for w, l in terms], -const - 1, when=-q)
             self.q.append(q)
