@@ -407,6 +407,7 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     if time_limit is not None and not time_limit > 0:
         raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
     clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding)
+    del info["split_bits"]  # for capacity.solvers.cubes only
     info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "seed": seed,
                  "encode_seconds": round(time.perf_counter() - t0, 6)})
     t1 = time.perf_counter()
