@@ -11,7 +11,7 @@ from capacity.domain import Domain
 from capacity.drup import check_drup
 from capacity.features import from_spec
 from capacity.network import Network
-from capacity.solvers import Problem, Status, verify_witness
+from capacity.solvers import Problem, Status, representable, verify_witness
 from capacity.solvers.codeset import (
     CodeEncoding,
     automorphisms,
@@ -275,8 +275,6 @@ def test_min_width_time_budget_runs_out_midway(monkeypatch):
     assert str(res.status) == "UNKNOWN" and len(res.steps) == 1
     # the one answer found is kept: width 1 refuted (an independent enumeration agrees)
     assert res.steps[0]["status"] == "NOT_REPRESENTABLE" and res.lower == 2
-    from capacity.solvers import representable
-
     assert representable(Problem(family, 1, "relu", 1), "reference").status is Status.NOT_REPRESENTABLE
 
 
@@ -307,3 +305,11 @@ def test_dask_executor_gives_the_local_answers():
         dask = representable_set(code, family, method="incremental", executor=DaskExecutor(client=client))
     assert dask.statuses == local.statuses and dask.complete
     _check_answers(dask, code)
+
+
+def test_no_code_merges_all_input_permutations():
+    family = from_spec(Domain(3), "pairs; x0 | x1; x0 ^ x2")
+    inc = representable_set(None, family, d_hidden=1, method="incremental")
+    assert inc.info["orbits"] == 3  # the pairs, the OR, the XOR: input permutations merge within each kind
+    ref = [representable(Problem(family.select([i]), 1, "relu", 1), "reference").status for i in range(len(family))]
+    assert inc.statuses == [str(s) for s in ref]
