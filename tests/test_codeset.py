@@ -245,6 +245,11 @@ def test_clause_budget_ends_in_unknown():
     out = decide_features(ChunkTask(problems, (0, 1), None, max_clauses=100))
     assert "encoding_too_large" in out.pop("_stats")
     assert [r.status for r in out.values()] == [Status.UNKNOWN] * 2
+    # a known hidden layer still answers what it can without the encoding
+    w = representable_set(code, family.select([2]), method="incremental").results[0].witness
+    out = decide_features(ChunkTask(problems, (0, 1, 2), None, max_clauses=100, hidden_layers=((w.W_in, w.b_in),)))
+    out.pop("_stats")
+    assert out[2].status is Status.REPRESENTABLE and verify_witness(problems[2], out[2].witness)[0]
 
 
 class _FakeClock:

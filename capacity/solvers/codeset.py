@@ -525,26 +525,28 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                 out[f] = _unknown(p, t1, "time limit")
                 continue
             for W_in, b_in in candidates:  # cheap first: a known hidden layer, only a readout searched
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
                 w = readout_witness(p, W_in, b_in, _CHEAP_TIME)
                 if w is not None:
                     stats["cheap"] += 1
                     out[f] = Result(Status.REPRESENTABLE, p, METHOD, time.perf_counter() - t1, witness=w,
                                     info={"verification": "verified", "source": "known hidden layer, new readout"})
                     break
+            if f not in out and deadline is not None and time.perf_counter() >= deadline:
+                out[f] = _unknown(p, t1, "time limit")
+            if f not in out and s is None and "encoding_too_large" not in stats:
+                try:
+                    code = CodeEncoding(p, task.symmetry_breaking, max_clauses=task.max_clauses)
+                    s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
+                except EncodingTooLarge as exc:  # later features may still have cheap witnesses
+                    stats["encoding_too_large"] = str(exc)
+            if f not in out and s is None:
+                out[f] = _unknown(p, t1, f"{stats['encoding_too_large']} (max_clauses)")
             if f in out:
                 if on_result is not None:
                     on_result()
                 continue
-            if s is None:
-                try:
-                    code = CodeEncoding(p, task.symmetry_breaking, max_clauses=task.max_clauses)
-                except EncodingTooLarge as exc:
-                    stats["encoding_too_large"] = str(exc)
-                    for g in task.features:
-                        if g not in out:
-                            out[g] = _unknown(problems[g], t1, f"{exc} (max_clauses)")
-                    break
-                s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
             for cl in code.add_feature(f, p.features.bits[0]):
                 s.add_clause(cl)
             sel = code.selectors[f]
