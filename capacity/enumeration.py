@@ -428,7 +428,20 @@ def _check_limits(pred: dict, max_bytes: int | None, max_evaluations: int | None
                             f"{max_evaluations:.3g}; use fewer inputs or a smaller weight bound")
 
 
-def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, threads, progress, max_bytes):
+def _combinations(sl) -> int:
+    """Exact number of unit combinations the odometer visits: runs of tied slots are multisets."""
+    total, j, n = 1, 0, len(sl.first)
+    while j < n:
+        t = 1
+        while j + t < n and sl.tie[j + t]:
+            t += 1
+        total *= math.comb(int(sl.last[j] - sl.first[j]) + t - 1, t)
+        j += t
+    return total
+
+
+def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, threads, progress, max_bytes,
+                   max_evaluations):
     S_out = None if code is None or code.S_out is None else code.S_out
     if S_out is not None and S_out.shape[0] != 1:
         raise CapacityError("a representable set needs a code with at most one readout row (S_out)")
@@ -439,16 +452,21 @@ def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, 
     S_row = None if S_out is None else S_out[0][sl.order]
     mode = "sign" if code is None else code.mode
     L = domain.words
+    G = _readouts_step(n, K_out, nonnegative, S_row, mode, kern)[0] if activation == "step" else \
+        _readouts_relu(n, K_out, nonnegative, S_row, mode)
+    layers = _combinations(sl)  # checked before the chunks are cut (their prefixes alone can be huge)
+    if layers * len(G) * domain.size > max_evaluations:
+        raise CapacityError(f"this count would combine {layers:.3g} hidden layers with {len(G)} readouts on "
+                            f"{domain.size} points, more than the limit MAX_EVALUATIONS = {max_evaluations:.3g}; "
+                            "use fewer inputs, units or a smaller weight bound")
     chunks = _prefix_chunks(sl, range(sl.first[0], sl.last[0]))
     empty_targets = np.zeros((0, L), dtype=np.uint64)
     if activation == "step":
-        G, _, _ = _readouts_step(n, K_out, nonnegative, S_row, mode, kern)
         valid = domain.pack(np.ones(domain.size, bool))
         jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, valid, empty_targets, _NONE, _NONE, 0) for c in chunks]
         fn = kern["combos_step"]
     else:
-        R = _readouts_relu(n, K_out, nonnegative, S_row, mode)
-        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, R, L, empty_targets, _NONE, _NONE, 0) for c in chunks]
+        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, L, empty_targets, _NONE, _NONE, 0) for c in chunks]
         fn = kern["combos_relu"]
     # the set's size is known only as it grows: merge the chunks' sets as they come and refuse once the distinct
     # functions (held about four times over by the merge) would pass the memory limit
@@ -527,7 +545,8 @@ def enumerate_functions(domain: Domain, d_hidden: int = 1, activation: str = "re
             method = "orbits"
         else:
             tabs = _several_units(domain, int(d_hidden), activation, K_in, K_out, nonnegative, code, kern,
-                                  threads, progress, MAX_COUNT_BYTES if max_bytes is None else max_bytes)
+                                  threads, progress, MAX_COUNT_BYTES if max_bytes is None else max_bytes,
+                                  MAX_EVALUATIONS if max_evaluations is None else max_evaluations)
             K, total, method = max(K_in, K_out), len(tabs), "combinations"
             if not tables:
                 tabs = None

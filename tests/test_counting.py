@@ -295,3 +295,9 @@ def test_cheap_certify_kernel_equals_twin():
     a, b = KERNELS["cheap_certify"](*args), TWINS["cheap_certify"](*args)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert set(np.unique(a[0])) == {0, 1, 2}
+
+
+def test_combination_work_is_predicted_before_the_scan():
+    # 47286 unit tables up to complement on {0,1}^5: C(47288, 3) hidden layers x 104 readouts x 32 points
+    with pytest.raises(CapacityError, match="MAX_EVALUATIONS"):
+        count(Domain(5), 3, "step", None)
