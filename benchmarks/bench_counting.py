@@ -157,9 +157,9 @@ def markdown(result) -> str:
                f"{g['ratio_generation_over_enumeration']:.2f}; levels {g['levels']}"]
         if "k8" in result["generation"]:
             k8 = result["generation"]["k8"]
-            md += ["", f"k = 8 sampled: {k8['levels'][-1]}; {k8['seconds_per_candidate'] * 1000:.2f} ms per candidate "
-                       f"per worker; projected level 8: {k8['projected_level8_seconds'] / 3600:.2f} h with "
-                       f"{k8['workers']} worker(s)"]
+            md += ["", f"k = 8 sampled: {k8['levels'][-1]}; {k8['seconds_per_candidate'] * 1000:.2f} ms of wall time "
+                       f"per candidate with {k8['workers']} worker(s) (the exact count of all candidates included); "
+                       f"projected level 8: {k8['projected_level8_seconds'] / 3600:.2f} h"]
     return "\n".join(md) + "\n"
 
 
