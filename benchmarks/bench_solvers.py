@@ -64,7 +64,8 @@ def run_one(task, method, limit):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--out", default=str(Path(__file__).parent / "out"),
+                    help="output folder (default benchmarks/out/, untracked; benchmarks/results only when asked)")
     ap.add_argument("--ladders", default="single,parity,uand")
     ap.add_argument("--methods", default="enumerate,sat,cpsat,milp")
     ap.add_argument("--max-m", type=int, default=8)
