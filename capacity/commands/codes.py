@@ -68,7 +68,7 @@ def rows(rs, computed_by: dict) -> list[dict]:
         category = ("computed" if by is not None else {"REPRESENTABLE": "reachable", "NOT_REPRESENTABLE": "impossible",
                                                        "UNKNOWN": "unknown"}[status])
         if status == "REPRESENTABLE":
-            evidence = f"witness verified ({r.method})"
+            evidence = f"witness verified ({r.info.get('source') or r.method})"
         elif status == "NOT_REPRESENTABLE":
             evidence = f"{r.certificate.kind} certificate, checked ({r.method})"
         else:
