@@ -449,7 +449,9 @@ def representable_set(code: Code | None, family: FeatureSet, *, d_hidden: int | 
     methods decide feature by feature through :func:`representable`.
 
     Budgets end in UNKNOWN, never in an exception: ``time_limit`` (seconds, wall clock) and ``max_calls``
-    (solver calls, deterministic); answers found before either runs out are kept. ``workers`` > 1 (or an
+    (deterministic: at most this many features go to a solver, feature by feature or, for ``incremental``,
+    to the known-hidden-layer and SAT stage); answers found before either runs out are kept (``enumerate``,
+    for small classes, is not interrupted). ``workers`` > 1 (or an
     ``executor`` from :mod:`capacity.scaling.executors`) spreads the incremental method over processes.
     """
     t0 = time.perf_counter()
