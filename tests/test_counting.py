@@ -301,3 +301,16 @@ def test_combination_work_is_predicted_before_the_scan():
     # 47286 unit tables up to complement on {0,1}^5: C(47288, 3) hidden layers x 104 readouts x 32 points
     with pytest.raises(CapacityError, match="MAX_EVALUATIONS"):
         count(Domain(5), 3, "step", None)
+
+
+def test_generation_on_dask_equals_local_processes():
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    from capacity.threshold import count_by_generation
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                      protocol="tcp://", host="127.0.0.1") as cluster:
+        on_dask = count_by_generation(5, dask=cluster.scheduler_address, chunk=16)
+    local = count_by_generation(5, workers=2, chunk=16)
+    assert on_dask.count == local.count == A000609[5] and np.array_equal(on_dask.canon, local.canon)
