@@ -160,7 +160,7 @@ def test_representable_set_call_budget_runs_out_midway(method):
     _check_answers(rs, code)
 
 
-@pytest.mark.parametrize("method", ["incremental", "sat", "cpsat"])
+@pytest.mark.parametrize("method", ["incremental", "sat", "cpsat", "enumerate"])
 def test_representable_set_tiny_time_limit_gives_unknown(method):
     code = Code(np.random.default_rng(6).integers(-1, 2, size=(4, 6)))
     family = from_spec(Domain(6, 2), "pairs")
@@ -318,3 +318,122 @@ def test_no_code_merges_all_input_permutations():
     assert inc.info["orbits"] == 3  # the pairs, the OR, the XOR: input permutations merge within each kind
     ref = [representable(Problem(family.select([i]), 1, "relu", 1), "reference").status for i in range(len(family))]
     assert inc.statuses == [str(s) for s in ref]
+
+
+# ---- the time limit bounds the shared proof check and enumerate ----------------------------------------
+
+
+def _refuting_chunk():
+    """A code under which some pairs are representable and some refuted (independent oracle: enumeration)."""
+    code = Code(np.array([[1, 0, 0, 0], [0, 1, 0, 0]]))
+    family = from_spec(Domain(4, 2), "pairs")
+    problems = tuple(Problem(family.select([i]), 2, "relu", 1, False, code) for i in range(len(family)))
+    truth = representable_set(code, family, method="enumerate").mask.tolist()
+    assert 0 < sum(truth) < len(truth)
+    return problems, truth
+
+
+def _jump_clock(monkeypatch, features):
+    """Make the codeset clock jump 1000 s once the chunk's last feature is answered (before the proof
+    check), so a 100 s budget runs out there, independently of machine speed."""
+    import time as real_time
+
+    import capacity.solvers.codeset as cs
+
+    state = {"answered": 0, "offset": 0.0}
+    monkeypatch.setattr(cs, "time", type("T", (), {
+        "perf_counter": staticmethod(lambda: real_time.perf_counter() + state["offset"])}))
+
+    def on_result():
+        state["answered"] += 1
+        if state["answered"] == features:
+            state["offset"] = 1000.0
+
+    return on_result
+
+
+def test_deadline_before_the_shared_check_gives_unknown(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from capacity.drup import read_dimacs
+    from capacity.solvers.codeset import ChunkTask, decide_features
+
+    monkeypatch.setenv("CAPACITY_PROOF_DIR", str(tmp_path))
+    problems, truth = _refuting_chunk()
+    feats = tuple(range(len(problems)))
+    out = decide_features(ChunkTask(problems, feats, 100.0), on_result=_jump_clock(monkeypatch, len(feats)))
+    out.pop("_stats")
+    for f in feats:
+        if truth[f]:  # witnesses need no check: kept
+            assert out[f].status is Status.REPRESENTABLE and verify_witness(problems[f], out[f].witness)[0]
+        else:  # refuted by the solver, but never NOT_REPRESENTABLE without a checked certificate
+            assert out[f].status is Status.UNKNOWN and out[f].certificate is None
+            assert "proof check" in out[f].info["reason"]
+    # the kept CNF and proof are a real refutation: capacity check-proof accepts them later
+    kept = {out[f].info["proof_path"] for f in feats if not truth[f]}
+    assert len(kept) == 1
+    path = Path(kept.pop())
+    assert check_drup(read_dimacs(path.with_suffix(".cnf")), path.read_text().splitlines()).ok
+
+
+def test_shared_check_gets_the_deadline_and_its_timeout_gives_unknown(monkeypatch, tmp_path):
+    import capacity.solvers.codeset as cs
+    from capacity.drup import DrupCheck
+
+    monkeypatch.setenv("CAPACITY_PROOF_DIR", str(tmp_path))
+    problems, truth = _refuting_chunk()
+    seen = []
+
+    def stopped_check(cnf, proof, *, deadline=None, **kw):  # what check_drup returns when the deadline hits
+        seen.append(deadline)
+        return DrupCheck(False, 0, 0, 0.0, "time limit reached while reading the proof", timed_out=True)
+
+    monkeypatch.setattr(cs, "check_drup", stopped_check)
+    out = cs.decide_features(cs.ChunkTask(problems, tuple(range(len(problems))), 100.0))
+    assert out.pop("_stats")["fresh_fallbacks"] == 0  # a timed-out check is not re-solved past the deadline
+    assert len(seen) == 1 and seen[0] is not None  # the call's deadline reached the check
+    assert [r.status is Status.REPRESENTABLE for r in out.values()] == truth
+    assert all(r.status is Status.UNKNOWN for f, r in out.items() if not truth[f])
+
+
+def test_failed_shared_check_past_the_deadline_does_not_re_solve(monkeypatch):
+    import capacity.solvers.codeset as cs
+    from capacity.drup import DrupCheck
+
+    problems, truth = _refuting_chunk()
+    feats = tuple(range(len(problems)))
+    on_result = _jump_clock(monkeypatch, len(feats) + 1)  # never jumps by itself
+
+    def rejected_after_the_deadline(*a, **k):  # a rejected shared proof whose check used up the budget
+        on_result()
+        return DrupCheck(False, 1, 0, 0.0, "line 1 is not RUP")
+
+    monkeypatch.setattr(cs, "check_drup", rejected_after_the_deadline)
+    out = cs.decide_features(cs.ChunkTask(problems, feats, 100.0), on_result=on_result)
+    assert out.pop("_stats")["fresh_fallbacks"] == len(feats) - sum(truth)
+    assert [r.status is Status.REPRESENTABLE for r in out.values()] == truth
+    assert all(r.status is Status.UNKNOWN and "no time to re-solve" in r.info["reason"]
+               for f, r in out.items() if not truth[f])
+
+
+def test_enumerate_time_budget_runs_out_midway(monkeypatch):
+    _FakeClock(monkeypatch)  # 1000 s pass after every sub-problem: a 10 s budget covers exactly the first
+    code = Code(np.array([[1, 0, 0, 0], [0, 1, 0, 0]]))
+    family = from_spec(Domain(4, 2), "pairs")
+    rs = representable_set(code, family, method="enumerate", time_limit=10)
+    assert rs.statuses[0] != "UNKNOWN" and rs.statuses[1:] == ["UNKNOWN"] * (len(family) - 1)
+    assert not rs.complete
+    full = representable_set(code, family, method="enumerate")  # one whole enumeration: the oracle
+    assert rs.mask[0] == full.mask[0] and full.complete
+    r = rs.results[0]
+    p = Problem(family.select([0]), 2, "relu", 1, False, code)
+    assert (verify_witness(p, r.witness)[0] if r.status is Status.REPRESENTABLE
+            else r.certificate.checked and r.certificate.kind == "enumeration")
+
+
+def test_enumerate_call_budget_runs_out_midway():
+    code = Code(np.array([[1, 0, 0, 0], [0, 1, 0, 0]]))
+    family = from_spec(Domain(4, 2), "pairs")
+    rs = representable_set(code, family, method="enumerate", max_calls=3)
+    full = representable_set(code, family, method="enumerate")
+    assert rs.statuses[3:] == ["UNKNOWN"] * (len(family) - 3) and rs.statuses[:3] == full.statuses[:3]

@@ -37,8 +37,9 @@ so the work is shared too:
 
 Budgets: ``time_limit`` (wall clock; running out only turns answers into UNKNOWN, checking included) and
 ``max_calls`` (a deterministic count of features sent to the chunks), and the clause budget
-:data:`MAX_CLAUSES` (memory); features not reached are UNKNOWN, answers already found are kept. The proof
-check after a chunk's last solver call is not interrupted.
+:data:`MAX_CLAUSES` (memory); features not reached are UNKNOWN, answers already found are kept. The proof check after a
+chunk's last solver call gets what is left of ``time_limit``: if it does not finish, that chunk's refuted
+features are UNKNOWN (the CNF and proof are kept on disk for ``capacity check-proof``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..codes import Code
-from ..drup import check_drup
+from ..drup import DrupCheck, check_drup, keep_proof
 from ..errors import CapacityError
 from ..features import FeatureSet
 from ..network import Network
@@ -588,37 +589,44 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
     if code is not None:
         stats["variables"], stats["clauses"] = code.enc.pool.top, len(code.clauses)
     if refuted:
-        if deadline is not None and time.perf_counter() >= deadline:
-            for f, _, _ in refuted:
-                out[f] = _unknown(problems[f], t0, "time limit before the proof check")
-        else:
-            lines, start = [], 0
-            for f, pos, _ in refuted:
-                lines += proof[start:pos] + [f"{-code.selectors[f]} 0"]
-                start = pos
-            formula = code.clauses + units + [[code.selectors[f] for f, _, _ in refuted]]
-            check = check_drup(formula, lines)
-            stats["check_seconds"] += check.seconds
-            for f, _, secs in refuted:
-                p = problems[f]
-                if check.ok:
-                    detail = (f"DRUP proof of the shared code CNF ({stats['variables']} variables, "
-                              f"{len(formula)} clauses) with (s_1 or ... or s_{len(refuted)}) over the refuted "
-                              f"features' selectors, 'not s' inserted where each was refuted; replayed by "
-                              f"capacity.drup ({check.lemmas} lemmas, {check.seconds:.3f}s, shared by "
-                              f"{len(refuted)} features): {check.reason}")
-                    cert = Certificate("drup", True, detail, data={"check": check, "selector": code.selectors[f],
-                                                                   "refuted_together": len(refuted)})
-                    out[f] = Result(Status.NOT_REPRESENTABLE, p, METHOD, secs, certificate=cert)
-                else:  # re-solve alone with a proof of its own
-                    stats["fresh_fallbacks"] += 1
-                    left = None if deadline is None else deadline - time.perf_counter()
-                    if left is not None and left <= 0:
-                        out[f] = _unknown(p, t0, "time limit (shared proof did not check; no time to re-solve)")
-                        continue
-                    r = sat_solve(p, time_limit=left, solver=task.solver)
-                    out[f] = Result(r.status, p, r.method, r.seconds, r.witness, r.certificate,
-                                    {**r.info, "shared_proof_failed": check.reason})
+        lines, start = [], 0
+        for f, pos, _ in refuted:
+            lines += proof[start:pos] + [f"{-code.selectors[f]} 0"]
+            start = pos
+        formula = code.clauses + units + [[code.selectors[f] for f, _, _ in refuted]]
+        if deadline is not None and time.perf_counter() >= deadline:  # no time left: do not start the check
+            check = DrupCheck(False, 0, 0, 0.0, "time limit reached before the proof check", timed_out=True)
+        else:  # the time limit bounds the check too
+            check = check_drup(formula, lines, deadline=deadline)
+        stats["check_seconds"] += check.seconds
+        kept = None
+        if check.timed_out:  # unchecked: UNKNOWN, never NOT_REPRESENTABLE; the proof is kept for later
+            kept = str(keep_proof(formula, lines, code.enc.pool.top,
+                                  [f"codeset: shared refutation of {len(refuted)} features (selector clause last)"]))
+        for f, _, secs in refuted:
+            p = problems[f]
+            if kept is not None:
+                out[f] = _unknown(p, t0, f"the solver refuted it but the shared proof check did not finish within "
+                                         f"the time limit ({check.reason}); CNF and proof kept: capacity "
+                                         f"check-proof {kept}", {"proof_path": kept})
+            elif check.ok:
+                detail = (f"DRUP proof of the shared code CNF ({stats['variables']} variables, "
+                          f"{len(formula)} clauses) with (s_1 or ... or s_{len(refuted)}) over the refuted "
+                          f"features' selectors, 'not s' inserted where each was refuted; replayed by "
+                          f"capacity.drup ({check.lemmas} lemmas, {check.seconds:.3f}s, shared by "
+                          f"{len(refuted)} features): {check.reason}")
+                cert = Certificate("drup", True, detail, data={"check": check, "selector": code.selectors[f],
+                                                               "refuted_together": len(refuted)})
+                out[f] = Result(Status.NOT_REPRESENTABLE, p, METHOD, secs, certificate=cert)
+            else:  # re-solve alone with a proof of its own
+                stats["fresh_fallbacks"] += 1
+                left = None if deadline is None else deadline - time.perf_counter()
+                if left is not None and left <= 0:
+                    out[f] = _unknown(p, t0, "time limit (shared proof did not check; no time to re-solve)")
+                    continue
+                r = sat_solve(p, time_limit=left, solver=task.solver)
+                out[f] = Result(r.status, p, r.method, r.seconds, r.witness, r.certificate,
+                                {**r.info, "shared_proof_failed": check.reason})
     stats["seconds"] = round(time.perf_counter() - t0, 6)
     out["_stats"] = stats
     return out

@@ -441,17 +441,18 @@ def representable_set(code: Code | None, family: FeatureSet, *, d_hidden: int | 
                       workers: int = 1, executor=None, progress: bool = False) -> RepresentableSet:
     """The exact representable set of ``code`` (width = its rows) within ``family``, one readout per feature.
 
-    With ``enumerate`` the code's whole function set is listed once and each feature looked up (the
-    enumeration is the certificate for every feature outside it). ``incremental`` (what ``auto`` picks for
-    integer classes too large to enumerate) builds the code's encoding once and decides the features with one
+    With ``enumerate`` (and no budget) the code's whole function set is listed once and each feature looked
+    up (the enumeration is the certificate for every feature outside it). ``incremental`` (what ``auto``
+    picks for integer classes too large to enumerate) builds the code's encoding once and decides the features with one
     SAT solver, merging features a code automorphism maps onto each other and trying cheap witnesses first
     (``network``: a trained network, rounded into the class); see :mod:`capacity.solvers.codeset`. Other
     methods decide feature by feature through :func:`representable`.
 
     Budgets end in UNKNOWN, never in an exception: ``time_limit`` (seconds, wall clock) and ``max_calls``
     (deterministic: at most this many features go to a solver, feature by feature or, for ``incremental``,
-    to the known-hidden-layer and SAT stage); answers found before either runs out are kept (``enumerate``,
-    for small classes, is not interrupted). ``workers`` > 1 (or an
+    to the known-hidden-layer and SAT stage); answers found before either runs out are kept. With either
+    budget, ``enumerate`` searches feature by feature (each search gets the time left) instead of listing the
+    whole function set once. ``workers`` > 1 (or an
     ``executor`` from :mod:`capacity.scaling.executors`) spreads the incremental method over processes.
     """
     t0 = time.perf_counter()
@@ -472,7 +473,7 @@ def representable_set(code: Code | None, family: FeatureSet, *, d_hidden: int | 
             "cpsat" if first.real else "incremental"
     if chosen == "incremental" and first.real:
         raise CapacityError("the incremental method needs integer weights (a weight bound K)")
-    if chosen == "enumerate":
+    if chosen == "enumerate" and time_limit is None and max_calls is None:  # one uninterrupted enumeration
         from ..enumeration import enumerate_functions
 
         en = enumerate_functions(family.domain, n, activation, weight_bound, nonnegative=nonnegative, code=code)
