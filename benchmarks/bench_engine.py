@@ -180,8 +180,10 @@ def _check_solve(res):
 def _cell_text(r):
     if r is None:
         return "-"
+    refuted = [s["width"] for s in r.get("steps", []) if s.get("status") in ("NOT_REPRESENTABLE", "INFEASIBLE")]
+    lower = r.get("lower", max(refuted, default=0) + 1)
     ans = str(r["n_star"]) if r.get("proven") else ("killed" if r.get("killed") else
-                                                     f"[{r.get('lower', '?')}, {r.get('upper') or '?'}]")
+                                                     f"[{lower}, {r.get('upper') or '?'}]")
     return f"{ans} {r['seconds']:.1f}s"
 
 
