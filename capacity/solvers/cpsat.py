@@ -13,6 +13,9 @@ The model (all integer, so CP-SAT decides it exactly; no float tolerance is invo
 * readout products: ``v * h`` for a Boolean ``h`` is ``t`` with ``h => t = v``, ``not h => t = 0``; ``v * a``
   for a ReLU value is CP-SAT's exact integer product constraint. (An earlier phase-literal and
   binary-expansion formulation needed 3-10x more deterministic time to find ReLU U-AND witnesses for K = 2, 3.)
+  Real-weight reductions, whose exact boxes are wide, keep that older formulation (a phase literal ``p`` with
+  ``p => (z >= 1, a = z)``, ``not p => (z <= 0, a = 0)``, and ``v = lo + sum 2^k beta_k`` with
+  ``q_k = beta_k * a``): on the 256 one-unit real ReLU problems of 3 inputs it is 25x faster than max/product;
 * integer margin: ``y >= 0`` on the ones of a feature, ``y <= -1`` on its zeros;
 * the code and non-negativity are the box (:meth:`Problem.weight_bounds`, :meth:`Problem.bias_signs`,
   :meth:`Problem.readout_code`).
@@ -40,7 +43,7 @@ import numpy as np
 
 from ..errors import CapacityError
 from ..network import Network
-from .milp import SearchClass, _infeasible_result, search_class, single_feature_refutation
+from .milp import SearchClass, _bits, _infeasible_result, search_class, single_feature_refutation
 from .problem import Problem, Result, Status, verify_witness
 
 __all__ = ["build_model", "solve"]
@@ -88,11 +91,18 @@ def build_model(problem: Problem, sc: SearchClass, *, symmetry_breaking: bool = 
                 h = model.new_bool_var(f"h[{j},{x}]")
                 model.add(z >= 0).only_enforce_if(h)
                 model.add(z <= -1).only_enforce_if(~h)
-            else:
+            elif problem.weight_bound is not None:  # integer class: a = max(z, 0)
                 zv = model.new_int_var(-Z, Z, f"z[{j},{x}]")
                 model.add(zv == z)
                 h = model.new_int_var(0, Z, f"a[{j},{x}]")
                 model.add_max_equality(h, [zv, 0])
+            else:  # real-weight reduction: a phase literal p, p => (z >= 1, a = z), not p => (z <= 0, a = 0)
+                p = model.new_bool_var(f"p[{j},{x}]")
+                h = model.new_int_var(0, Z, f"a[{j},{x}]")
+                model.add(z >= 1).only_enforce_if(p)
+                model.add(h == z).only_enforce_if(p)
+                model.add(z <= 0).only_enforce_if(~p)
+                model.add(h == 0).only_enforce_if(~p)
             Hv[j][x] = h
     V = [
         [model.new_int_var(int(sc.lo_out[f, j]), int(sc.hi_out[f, j]), f"W_out[{f},{j}]") for j in range(n)]
@@ -114,12 +124,25 @@ def build_model(problem: Problem, sc: SearchClass, *, symmetry_breaking: bool = 
                     model.add(t == V[f][j]).only_enforce_if(Hv[j][x])
                     model.add(t == 0).only_enforce_if(~Hv[j][x])
                     terms[x].append(t)
-            else:
+            elif problem.weight_bound is not None:  # integer class: CP-SAT's exact integer product
                 A = int(sc.h_bound[j])
                 for x in range(N):
                     t = model.new_int_var(min(lo, 0) * A, max(hi, 0) * A, f"t[{f},{j},{x}]")
                     model.add_multiplication_equality(t, [V[f][j], Hv[j][x]])
                     terms[x].append(t)
+            else:  # real-weight reduction (wide activation boxes): binary expansion v = lo + sum 2^k beta_k
+                L = _bits(lo, hi)
+                beta = [model.new_bool_var(f"beta[{f},{j},{k}]") for k in range(L)]
+                model.add(V[f][j] == lo + sum((1 << k) * beta[k] for k in range(L)))
+                A = int(sc.h_bound[j])
+                for x in range(N):
+                    if lo:
+                        terms[x].append(lo * Hv[j][x])
+                    for k in range(L):
+                        q = model.new_int_var(0, A, f"q[{f},{j},{k},{x}]")
+                        model.add(q == Hv[j][x]).only_enforce_if(beta[k])
+                        model.add(q == 0).only_enforce_if(~beta[k])
+                        terms[x].append((1 << k) * q)
         for x in range(N):
             y = sum(terms[x]) + C[f]
             if ones[f, x]:
