@@ -660,3 +660,18 @@ def test_no_cache_run_still_writes_certificate_files(tmp_path):
     index = json.loads((out / "certificates" / "index.json").read_text())["entries"]
     lower = [e for e in index if e.get("proven") and (e.get("min_width") or 0) > 1]
     assert lower and all("proof" in e["files"] and "cnf" in e["files"] for e in lower)
+
+
+def test_sweep_to_frame_has_one_row_per_point(tiny_run):
+    cfg, sr, paths, tmp = tiny_run
+    df = sr.to_frame()
+    assert len(df) == len(sr.points) and list(df["key"]) == list(sr.keys)
+    assert list(df["kind"]) == [p.kind for p in sr.points]
+    # scalar result fields come through unchanged, nested ones stay out
+    for i, r in enumerate(sr.results):
+        for a, b in (r or {}).items():
+            col = f"result.{a}"
+            if isinstance(b, (dict, list, tuple)):
+                assert col not in df.columns or df[col].isna().iloc[i]
+            elif b is not None and not (isinstance(b, float) and b != b):
+                assert df[col].iloc[i] == b

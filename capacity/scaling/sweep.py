@@ -540,6 +540,18 @@ class SweepResult:
             ],
         }
 
+    def to_frame(self):
+        """One row per point: the point's fields (``kind``, ``family``, ``m``, ...), its cache ``key``, and the
+        scalar fields of its result prefixed ``result.`` (nested lists and dicts stay in :meth:`to_dict`)."""
+        import pandas as pd
+
+        rows = []
+        for p, k, r in zip(self.points, self.keys, self.results):
+            row = {**p.to_dict(), "key": k}
+            row.update({f"result.{a}": b for a, b in (r or {}).items() if not isinstance(b, (dict, list, tuple))})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def close(self) -> None:
         """Close the result cache (checkpoints SQLite's write-ahead log into the file)."""
         if self.cache is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import importlib
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -210,6 +211,13 @@ def _sat_seconds(info: dict) -> dict:
     return {k: src[k] for k in ("solve_seconds", "check_seconds") if k in src}
 
 
+def _say(line: str) -> None:
+    """One progress line on stderr that does not break a running tqdm bar."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+
+
 def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: int | None = 1,
               nonnegative: bool = False, method: str = "auto", time_limit: float | None = None,
               max_width: int | None = None, seed: int = 0, progress: bool = False) -> MinWidthResult:
@@ -231,7 +239,11 @@ def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: i
         if left is not None and left <= 0:
             break
         problem = Problem(features, n, activation, weight_bound, nonnegative, None, seed)
+        if progress:
+            _say(f"min-width: width {n} (lower bound {lower}) ...")
         res = representable(problem, method, time_limit=left, seed=seed, progress=progress)
+        if progress:
+            _say(f"min-width: width {n}: {res.status} by {res.method} in {res.seconds:.1f}s")
         steps.append({"width": n, "status": str(res.status), "method": res.method, "seconds": round(res.seconds, 6),
                       "certificate_kind": None if res.certificate is None else res.certificate.kind,
                       **_sat_seconds(res.info)})
