@@ -5,7 +5,7 @@ gives training arrays ``(X, Y)``: every point of the domain when the domain has 
 :data:`EXHAUSTIVE_LIMIT` points, a uniform sample of points otherwise.
 
 The families follow the FCC paper's list (random k-ANDs on sparse inputs, DNFs, CNFs and a
-one-dimensional vision task; docs/science/fcc.md). The paper's task parameters and
+one-dimensional vision task; docs/science-fcc.md). The paper's task parameters and
 its vision task's definition are unknown: every default and the vision task below are **ours**.
 """
 
@@ -203,7 +203,7 @@ def vision1d_task(length: int, window: int, n_patterns: int, *, exact: bool = Tr
     """Our one-dimensional vision task: a strip of ``length`` binary pixels ``x0 ... x{L-1}``; feature ``P`` (a
     pattern of ``window`` pixels) is 1 when ``P`` occurs in some window of the strip.
 
-    The paper lists a "one-dimensional vision task" but its definition is unknown (docs/science/fcc.md);
+    The paper lists a "one-dimensional vision task" but its definition is unknown (docs/science-fcc.md);
     this formulation is **ours**. Feature ``P`` is the DNF over the ``L - w + 1`` window positions
     ``p`` of the clause ``AND_j [x_{p+j} = P_j]``: with ``exact=True`` (default) a 0-pixel of the pattern is a
     negated literal (the window looks exactly like ``P``); with ``exact=False`` only the pattern's 1-pixels are

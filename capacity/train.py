@@ -18,7 +18,7 @@ judged exactly: which features each output computes on the *whole* domain (``y >
 feature is 1, i.e. sigmoid >= 1/2) and the exact per-feature error rate over the domain.
 
 The FCC paper's training settings (loss, optimiser, learning rate, steps, batch, initialisation, width) are
-unknown (docs/science/fcc.md): **every default in** :class:`TrainConfig` **is ours**.
+unknown (docs/science-fcc.md): **every default in** :class:`TrainConfig` **is ours**.
 
 torch is imported inside the functions only; ``import capacity`` works without it.
 """

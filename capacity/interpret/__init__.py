@@ -2,7 +2,7 @@
 
 The FCC paper (Adler, Alistarh, Shavit 2025) describes a static analysis of the *signs* of a network's weights
 (codes, feature channels) that explains what it computes. Its formal definitions were not available to us
-(docs/science/fcc.md): **every definition below is our reading**.
+(docs/science-fcc.md): **every definition below is our reading**.
 
 Objects (on the domain ``D`` of inputs with at most ``s`` ones, ``m`` inputs):
 

@@ -694,7 +694,7 @@ def interpret(network: Network, *, sparsity: int | None = None, inputs: int | No
         else:
             cross = crosscheck_code(network, domain=domain, tau=tau, time_limit=config.time_limit)
 
-    notes.append("Definitions are ours where the FCC paper's are unavailable (docs/science/fcc.md): "
+    notes.append("Definitions are ours where the FCC paper's are unavailable (docs/science-fcc.md): "
                  "cat_tau is absolute; a channel of clause P of output f is the set of last-hidden-layer units with "
                  "a positive readout category for f that are active at P (and, with one hidden layer, carry every "
                  "literal of P in their positive code); 'dedicated' units have P as a minimal activating set.")
@@ -761,7 +761,7 @@ def _attribute_error(network, f, entry, x, predicted_on, targets, domain, per_cl
 
 
 # ---------------------------------------------------------------------------------------------
-# cascading disentanglement (our reading, docs/science/fcc.md)
+# cascading disentanglement (our reading, docs/science-fcc.md)
 
 def _cascade(network, domain, config):
     """Layer by layer: each unit over the Boolean features (unit activities) of the layer before, where that is

@@ -1,7 +1,7 @@
 """Published capacity bounds as sympy expressions, an exact counting bound, and fits to our tables.
 
 The papers state growth rates only; **the constants are unknown** (see
-docs/science/fcc.md, bounds and constructions). So every bound here is a growth function ``g`` without
+docs/science-fcc.md, bounds and constructions). So every bound here is a growth function ``g`` without
 its constant, and :func:`fit_constant` fits the constant ``c`` to *our exact tables* (two ways: least
 squares, and the envelope: the largest ``c`` a lower bound ``y >= c g`` allows on every exact point, or the
 smallest ``c`` an upper bound ``y <= c g`` allows). A fitted constant describes our small sizes, not

@@ -1,6 +1,6 @@
 """Hand-built pairwise-AND networks, verified exactly (our readings of the papers' constructions).
 
-Both papers give asymptotic constructions without finite-size details (docs/science/fcc.md, bounds and constructions),
+Both papers give asymptotic constructions without finite-size details (docs/science-fcc.md, bounds and constructions),
 so the networks below are **our readings**, small and exact, built for the scaling tables:
 
 * :func:`uand_network`, after Hänni et al.'s U-AND: each hidden unit receives a random subset of the
