@@ -191,14 +191,7 @@ def counting_min_width(
 ) -> int:
     """Smallest ``n`` with ``network_behaviours(n) >= C(C(m,2), m')``: some set of ``m'`` pairwise ANDs on
     ``D_s`` needs width at least this (exact integer comparison; our reading of the counting argument)."""
-    pairs = comb(m_inputs, 2)
-    if not 1 <= n_features <= pairs:
-        raise CapacityError(f"need 1 <= m' <= C(m,2) = {pairs}, got {n_features}")
-    target = comb(pairs, n_features)
-    for width in range(1, max_width + 1):
-        if network_behaviours(m_inputs, sparsity, width, n_features, weight_bound) >= target:
-            return width
-    raise CapacityError(f"counting bound exceeds max_width={max_width}")
+    return _counting_width(m_inputs, sparsity, n_features, weight_bound, max_width, superposed=False)
 
 
 def counting_min_width_superposed(
@@ -208,12 +201,19 @@ def counting_min_width_superposed(
     ``m'`` features are read out in superposition, as fixed Boolean functions of ``r = n`` readout units'
     output bits (``docs/scaling.md``). Some set of ``m'`` pairwise ANDs on ``D_s`` needs width at least this
     in that class (exact integer comparison)."""
+    return _counting_width(m_inputs, sparsity, n_features, weight_bound, max_width, superposed=True)
+
+
+def _counting_width(m_inputs, sparsity, n_features, weight_bound, max_width, *, superposed: bool) -> int:
+    """Smallest width whose network behaviours (one readout per feature, or ``r = n`` readouts) reach the
+    number of sets of ``m'`` pairs."""
     pairs = comb(m_inputs, 2)
     if not 1 <= n_features <= pairs:
         raise CapacityError(f"need 1 <= m' <= C(m,2) = {pairs}, got {n_features}")
     target = comb(pairs, n_features)
     for width in range(1, max_width + 1):
-        if network_behaviours(m_inputs, sparsity, width, width, weight_bound) >= target:
+        readouts = width if superposed else n_features
+        if network_behaviours(m_inputs, sparsity, width, readouts, weight_bound) >= target:
             return width
     raise CapacityError(f"counting bound exceeds max_width={max_width}")
 

@@ -357,7 +357,7 @@ class CodeEncoding:
 
     def __init__(self, problem: Problem, symmetry_breaking: bool = True, pb_encoding=None,
                  max_clauses: int | None = None):
-        from .sat import _bias_range, _Encoder, _Int, integer_bounds
+        from .sat import _bias_range, _Encoder, _Int, integer_bounds, lex_order_units
 
         self.problem = problem
         self.enc = enc = _Encoder(pb_encoding)
@@ -408,15 +408,7 @@ class CodeEncoding:
         classes: dict = {}
         for j in range(n):
             classes.setdefault((tuple(lo_in[j]), tuple(hi_in[j]), brange[j]), []).append(j)
-        self.n_sym = 0
-        if symmetry_breaking:
-            for units in classes.values():
-                for j, k in itertools.pairwise(units):
-                    kj = [b for x in W[j] + [B[j]] for b in reversed(x.bits)]
-                    kk = [b for x in W[k] + [B[k]] for b in reversed(x.bits)]
-                    if kj:
-                        enc.lex_leq(kj, kk, ("lex", j, k))
-                        self.n_sym += 1
+        self.n_sym = lex_order_units(enc, W, B, classes.values()) if symmetry_breaking else 0
         # one readout, shared by every feature: q_p <-> y(p) >= 0 (integer margin: not q_p -> y(p) <= -1)
         lo_out, hi_out = lo_out[0], hi_out[0]
         vmax = np.maximum(np.abs(lo_out), np.abs(hi_out))

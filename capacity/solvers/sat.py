@@ -164,6 +164,20 @@ class _Encoder:
                 e = nxt
 
 
+def lex_order_units(enc, W, B, unit_classes) -> int:
+    """Order interchangeable hidden units lexicographically by their (W_in row, bias) bits, most significant
+    first; ``unit_classes`` lists groups of interchangeable units. Returns the number of constraints added."""
+    added = 0
+    for units in unit_classes:
+        for j, k in itertools.pairwise(units):
+            kj = [b for x in W[j] + [B[j]] for b in reversed(x.bits)]
+            kk = [b for x in W[k] + [B[k]] for b in reversed(x.bits)]
+            if kj:
+                enc.lex_leq(kj, kk, ("lex", j, k))
+                added += 1
+    return added
+
+
 def _bias_range(lo_row, hi_row, points, sign, mode, activation) -> tuple[int, int]:
     """Finite range of ``b_j`` covering every behaviour (module docstring)."""
     pos = np.maximum(hi_row, 0)
@@ -307,13 +321,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
     n_sym = relu_normalised = 0
     inputs_sorted = False
     if symmetry_breaking:
-        for units in classes.values():
-            for j, k in itertools.pairwise(units):
-                kj = [b for x in W[j] + [B[j]] for b in reversed(x.bits)]
-                kk = [b for x in W[k] + [B[k]] for b in reversed(x.bits)]
-                if kj:
-                    enc.lex_leq(kj, kk, ("lex", j, k))
-                    n_sym += 1
+        n_sym = lex_order_units(enc, W, B, classes.values())
         # Input permutations: when they map the feature set onto itself and all units are interchangeable,
         # the columns of W_in may be assumed in lexicographic order too (double lex: rows (W_in[j], b_j) and
         # columns (W_in[0, i], ..., W_in[n-1, i]) both sorted). Read [W_in | b_in] row by row: sorting the
