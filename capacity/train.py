@@ -35,9 +35,12 @@ from .errors import CapacityError
 from .network import Network, computed
 from .tasks import EXHAUSTIVE_LIMIT, Task
 
-__all__ = ["LOSSES", "TrainConfig", "TrainResult", "init_weights", "project_to_integers", "train", "train_loop"]
+__all__ = ["FIT_LOSSES", "LOSSES", "TrainConfig", "TrainResult", "fit", "init_weights", "project_to_integers", "train",
+           "train_loop"]
 
 LOSSES = ("bce", "mse")
+#: losses of :func:`fit`: ``ce`` (softmax cross-entropy on class labels) is for data sets, not for Boolean tasks
+FIT_LOSSES = (*LOSSES, "ce")
 DTYPES = ("float32", "float64")
 _CHUNK = 64  # minibatch indices are drawn this many steps at a time, per instance (fixed: keeps streams fixed)
 
@@ -100,8 +103,8 @@ class TrainConfig:
         if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
             raise CapacityError(f"hidden must be one or more positive integer widths, got {self.hidden!r}")
         object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
-        if self.loss not in LOSSES:
-            raise CapacityError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.loss not in FIT_LOSSES:
+            raise CapacityError(f"loss must be one of {', '.join(FIT_LOSSES)}, got {self.loss!r}")
         if self.dtype not in DTYPES:
             raise CapacityError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         for name in ("lr", "init_scale"):
@@ -232,6 +235,8 @@ def _check(tasks, seeds):
 
 
 def _check_shapes(tasks, config: TrainConfig):
+    if config.loss not in LOSSES:
+        raise CapacityError(f"tasks train with loss {' or '.join(LOSSES)}, got {config.loss!r}")
     m = {t.n_inputs for t in tasks}
     f = {t.n_features for t in tasks}
     if len(m) > 1:
@@ -264,22 +269,11 @@ def init_weights(sizes, rng: np.random.Generator, scale: float = 1.0) -> list[np
     return out
 
 
-def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
+def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str, masks=None):
     """Train every (task, seed) pair as one batched model; return ``(instances, weights, history)``."""
-    torch = _torch()
-    import torch.nn.functional as F
-    from tqdm.auto import tqdm
-
     instances = tuple((t, s) for t in range(len(tasks)) for s in seeds)
-    dtype = torch.float32 if config.dtype == "float32" else torch.float64
-    try:
-        device = torch.device(config.device)
-        torch.zeros(1, device=device)
-    except (RuntimeError, AssertionError) as exc:
-        raise CapacityError(f"cannot use torch device {config.device!r}: {str(exc).splitlines()[0]}") from None
-
     m, n_out = tasks[0].n_inputs, tasks[0].n_features
-    inits, Xs, Ys, batch_rngs = [], [], [], []
+    inits, Xs, Ys, batch_seeds = [], [], [], []
     data_cache: dict = {}
     for t, s in instances:
         task = tasks[t]
@@ -294,31 +288,138 @@ def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
             X, Y = task.data(config.n_samples, seed=_seed_sequence(config, s, task, _DATA))
         Xs.append(X)
         Ys.append(Y)
-        if config.batch_size is not None:
-            batch_rngs.append(np.random.default_rng(_seed_sequence(config, s, task, _BATCH)))
+        batch_seeds.append(_seed_sequence(config, s, task, _BATCH))
     sizes = {x.shape[0] for x in Xs}
     if len(sizes) > 1:  # pragma: no cover - _check_shapes catches this first
         raise CapacityError(f"instances have different numbers of training points: {sorted(sizes)}")
-    n_points = Xs[0].shape[0]
-    X_all = torch.as_tensor(np.stack(Xs), dtype=dtype, device=device)  # (I, N, m)
-    Y_all = torch.as_tensor(np.stack(Ys), dtype=dtype, device=device)  # (I, N, F)
-    params = [torch.tensor(np.stack([w[k] for w in inits]), dtype=dtype, device=device, requires_grad=True)
-              for k in range(len(inits[0]))]
+    if masks is not None:
+        masks = [masks] * len(instances)
+    weights, history, _ = fit(inits, np.stack(Xs), np.stack(Ys), config, masks=masks, batch_seeds=batch_seeds,
+                              progress=progress, desc=desc)
+    return instances, [np.stack([w[k] for w in weights]) for k in range(len(weights[0]))], history
+
+
+def _pad(arrs, shape):
+    out = np.zeros((len(arrs), *shape))
+    for i, a in enumerate(arrs):
+        out[(i, *tuple(slice(0, s) for s in a.shape))] = a
+    return out
+
+
+def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_seeds=None, evals=None,
+        progress: bool = False, desc: str = "fit"):
+    """The one batched training loop: ``len(inits)`` MLPs trained at once from given weights.
+
+    :func:`train` builds its networks and data from tasks and calls this; the FPE study (:mod:`capacity.fpe`)
+    calls it directly with expanded, pruned or sparse starting points.
+
+    Args:
+        inits: per instance ``[W_0, b_0, ..., W_out, b_out]`` (numpy); all instances have the same depth, widths
+            may differ (narrower instances are zero-padded; padded weights and biases are masked, so they stay 0).
+        X: ``(N, d)`` inputs shared by all instances or ``(I, N, d)`` per instance.
+        Y: for ``bce``/``mse`` 0/1 targets ``(N, F)`` or ``(I, N, F)``; for ``ce`` class labels ``(N,)`` or ``(I, N)``.
+        config: ``loss``, ``lr``, ``steps``, ``batch_size``, ``weight_decay``, ``balance``, ``dtype``, ``device``,
+            ``log_every`` and ``seed`` (the DropConnect noise) are used; ``hidden``, ``n_samples`` and
+            ``init_scale`` are not (the weights are given).
+        masks: per instance ``None`` or one bool array per weight matrix: the weight is multiplied by its mask in
+            every forward pass, so a masked entry gets zero gradient and, starting at 0, never moves (Adam with
+            zero gradients from zero state steps by exactly 0). Biases are never masked.
+        dropconnect: per-instance drop probability (or one for all) applied to every weight matrix in training:
+            kept weights are scaled by ``1/(1-p)``; evaluation uses all weights unscaled. Its noise comes from one
+            torch generator seeded with ``config.seed``, so it depends on the batch's composition.
+        batch_seeds: per instance, the seed of its minibatch stream (``batch_size`` only); default the instance's
+            position, so pass seeds when an instance must not depend on its batch.
+        evals: ``{name: X}`` with ``X`` of shape ``(N, d)`` or ``(I, N, d)``: logits after training are returned.
+
+    Returns ``(weights, history, outputs)``: per-instance unpadded float64 weights (masked entries exactly 0), the
+    per-instance training loss at ``config.logged_steps`` (on all training points) and ``{name: (I, N, C)}`` logits.
+    Without masks, padding and DropConnect the arithmetic is exactly that of an unmasked model (an all-ones mask
+    multiplies by 1.0, so it changes no bit either).
+    """
+    torch = _torch()
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    n_inst = len(inits)
+    if n_inst == 0:
+        raise CapacityError("no instance to train")
+    n_layers = len(inits[0]) // 2
+    if any(len(w) != 2 * n_layers for w in inits):
+        raise CapacityError("all instances in one batch must have the same number of layers")
+    dtype = torch.float32 if config.dtype == "float32" else torch.float64
+    try:
+        device = torch.device(config.device)
+        torch.zeros(1, device=device)
+    except (RuntimeError, AssertionError) as exc:
+        raise CapacityError(f"cannot use torch device {config.device!r}: {str(exc).splitlines()[0]}") from None
+
+    shapes = [tuple(max(np.shape(w[2 * k])[a] for w in inits) for a in (0, 1)) for k in range(n_layers)]
+    padded = any(np.shape(w[2 * k]) != shapes[k] for w in inits for k in range(n_layers))
+    masks = [None] * n_inst if masks is None else list(masks)
+    if len(masks) != n_inst:
+        raise CapacityError(f"got {len(masks)} masks for {n_inst} instances")
+    use_masks = padded or any(m is not None for m in masks)
+    if use_masks:
+        full = [[np.ones(np.shape(w[2 * k]), bool) for k in range(n_layers)] if m is None
+                else [np.asarray(a, bool) for a in m] for w, m in zip(inits, masks)]
+        for w, m in zip(inits, full):
+            if [a.shape for a in m] != [np.shape(w[2 * k]) for k in range(n_layers)]:
+                raise CapacityError("a mask must have the shape of its weight matrix")
+        Ms = [torch.as_tensor(_pad([m[k] for m in full], shapes[k]), dtype=dtype, device=device)
+              for k in range(n_layers)]
+        Mb = [torch.as_tensor(_pad([np.ones(np.shape(w[2 * k])[0]) for w in inits], shapes[k][:1]), dtype=dtype,
+                              device=device) for k in range(n_layers)]
+        inits = [[np.asarray(a) * (m[j // 2] if j % 2 == 0 else 1) for j, a in enumerate(w)]
+                 for w, m in zip(inits, full)]
+    params = []
+    for k in range(n_layers):
+        params.append(torch.tensor(_pad([w[2 * k] for w in inits], shapes[k]) if padded
+                                   else np.stack([w[2 * k] for w in inits]), dtype=dtype, device=device,
+                                   requires_grad=True))
+        params.append(torch.tensor(_pad([w[2 * k + 1] for w in inits], shapes[k][:1]) if padded
+                                   else np.stack([w[2 * k + 1] for w in inits]), dtype=dtype, device=device,
+                                   requires_grad=True))
+    p_drop = np.zeros(n_inst) if dropconnect is None else np.broadcast_to(np.asarray(dropconnect, float), (n_inst,))
+    if ((p_drop < 0) | (p_drop >= 1)).any():
+        raise CapacityError("dropconnect probabilities must be in [0, 1)")
+    use_dc = bool((p_drop > 0).any())
+    keep = torch.as_tensor(1.0 - p_drop, dtype=dtype, device=device)[:, None, None]
+    gen = torch.Generator(device=device).manual_seed(int(config.seed))
+
+    ce = config.loss == "ce"
+
+    def as_x(a):
+        t = torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
+        return t.unsqueeze(0).expand(n_inst, *t.shape) if t.dim() == 2 else t
+
+    X_all = as_x(X)
+    Y_all = torch.as_tensor(np.asarray(Y), dtype=torch.long if ce else dtype, device=device)
+    if Y_all.dim() == (1 if ce else 2):
+        Y_all = Y_all.unsqueeze(0).expand(n_inst, *Y_all.shape)
+    n_points = X_all.shape[1]
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    n_inst = len(instances)
     rows = torch.arange(n_inst, device=device)[:, None]
 
-    def forward(X):
+    def forward(X, train=False):
         h = X
-        for k in range(0, len(params) - 2, 2):
-            h = torch.relu(torch.baddbmm(params[k + 1].unsqueeze(1), h, params[k].transpose(1, 2)))
-        return torch.baddbmm(params[-1].unsqueeze(1), h, params[-2].transpose(1, 2))
+        for k in range(n_layers):
+            W, b = params[2 * k], params[2 * k + 1]
+            if use_masks:
+                W, b = W * Ms[k], b * Mb[k]
+            if train and use_dc:
+                W = W * (torch.rand(W.shape, generator=gen, device=device, dtype=dtype) < keep).to(dtype) / keep
+            h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))
+            if k < n_layers - 1:
+                h = torch.relu(h)
+        return h
 
-    if config.balance:  # per instance and feature: positives and negatives weigh half each
+    if config.balance and not ce:  # per instance and feature: positives and negatives weigh half each
         pos = Y_all.mean(dim=1, keepdim=True).clamp(1.0 / (2 * n_points), 1 - 1.0 / (2 * n_points))
         w_pos, w_neg = 0.5 / pos, 0.5 / (1 - pos)
 
     def losses(logits, Y):  # per-instance mean over points and features
+        if ce:
+            return F.cross_entropy(logits.transpose(1, 2), Y, reduction="none").mean(dim=1)
         if config.loss == "bce":
             per = F.binary_cross_entropy_with_logits(logits, Y, reduction="none")
         else:
@@ -327,6 +428,9 @@ def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
             per = per * (Y * w_pos + (1 - Y) * w_neg)
         return per.mean(dim=(1, 2))
 
+    if config.batch_size is not None:
+        seeds = range(n_inst) if batch_seeds is None else batch_seeds
+        batch_rngs = [np.random.default_rng(s) for s in seeds]
     logged = config.logged_steps
     history = np.empty((n_inst, logged.size))
     col = 0
@@ -334,15 +438,15 @@ def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
     bar = tqdm(range(1, config.steps + 1), desc=desc, disable=not progress, leave=False)
     for step in bar:
         if config.batch_size is None:
-            X, Y = X_all, Y_all
+            Xb, Yb = X_all, Y_all
         else:
             j = (step - 1) % _CHUNK
             if j == 0:  # the next _CHUNK steps' indices, per instance, from that instance's own stream
                 chunk = torch.as_tensor(np.stack([r.integers(0, n_points, size=(_CHUNK, config.batch_size))
                                                   for r in batch_rngs], axis=1), device=device)  # (C, I, B)
             idx = chunk[j]
-            X, Y = X_all[rows, idx], Y_all[rows, idx]
-        per = losses(forward(X), Y)
+            Xb, Yb = X_all[rows, idx], Y_all[rows, idx]
+        per = losses(forward(Xb, True), Yb)
         opt.zero_grad(set_to_none=True)
         per.sum().backward()
         opt.step()
@@ -353,8 +457,20 @@ def _train_batch(tasks, seeds, config: TrainConfig, progress: bool, desc: str):
             col += 1
             bar.set_postfix(loss=f"{now.mean():.4g}")
     bar.close()
-    weights = [p.detach().cpu().numpy().astype(np.float64) for p in params]
-    return instances, weights, history
+    outputs = {}
+    with torch.no_grad():
+        for name, Xe in (evals or {}).items():
+            outputs[name] = forward(as_x(Xe)).cpu().numpy()
+        eff = [(p * Ms[k // 2] if k % 2 == 0 else p * Mb[k // 2]) if use_masks else p for k, p in enumerate(params)]
+        eff = [p.detach().cpu().numpy().astype(np.float64) for p in eff]
+    weights = []
+    for i, w in enumerate(inits):
+        cur = []
+        for k in range(n_layers):
+            r, c = np.shape(w[2 * k])
+            cur += [eff[2 * k][i, :r, :c], eff[2 * k + 1][i, :r]]
+        weights.append(cur)
+    return weights, history, outputs
 
 
 def _networks(weights, n_inst) -> list[Network]:
@@ -387,7 +503,7 @@ def _result(tasks, seeds, config, instances, nets, history, seconds) -> TrainRes
                        seconds)
 
 
-def train(tasks, config: TrainConfig | None = None, seeds=(0,), progress: bool = True) -> TrainResult:
+def train(tasks, config: TrainConfig | None = None, seeds=(0,), progress: bool = True, masks=None) -> TrainResult:
     """Train one network per ``(task, seed)``, all at once as one batched model; judge each one exactly.
 
     Instance ``(task, seed)`` draws its initialisation (and its sampled data and minibatches, if any) from a
@@ -396,15 +512,24 @@ def train(tasks, config: TrainConfig | None = None, seeds=(0,), progress: bool =
     Tasks must share the number of inputs and of features (and of training points); nothing is padded. Uses
     the torch thread count set by the caller (``torch.set_num_threads``; for many small networks one thread is
     often fastest). ``progress`` shows a tqdm bar with the mean loss.
+
+    ``masks``: one bool array per weight matrix (shapes ``(h_1, m), ..., (n_features, h_last)``), the same for
+    every instance: masked weights start at 0 and stay exactly 0 (see :func:`fit`, the training loop).
     """
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
         raise CapacityError(f"config must be a TrainConfig, got {type(config).__name__}")
     tasks, seeds = _check(tasks, seeds)
     _check_shapes(tasks, config)
+    if masks is not None:
+        sizes = (tasks[0].n_inputs, *config.hidden, tasks[0].n_features)
+        want = [(b, a) for a, b in pairwise(sizes)]
+        masks = [np.asarray(mk, dtype=bool) for mk in masks]
+        if [mk.shape for mk in masks] != want:
+            raise CapacityError(f"masks must have the weight shapes {want}, got {[mk.shape for mk in masks]}")
     t0 = time.perf_counter()
     instances, weights, history = _train_batch(tasks, seeds, config, progress,
-                                               desc=f"train {len(tasks) * len(seeds)} nets")
+                                               desc=f"train {len(tasks) * len(seeds)} nets", masks=masks)
     nets = _networks(weights, len(instances))
     seconds = time.perf_counter() - t0
     return _result(tasks, seeds, config, instances, nets, history, seconds)

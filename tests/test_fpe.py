@@ -200,21 +200,6 @@ def test_masks_stay_fixed_while_training():
     assert hist[0, -1] < hist[0, 0]
 
 
-def test_batched_training_matches_the_loop():
-    from capacity.fpe.trainer import init_weights, train_masked, train_masked_loop
-
-    rng = np.random.default_rng(2)
-    inits = [init_weights((5, w, 1), np.random.default_rng(s)) for s, w in enumerate((2, 3, 4))]
-    X = rng.integers(0, 2, size=(3, 32, 5)).astype(np.float32)
-    Y = rng.integers(0, 2, size=(3, 32, 1)).astype(np.float32)
-    a, _, ha, _ = train_masked(inits, None, X, Y, steps=25)
-    b, _, hb, _ = train_masked_loop(inits, None, X, Y, steps=25)
-    assert np.allclose(ha, hb, atol=1e-4)
-    for wa, wb in zip(a, b):
-        for x, y in zip(wa, wb):
-            assert x.shape == y.shape and np.allclose(x, y, atol=1e-4)
-
-
 def _tiny_config():
     from capacity.fpe.experiments import BooleanConfig
 

@@ -264,3 +264,68 @@ def test_cli_refuses_non_empty_out(tmp_path, capsys):
     rc, _, err = run_cli(BASE + ["--task", "kand", "--inputs", "4", "--out", str(out)], capsys)
     assert rc == 2 and "not empty" in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+# ---------------------------------------------------------------------------------------------
+# masks and the shared training loop (fit)
+
+
+def test_all_ones_mask_is_bit_for_bit_the_unmasked_path():
+    task = kand_task(4, 2, 2, seed=3)
+    cfg = TrainConfig(hidden=(6,), steps=40, lr=0.05, log_every=10)
+    a = train(task, cfg, seeds=(0, 1), progress=False)
+    ones = [np.ones((6, 4), bool), np.ones((task.n_features, 6), bool)]
+    b = train(task, cfg, seeds=(0, 1), progress=False, masks=ones)
+    assert np.array_equal(a.loss_history, b.loss_history)
+    for na, nb in zip(a.networks, b.networks):
+        for x, y in zip(na.layers, nb.layers):
+            assert np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1])
+
+
+def test_masked_entries_stay_exactly_zero_and_the_rest_moves():
+    task = kand_task(5, 2, 2, seed=1)
+    rng = np.random.default_rng(0)
+    masks = [rng.random((7, 5)) < 0.5, rng.random((task.n_features, 7)) < 0.5]
+    cfg = TrainConfig(hidden=(7,), steps=50, lr=0.05, weight_decay=1e-3, batch_size=8)
+    res = train(task, cfg, seeds=(0, 1, 2), progress=False, masks=masks)
+    start = train(task, TrainConfig(hidden=(7,), steps=1, lr=1e-12), seeds=(0,), progress=False, masks=masks)
+    for net in res.networks:
+        for (W, _), M in zip(net.layers, masks):
+            assert not W[~M].any()
+            assert np.count_nonzero(W) == M.sum()
+    assert not np.allclose(res.networks[0].W_in, start.networks[0].W_in)
+
+
+def test_fit_pads_mixed_widths_and_matches_one_at_a_time():
+    from capacity.train import fit, init_weights
+
+    rng = np.random.default_rng(2)
+    inits = [init_weights((5, w, 1), np.random.default_rng(s)) for s, w in enumerate((2, 3, 4))]
+    X = rng.integers(0, 2, size=(3, 32, 5)).astype(np.float32)
+    Y = rng.integers(0, 2, size=(3, 32, 1)).astype(np.float32)
+    cfg = TrainConfig(steps=25, log_every=5)
+    a, ha, out = fit(inits, X, Y, cfg, evals={"x": X})
+    for i in range(3):
+        b, hb, outb = fit([inits[i]], X[i], Y[i], cfg, evals={"x": X[i]})
+        assert np.allclose(ha[i], hb[0], atol=1e-5)
+        assert np.allclose(out["x"][i], outb["x"][0], atol=1e-4)
+        for x, y in zip(a[i], b[0]):
+            assert x.shape == y.shape and np.allclose(x, y, atol=1e-4)
+
+
+def test_fit_cross_entropy_and_dropconnect():
+    from capacity.train import fit, init_weights
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)  # 3 classes
+    inits = [init_weights((4, 8, 3), np.random.default_rng(s)) for s in range(2)]
+    cfg = TrainConfig(loss="ce", steps=150, lr=0.05, log_every=50)
+    w, h, out = fit(inits, X, y, cfg, dropconnect=[0.0, 0.5], evals={"train": X})
+    assert out["train"].shape == (2, 60, 3)
+    assert (out["train"][0].argmax(axis=1) == y).mean() > 0.9
+    assert (h[:, -1] < h[:, 0]).all()
+    with pytest.raises(CapacityError, match="dropconnect"):
+        fit(inits, X, y, cfg, dropconnect=1.0)
+    with pytest.raises(CapacityError, match="tasks train with loss"):
+        train(kand_task(3, 1, 2), TrainConfig(loss="ce"), progress=False)
