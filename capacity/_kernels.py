@@ -867,6 +867,30 @@ def _pair_candidates(C, low, high, a, b, count_only):
     return out[:total].copy(), total
 
 
+@register_jitable
+def _half_points(row, Np, kp, truth, extremal, out):
+    """The points ``p`` with ``row[p] == truth`` (of a positive function of ``kp`` inputs) into ``out``, only
+    the minimal true (``truth``) or maximal false ones when ``extremal``; returns their number."""
+    n = 0
+    for p in range(Np):
+        if (row[p] != 0) != truth:
+            continue
+        keep = True
+        if extremal:
+            for c in range(kp):
+                q = p ^ (1 << c)
+                if truth and (p >> c) & 1 and row[q] != 0:
+                    keep = False
+                    break
+                if (not truth) and not ((p >> c) & 1) and row[q] == 0:
+                    keep = False
+                    break
+        if keep:
+            out[n] = p
+            n += 1
+    return n
+
+
 def _cheap_certify(bits, W_prev, pairs, Xp, X, mix):
     """For each candidate ``f = (bits[i] if x_k = 0, bits[j] if x_k = 1)`` of ``pairs``: status 1 with an
     integer realisation ``(W[r], T[r])`` when some ``a W_prev[i] + b W_prev[j]`` (``(a, b)`` rows of ``mix``)
@@ -882,8 +906,20 @@ def _cheap_certify(bits, W_prev, pairs, Xp, X, mix):
     cert = np.zeros((P, 4), dtype=np.int64)
     w = np.zeros(kp, dtype=np.int64)
     f = np.zeros(N, dtype=np.bool_)
-    tru = np.zeros(N, dtype=np.int64)
-    fal = np.zeros(N, dtype=np.int64)
+    n3 = np.int64(1)
+    for c in range(kp):
+        n3 *= 3
+    code3 = np.zeros(Np, dtype=np.int64)  # point p as the base-3 number of its bits: sums never carry
+    for p in range(Np):
+        c3 = np.int64(1)
+        for c in range(kp):
+            code3[p] += ((p >> c) & 1) * c3
+            c3 *= 3
+    seen = np.zeros(n3, dtype=np.int64)  # per sum: r + 1 once marked for candidate r
+    seen_a = np.zeros(n3, dtype=np.int64)
+    seen_b = np.zeros(n3, dtype=np.int64)
+    ea = np.zeros(Np, dtype=np.int64)
+    eb = np.zeros(Np, dtype=np.int64)
     for r in range(P):
         i = pairs[r, 0]
         j = pairs[r, 1]
@@ -923,51 +959,149 @@ def _cheap_certify(bits, W_prev, pairs, Xp, X, mix):
                 break
         if status[r] == 1:
             continue
-        nt = 0
-        nf = 0
-        for p in range(N):  # minimal true and maximal false points
-            ext = True
-            for c in range(k):
-                q = p ^ (1 << c)
-                if f[p] and (p >> c) & 1 and f[q]:
-                    ext = False
-                    break
-                if (not f[p]) and not ((p >> c) & 1) and not f[q]:
-                    ext = False
-                    break
-            if ext:
-                if f[p]:
-                    tru[nt] = p
-                    nt += 1
-                else:
-                    fal[nf] = p
-                    nf += 1
+        # 2-summable with x_k = 1 in exactly one point of each pair (the halves are threshold, so a witness
+        # inside one half cannot exist): a + b == c + d with f0(a), f1(b) true and f0(c), f1(d) false
+        # (points of k - 1 inputs; base-3 codes of the sums). Lowering c or d, a and b may be taken minimal
+        # true; raising a or b, c and d may be taken maximal false: mark the sums of the extremal side,
+        # then scan every pair of the other side (the smaller product).
+        n0 = 0
+        n1 = 0
+        for p in range(Np):
+            n0 += bits[i, p] != 0
+            n1 += bits[j, p] != 0
+        mark_true = (Np - n0) * (Np - n1) <= n0 * n1  # mark minimal true sums, scan false pairs
+        na = _half_points(bits[i], Np, kp, mark_true, True, ea)
+        nb = _half_points(bits[j], Np, kp, mark_true, True, eb)
+        stamp = r + 1
+        for u in range(na):
+            for v in range(nb):
+                s = code3[ea[u]] + code3[eb[v]]
+                seen[s] = stamp
+                seen_a[s] = ea[u]
+                seen_b[s] = eb[v]
+        na = _half_points(bits[i], Np, kp, not mark_true, False, ea)
+        nb = _half_points(bits[j], Np, kp, not mark_true, False, eb)
         found = False
-        for a in range(nt):
-            for b in range(a, nt):
-                for u in range(nf):
-                    for v in range(u, nf):
-                        ok = True
-                        for c in range(k):
-                            if X[tru[a], c] + X[tru[b], c] > X[fal[u], c] + X[fal[v], c]:
-                                ok = False
-                                break
-                        if ok:
-                            cert[r, 0] = tru[a]
-                            cert[r, 1] = tru[b]
-                            cert[r, 2] = fal[u]
-                            cert[r, 3] = fal[v]
-                            found = True
-                            break
-                    if found:
-                        break
-                if found:
+        for u in range(na):
+            for v in range(nb):
+                s = code3[ea[u]] + code3[eb[v]]
+                if seen[s] == stamp:
+                    if mark_true:
+                        cert[r, 0], cert[r, 1], cert[r, 2], cert[r, 3] = seen_a[s], Np + seen_b[s], ea[u], Np + eb[v]
+                    else:
+                        cert[r, 0], cert[r, 1], cert[r, 2], cert[r, 3] = ea[u], Np + eb[v], seen_a[s], Np + seen_b[s]
+                    found = True
                     break
             if found:
                 break
         if found:
             status[r] = 2
     return status, W, T, cert
+
+
+def _simplex_realise(fbits, X, max_pivots):
+    """A proposed integer realisation of each positive function ``fbits[r]`` (over the points ``X``): a dense
+    phase-1 simplex (Bland's rule, at most ``max_pivots`` pivots) in floats finds ``w >= 0, t`` with
+    ``x.w >= t`` on the minimal true points and ``y.w <= t - (k + 1)`` on the maximal false ones; with that
+    margin rounding ``w`` cannot break the cut, so ``W = rint(w)``, ``T = min(x.W)`` over true points is
+    checked on every point here (status 1). Status 0: no proposal (infeasible, degenerate or out of pivots;
+    the caller decides with an exact LP). Only a proposal: the caller re-checks every realisation exactly."""
+    P, N = fbits.shape
+    k = X.shape[1]
+    status = np.zeros(P, dtype=np.int8)
+    W = np.zeros((P, k), dtype=np.int64)
+    T = np.zeros(P, dtype=np.int64)
+    pts = np.zeros(N, dtype=np.int64)
+    margin = float(k + 1)
+    eps = 1e-9
+    for r in range(P):
+        row = fbits[r]
+        if row[0] != 0:  # positive and true at 0: constant 1
+            T[r] = 0
+            status[r] = 1
+            continue
+        nt = _half_points(row, N, k, True, True, pts)
+        if nt == 0:  # constant 0
+            T[r] = 1
+            status[r] = 1
+            continue
+        nf = _half_points(row, N, k, False, True, pts[nt:])
+        m = nt + nf
+        n = k + 1  # w_0 .. w_{k-1}, t (t >= 1 since the zero point is false)
+        cols = n + m + nf
+        tab = np.zeros((m, cols + 1))
+        basis = np.zeros(m, dtype=np.int64)
+        for q in range(m):
+            sign = -1.0 if q < nt else 1.0  # true: -x.w + t + s = 0; false: t - y.w - s + a = margin
+            for c in range(k):
+                tab[q, c] = -float(X[pts[q], c])
+            tab[q, k] = 1.0
+            tab[q, n + q] = -sign
+            if q < nt:
+                basis[q] = n + q
+            else:
+                tab[q, n + m + q - nt] = 1.0
+                tab[q, cols] = margin
+                basis[q] = n + m + q - nt
+        red = np.zeros(cols + 1)  # reduced costs of min sum(artificials); red[cols] = -objective
+        for q in range(nt, m):
+            for c in range(n + m):
+                red[c] -= tab[q, c]
+            red[cols] -= tab[q, cols]
+        pivots = 0
+        while pivots < max_pivots:
+            enter = -1
+            for c in range(cols):  # Bland: the first improving column
+                if red[c] < -eps:
+                    enter = c
+                    break
+            if enter < 0:
+                break
+            leave = -1
+            best = 0.0
+            for q in range(m):
+                if tab[q, enter] > eps:
+                    ratio = tab[q, cols] / tab[q, enter]
+                    if leave < 0 or ratio < best - eps or (ratio <= best + eps and basis[q] < basis[leave]):
+                        leave = q
+                        best = ratio
+            if leave < 0:
+                break  # unbounded cannot happen in phase 1; give up
+            pv = tab[leave, enter]
+            for c in range(cols + 1):
+                tab[leave, c] /= pv
+            for q in range(m):
+                if q != leave and tab[q, enter] != 0.0:
+                    fac = tab[q, enter]
+                    for c in range(cols + 1):
+                        tab[q, c] -= fac * tab[leave, c]
+            fac = red[enter]
+            for c in range(cols + 1):
+                red[c] -= fac * tab[leave, c]
+            basis[leave] = enter
+            pivots += 1
+        if -red[cols] > 1e-7:
+            continue
+        wf = np.zeros(n)
+        for q in range(m):
+            if basis[q] < n:
+                wf[basis[q]] = tab[q, cols]
+        lo = np.int64(1) << 62
+        hi = -lo
+        for p in range(N):
+            sv = np.int64(0)
+            for c in range(k):
+                sv += np.int64(np.rint(wf[c])) * X[p, c]
+            if row[p] != 0:
+                lo = min(lo, sv)
+            else:
+                hi = max(hi, sv)
+        if hi < lo:
+            for c in range(k):
+                W[r, c] = np.int64(np.rint(wf[c]))
+            T[r] = lo
+            status[r] = 1
+    return status, W, T
 
 
 # -------------------------------------------------------------------------------------------------
@@ -987,6 +1121,7 @@ TWINS = {
     "min_total_weight": _min_total_weight,
     "pair_candidates": _pair_candidates,
     "cheap_certify": _cheap_certify,
+    "simplex_realise": _simplex_realise,
 }
 
 _jit = njit(cache=_CACHE, nogil=True)

@@ -297,6 +297,23 @@ def test_cheap_certify_kernel_equals_twin():
     assert set(np.unique(a[0])) == {0, 1, 2}
 
 
+def test_simplex_realise_kernel_equals_twin_and_every_proposal_is_exact():
+    from capacity._kernels import KERNELS, TWINS
+    from capacity.enumeration import _canonical
+
+    d = Domain(5)
+    X = d.points.astype(np.int64)
+    canon, _ = _canonical(d, muroga_bound(5), False, KERNELS, 1, False)
+    x = [X[:, i].astype(bool) for i in range(5)]
+    not_threshold = np.array([(x[0] & x[1]) | (x[2] & x[3]), (x[0] & x[1]) | (x[2] & x[3]) | x[4]])
+    f = np.vstack([d.unpack(canon), not_threshold]).astype(np.uint8)
+    a, b = KERNELS["simplex_realise"](f, X, 500), TWINS["simplex_realise"](f, X, 500)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    status, W, T = a
+    assert np.all(status[:-2] == 1) and np.all(status[-2:] == 0)  # every threshold function gets a proposal
+    assert np.array_equal((X @ W[:-2].T >= T[:-2]).T, f[:-2].astype(bool))  # ... and each one is exact
+
+
 def test_combination_work_is_predicted_before_the_scan():
     # 47286 unit tables up to complement on {0,1}^5: C(47288, 3) hidden layers x 104 readouts x 32 points
     with pytest.raises(CapacityError, match="MAX_EVALUATIONS"):
