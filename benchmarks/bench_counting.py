@@ -3,7 +3,8 @@ of threshold-function counts.
 
 Usage:
     python benchmarks/bench_counting.py [--out DIR] [--sections multi,structure] [--cell-timeout 900]
-        [--samples 10] [--cells 4x2,4x3,5x2,5x3] [--workers 2] [--k8-chunks C] [--cache DIR]
+        [--samples 10] [--cells 4x2,4x3,5x2,5x3] [--workers 2] [--k8 full | --k8-chunks C] [--k9-chunks C]
+        [--cache DIR]
 
 ``multi``: for k = 4, 5 inputs and n = 2, 3 step units with real weights, the combination enumeration
 (``capacity count --inputs k --hidden n --activation step --real``) and the readout-type count
@@ -12,7 +13,9 @@ cell that runs out is reported as not finished; the wall clock never changes a n
 functions inside and outside the set decided by the SAT front door (witness re-verified / DRUP proof checked).
 ``structure``: :func:`capacity.threshold.structure` for k = 1..7 against OEIS A001530, A003184 and A003217.
 ``generation``: A000609(7) by :func:`capacity.threshold.count_by_generation` against the orbit enumeration
-(same run, ratio), and with ``--k8-chunks C`` a sampled level 8 with the projected time of the whole level.
+(same run, ratio of wall and of CPU seconds), then with ``--k8 full`` every level up to 8 (A000609(8) and its class
+counts) or with ``--k8-chunks C`` a sampled level 8, and with ``--k9-chunks C`` a sampled level 9. Every timing
+records wall and CPU seconds (this process and its worker processes) and the load average.
 Results go to ``counting.json`` and ``counting.md`` in ``--out`` (default ``benchmarks/out/``, untracked).
 """
 
@@ -94,37 +97,62 @@ def structure(args):
     return out
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the executor's worker processes)."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ru.ru_utime + ru.ru_stime
+
+
+def _timed(label, fn):
+    print(f"{label} ...", flush=True)
+    load0, c, t = os.getloadavg()[0], _cpu(), time.perf_counter()
+    res = fn()
+    out = {"wall_seconds": time.perf_counter() - t, "cpu_seconds": _cpu() - c, "load_before": load0,
+           "load_after": os.getloadavg()[0]}
+    print(f"  {out}", flush=True)
+    return res, out
+
+
 def generation(args):
-    """k = 7 by generation against the current orbit enumeration (same run), then a sampled k = 8 level."""
+    """k = 7 by generation against the current orbit enumeration (same run), then level 8 in full
+    (``--k8 full``, with its structure) or sampled (``--k8-chunks``), and a sampled level 9 (``--k9-chunks``)."""
     from capacity import Domain
     from capacity.enumeration import count
     from capacity.threshold import count_by_generation
 
     count(Domain(5), 1, "step", None)  # compile the kernels outside the timings
     count_by_generation(5)
-    print("k=7 current enumeration ...", flush=True)
-    t = time.perf_counter()
-    cur = count(Domain(7), 1, "step", None, threads=args.workers).count
-    t_cur = time.perf_counter() - t
-    print(f"  {cur} in {t_cur:.1f} s", flush=True)
-    print(f"k=7 generation, {args.workers} worker(s) ...", flush=True)
-    t = time.perf_counter()
-    gen = count_by_generation(7, workers=args.workers, progress=True)
-    t_gen = time.perf_counter() - t
-    print(f"  {gen.count} in {t_gen:.1f} s", flush=True)
-    out = {"k7": {"enumeration": cur, "enumeration_seconds": t_cur, "generation": gen.count,
-                  "generation_seconds": t_gen, "ratio_generation_over_enumeration": t_gen / t_cur,
-                  "agree": cur == gen.count, "levels": gen.levels}}
-    if args.k8_chunks:
-        print(f"k=8 generation, {args.k8_chunks} sampled chunks of level 8 ...", flush=True)
-        t = time.perf_counter()
-        g8 = count_by_generation(8, workers=args.workers, sample_chunks=args.k8_chunks, progress=True,
-                                 cache_dir=args.cache)
+    cur, t_cur = _timed("k=7 current enumeration", lambda: count(Domain(7), 1, "step", None, threads=args.workers))
+    gen, t_gen = _timed(f"k=7 generation, {args.workers} worker(s)",
+                        lambda: count_by_generation(7, workers=args.workers, progress=True))
+    out = {"k7": {"enumeration": cur.count, "enumeration_time": t_cur, "generation": gen.count,
+                  "generation_time": t_gen,
+                  "ratio_generation_over_enumeration": t_gen["wall_seconds"] / t_cur["wall_seconds"],
+                  "ratio_cpu": t_gen["cpu_seconds"] / t_cur["cpu_seconds"],
+                  "agree": cur.count == gen.count, "levels": gen.levels}}
+    if args.k8 == "full":
+        g8, t8 = _timed(f"k=8 generation, every level, {args.workers} worker(s)",
+                        lambda: count_by_generation(8, workers=args.workers, progress=True, cache_dir=args.cache))
+        out["k8"] = {"count": g8.count, "time": t8, "levels": g8.levels, "workers": args.workers,
+                     "classes": g8.classes()}
+        print(f"  A000609(8) computed: {g8.count}; {out['k8']['classes']}", flush=True)
+    elif args.k8_chunks:
+        g8, t8 = _timed(f"k=8 generation, {args.k8_chunks} sampled chunks of level 8",
+                        lambda: count_by_generation(8, workers=args.workers, sample_chunks=args.k8_chunks,
+                                                    progress=True, cache_dir=args.cache))
         last = g8.levels[-1]
         per = last["seconds"] / max(1, last["computed_candidates"])  # chunks found in the cache cost nothing
-        out["k8"] = {"levels": g8.levels, "seconds": time.perf_counter() - t, "seconds_per_candidate": per,
+        out["k8"] = {"levels": g8.levels, "time": t8, "seconds_per_candidate": per,
                      "projected_level8_seconds": per * last["candidates_total"], "workers": args.workers}
-        print(f"  {out['k8']}", flush=True)
+    if args.k9_chunks:
+        g9, t9 = _timed(f"k=9 generation, {args.k9_chunks} sampled chunks of level 9",
+                        lambda: count_by_generation(9, workers=args.workers, sample_chunks=args.k9_chunks,
+                                                    progress=True, cache_dir=args.cache))
+        last = g9.levels[-1]
+        out["k9"] = {"levels": g9.levels, "time": t9, "workers": args.workers}
+        print(f"  {last}", flush=True)
     return out
 
 
@@ -151,15 +179,25 @@ def markdown(result) -> str:
                       f"{s['seconds']:.2f} |")
     if "generation" in result:
         g = result["generation"]["k7"]
+        te, tg = g["enumeration_time"], g["generation_time"]
         md += ["", "# A000609(7): generation from k - 1 against the orbit enumeration (same run)", "",
-               f"enumeration {g['enumeration']} in {g['enumeration_seconds']:.1f} s; generation {g['generation']} "
-               f"in {g['generation_seconds']:.1f} s; ratio generation / enumeration "
-               f"{g['ratio_generation_over_enumeration']:.2f}; levels {g['levels']}"]
-        if "k8" in result["generation"]:
-            k8 = result["generation"]["k8"]
-            md += ["", f"k = 8 sampled: {k8['levels'][-1]}; {k8['seconds_per_candidate'] * 1000:.2f} ms of wall time "
-                       f"per candidate with {k8['workers']} worker(s) (the exact count of all candidates included); "
-                       f"projected level 8: {k8['projected_level8_seconds'] / 3600:.2f} h"]
+               f"enumeration {g['enumeration']} in {te['wall_seconds']:.1f} s wall / {te['cpu_seconds']:.1f} s CPU; "
+               f"generation {g['generation']} in {tg['wall_seconds']:.1f} s wall / {tg['cpu_seconds']:.1f} s CPU "
+               f"(load {tg['load_before']:.1f} to {tg['load_after']:.1f}); ratio generation / enumeration "
+               f"{g['ratio_generation_over_enumeration']:.2f} (wall), {g['ratio_cpu']:.2f} (CPU); levels {g['levels']}"]
+        k8 = result["generation"].get("k8")
+        if k8 and "count" in k8:
+            t = k8["time"]
+            md += ["", f"k = 8, every level: A000609(8) = {k8['count']} in {t['wall_seconds']:.1f} s wall, "
+                       f"{t['cpu_seconds']:.1f} s CPU with {k8['workers']} worker(s), load {t['load_before']:.1f} "
+                       f"to {t['load_after']:.1f}; level 8: {k8['levels'][-1]}", "", f"classes: {k8['classes']}"]
+        elif k8:
+            md += ["", f"k = 8 sampled: {k8['levels'][-1]}; {k8['seconds_per_candidate'] * 1000:.3f} ms of wall "
+                       f"time per candidate with {k8['workers']} worker(s); projected level 8: "
+                       f"{k8['projected_level8_seconds'] / 3600:.2f} h"]
+        k9 = result["generation"].get("k9")
+        if k9:
+            md += ["", f"k = 9 sampled: {k9['levels'][-1]}; time {k9['time']}"]
     return "\n".join(md) + "\n"
 
 
@@ -174,7 +212,9 @@ def main(argv=None):
     ap.add_argument("--cells", default="4x2,4x3,5x2,5x3", help="multi section: comma-separated KxN cells")
     ap.add_argument("--max-k", type=int, default=7, help="largest k for the structure section")
     ap.add_argument("--workers", type=int, default=2, help="local processes (generation) / threads (enumeration)")
-    ap.add_argument("--k8-chunks", type=int, default=0, help="sampled chunks of level 8 (0: skip k = 8)")
+    ap.add_argument("--k8", choices=["full", "none"], default="none", help="full: every level up to 8, counted")
+    ap.add_argument("--k8-chunks", type=int, default=0, help="sampled chunks of level 8 (0: skip; ignored with --k8 full)")
+    ap.add_argument("--k9-chunks", type=int, default=0, help="sampled chunks of level 9 (0: skip; needs level 8)")
     ap.add_argument("--cache", default=None, help="cache folder for the generation levels (resumable)")
     args = ap.parse_args(argv)
     out = Path(args.out)

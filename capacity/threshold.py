@@ -432,6 +432,29 @@ class Generation:
         return {"k": self.k, "count": self.count, "canonical": len(self.canon), "levels": self.levels,
                 "seconds": round(self.seconds, 6)}
 
+    def classes(self, rows: int = 1 << 16) -> dict:
+        """The structure that needs no weights, from the canonical functions (``rows`` at a time): NP classes,
+        NPN classes and self-dual NP classes by number of essential inputs (OEIS A001530, A003184 at exactly
+        ``k``), and the functions with exactly ``j`` essential inputs (orbit sizes summed; OEIS A000615)."""
+        from .enumeration import _transpositions
+
+        k, d = self.k, Domain(self.k)
+        swaps, flips = _transpositions(d)
+        fact = np.array([math.factorial(i) for i in range(k + 1)], dtype=np.int64)
+        ess = np.zeros(len(self.canon), dtype=np.int64)
+        sd = np.zeros(len(self.canon), dtype=bool)
+        size = KERNELS["orbit_sizes"](self.canon, swaps, flips, True, fact)
+        for a in range(0, len(self.canon), rows):
+            bits = d.unpack(self.canon[a:a + rows])
+            for i in range(k):
+                ess[a:a + rows] += np.any(bits[:, flips[i]] != bits, axis=1)
+            sd[a:a + rows] = np.all(~bits[:, ::-1] == bits, axis=1)
+        by = [int(np.sum(ess == j)) for j in range(k + 1)]
+        by_sd = [int(np.sum(sd & (ess == j))) for j in range(k + 1)]
+        return {"np_classes": len(self.canon), "npn_by_essential_inputs": [(a + b) // 2 for a, b in zip(by, by_sd)],
+                "selfdual_np_by_essential_inputs": by_sd,
+                "functions_by_essential_inputs": [int(size[ess == j].astype(object).sum()) for j in range(k + 1)]}
+
 
 def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = None, chunk: int = 64,
                         cache_dir=None, progress: bool = False, sample_chunks: int | None = None) -> Generation:
