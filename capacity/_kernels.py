@@ -895,8 +895,9 @@ def _cheap_certify(bits, W_prev, pairs, Xp, X, mix):
     """For each candidate ``f = (bits[i] if x_k = 0, bits[j] if x_k = 1)`` of ``pairs``: status 1 with an
     integer realisation ``(W[r], T[r])`` when some ``a W_prev[i] + b W_prev[j]`` (``(a, b)`` rows of ``mix``)
     cuts both halves; else status 2 with true points ``p, q`` and false points ``u, v`` (``cert[r]``) such that
-    ``X[p] + X[q] <= X[u] + X[v]`` (2-summable: not threshold); else status 0 (the caller runs an LP). The
-    caller re-checks every realisation and certificate exactly."""
+    ``X[p] + X[q] == X[u] + X[v]`` (2-summable: not threshold; found by the straddling sums of
+    ``proofs/check_straddling_two_summability.py``); else status 0 (not 2-summable: the caller looks for a
+    realisation). The caller re-checks every realisation and certificate exactly."""
     P = pairs.shape[0]
     Np, kp = Xp.shape
     N, k = X.shape

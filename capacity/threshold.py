@@ -371,20 +371,31 @@ def _two_summable(s_true, s_false):
     return None
 
 
+def _halves(C, kp):
+    """The tables of ``C`` (functions of ``kp`` inputs) at ``x_{kp} = 0`` and at ``x_{kp} = 1``, packed."""
+    half = 1 << (kp - 1)
+    if half % 64 == 0:  # whole words: no unpacking of the (possibly millions of) rows
+        return np.ascontiguousarray(C[:, :C.shape[1] // 2]), np.ascontiguousarray(C[:, C.shape[1] // 2:])
+    bits = Domain(kp).unpack(C)
+    return pack(bits[:, :half]), pack(bits[:, half:])
+
+
 def _generate_chunk(item):
     """One chunk of level ``k``: the candidates ``(i, j)`` with ``a <= i < b``, each certified. Returns the
     accepted canonical tables (packed over ``2^k`` points), their integer realisations and the tallies."""
     k, C_prev, W_prev, a, b = item
     kp = k - 1
     dp, d = Domain(kp), Domain(k)
-    bits = dp.unpack(C_prev)
     Xp = dp.points.astype(np.int64)
-    half = 1 << (kp - 1)
-    low, high = pack(bits[:, :half]), pack(bits[:, half:])
+    low, high = _halves(C_prev, kp)
     pairs, n_cand = KERNELS["pair_candidates"](C_prev, low, high, a, b, False)
+    rows, inv = np.unique(pairs, return_inverse=True)  # unpack only the functions this chunk pairs
+    bits = dp.unpack(C_prev[rows])
+    sub = np.ascontiguousarray(inv.reshape(pairs.shape), dtype=np.int64)
     X = d.points.astype(np.int64)
-    status, Wc, Tc, cert = KERNELS["cheap_certify"](bits.astype(np.uint8), W_prev, pairs, Xp, X, np.array(_MIX))
-    f_all = np.concatenate([bits[pairs[:, 0]], bits[pairs[:, 1]]], axis=1)
+    status, Wc, Tc, cert = KERNELS["cheap_certify"](bits.astype(np.uint8), np.ascontiguousarray(W_prev[rows]), sub,
+                                                    Xp, X, np.array(_MIX))
+    f_all = np.concatenate([bits[sub[:, 0]], bits[sub[:, 1]]], axis=1)
     two = np.flatnonzero(status == 2)
     c, ft = cert[two], f_all[two]
     rows = np.arange(len(two))
@@ -411,6 +422,9 @@ def _generate_chunk(item):
     return {"tables": packed, "W": W, "T": T, "candidates": int(n_cand), "rejected": rejected,
             "simplex": int(ok.sum()), "lp": int(len(undecided) - ok.sum())}
 
+
+#: a sampled level counts all its candidates exactly (a quadratic filter) only up to this many rows below it
+MAX_EXACT_FILTER_ROWS = 200_000
 
 #: combinations ``a W0 + b W1`` of the two halves' realisations tried before an LP
 _MIX = ((1, 0), (0, 1), (1, 1), (1, 2), (2, 1), (1, 3), (3, 1), (2, 3), (3, 2))
@@ -463,7 +477,8 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
     sizes. ``chunk`` rows of ``f0`` per task run on ``capacity.scaling.executors`` (``workers`` local processes
     or the Dask scheduler ``dask``); with ``cache_dir`` each finished chunk is saved there and reused, so a
     killed run resumes (levels are shared by every ``k``). ``sample_chunks`` (projections, tests) runs only
-    that many evenly spaced chunks of the last level, counts all its candidates exactly (the cheap filter) and
+    that many evenly spaced chunks of the last level, counts all its candidates exactly (the cheap filter; up to
+    ``MAX_EXACT_FILTER_ROWS`` functions below, else ``candidates_estimated`` scales the sampled chunks up) and
     returns ``count = -1``: the level's entry then has ``candidates_total`` beside the sampled tallies."""
     from pathlib import Path
 
@@ -484,14 +499,13 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
         for lev in range(2, k + 1):
             tl = time.perf_counter()
             starts = list(range(0, len(C), chunk))
-            extra = {}
+            n_chunks, extra = len(starts), {}
             if sample_chunks is not None and lev == k and sample_chunks < len(starts):
                 starts = [starts[i * len(starts) // sample_chunks] for i in range(sample_chunks)]
                 complete = False
-                bits = Domain(lev - 1).unpack(C)
-                half = 1 << (lev - 2)
-                extra["candidates_total"] = int(KERNELS["pair_candidates"](
-                    C, pack(bits[:, :half]), pack(bits[:, half:]), 0, len(C), True)[1])
+                if len(C) <= MAX_EXACT_FILTER_ROWS:
+                    extra["candidates_total"] = int(KERNELS["pair_candidates"](C, *_halves(C, lev - 1), 0, len(C),
+                                                                                True)[1])
             items, results, todo = [], {}, []
             folder = None if cache_dir is None else Path(cache_dir) / f"level{lev}"
             if folder is not None:
@@ -520,6 +534,9 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
             parts = [results[a] for a in sorted(results)]
             C = np.vstack([p["tables"] for p in parts]) if parts else np.zeros((0, Domain(lev).words), np.uint64)
             W = np.vstack([p["W"] for p in parts]) if parts else np.zeros((0, lev), np.int64)
+            if "candidates_total" not in extra and not complete and lev == k:  # evenly spaced chunks: scale up
+                extra["candidates_estimated"] = int(sum(int(p["candidates"]) for p in parts)
+                                                    * n_chunks / max(1, len(parts)))
             levels.append({"k": lev, "candidates": int(sum(int(p["candidates"]) for p in parts)),
                            "accepted": len(C), "rejected": int(sum(int(p["rejected"]) for p in parts)),
                            "simplex": int(sum(int(p.get("simplex", 0)) for p in parts)),
