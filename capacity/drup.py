@@ -42,7 +42,7 @@ from ._files import write_atomic
 from .errors import CapacityError
 
 
-__all__ = ["DrupCheck", "check_drup", "keep_proof", "parse_proof", "proof_cache_dir", "read_dimacs", "read_proof",
+__all__ = ["ENGINES", "DrupCheck", "check_drup", "keep_proof", "parse_proof", "proof_cache_dir", "read_dimacs", "read_proof",
            "write_dimacs", "write_proof"]
 
 
@@ -234,41 +234,78 @@ def _max_var(clauses) -> int:
     return max((abs(l) for c in clauses for l in c), default=0)
 
 
-ENGINES = ("backward", "backward-python", "numba", "python", "forward")
+ENGINES = ("auto", "backward", "backward-python", "numba", "python", "forward", "lrat", "lrat-python")
 
 
-def check_drup(cnf_clauses, proof_lines, *, engine: str = "backward", deadline: float | None = None) -> DrupCheck:
-    """Check that ``proof_lines`` (DRUP, see the module docstring) refutes ``cnf_clauses`` (int lists).
+def check_drup(cnf_clauses, proof_lines, *, engine: str = "auto", deadline: float | None = None) -> DrupCheck:
+    """Check that ``proof_lines`` refutes ``cnf_clauses`` (int lists): a DRUP proof (see the module docstring)
+    or LRAT text with hints (:mod:`capacity.lrat`, recognised by its lines).
 
-    ``engine``: ``"backward"`` (default: core-first, checks only the lemmas the refutation uses, compiled),
-    ``"backward-python"`` (its plain-Python twin), ``"numba"`` (forward replay of every lemma on flat
-    arrays, compiled), ``"python"`` (the plain forward watched-literal checker, the reference) or
-    ``"forward"`` (numba for proofs of more than 500 steps, else python). Forward, every lemma must be RUP
-    with respect to the formula plus the earlier lemmas not deleted, up to the empty clause (or a
-    conflicting database); backward, only the lemmas in the core, so a proof whose *unused* lemmas are
-    bogus is accepted (sound: the core alone refutes the formula). ``deadline`` (a
-    :func:`time.perf_counter` value) stops the check: the result then has ``timed_out`` and is not ok."""
+    ``engine``: ``"auto"`` (default: ``lrat`` for LRAT text, else ``backward``), ``"lrat"`` (every lemma checked
+    against its hints, one linear pass, compiled) or ``"lrat-python"`` (its plain twin), ``"backward"``
+    (core-first, checks only the lemmas the refutation uses, compiled), ``"backward-python"`` (its plain-Python
+    twin), ``"numba"`` (forward replay of every lemma on flat arrays, compiled), ``"python"`` (the plain forward
+    watched-literal checker, the reference) or ``"forward"`` (numba for proofs of more than 500 steps, else
+    python). The DRUP engines check an LRAT proof's lemmas with the hints dropped. Forward, every lemma must be
+    RUP with respect to the formula plus the earlier lemmas not deleted, up to the empty clause (or a
+    conflicting database); backward, only the lemmas in the core, so a proof whose *unused* lemmas are bogus is
+    accepted (sound: the core alone refutes the formula). Under ``auto`` an LRAT proof whose hints do not
+    check is checked once more backward without its hints (the reason then says so).
+
+    ``deadline`` (a :func:`time.perf_counter` value) bounds the whole check, Numba's first compilation
+    included: the check runs in a worker thread that every kernel stops at the deadline, and the call
+    returns by then with ``timed_out`` (not ok) even if the worker is still compiling."""
     if engine not in ENGINES:
         raise CapacityError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
     t0 = time.perf_counter()
-    stop = np.zeros(1, np.int8)  # set by a timer at the deadline; every kernel (parsing included) polls it
-    timer = None
-    if deadline is not None:
-        timer = threading.Timer(max(deadline - time.perf_counter(), 0.0), stop.fill, (1,))
-        timer.daemon = True
-        timer.start()
-    try:
-        return replace(_check(cnf_clauses, proof_lines, engine, t0, stop), engine=engine)
-    finally:
-        if timer is not None:
-            timer.cancel()
+    stop = np.zeros(1, np.int8)  # set at the deadline; every kernel (parsing included) polls it
+    if deadline is None:
+        return _check(cnf_clauses, proof_lines, engine, t0, stop)
+    box: dict = {}
+
+    def work():
+        try:
+            box["result"] = _check(cnf_clauses, proof_lines, engine, t0, stop)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="capacity-proof-check", daemon=True)
+    worker.start()
+    worker.join(max(deadline - time.perf_counter(), 0.0))
+    stop.fill(1)
+    worker.join(0.25)  # a kernel stops within milliseconds of the flag; compiling does not
+    if "error" in box:
+        raise box["error"]
+    if "result" in box:
+        return box["result"]
+    return _timeout(0, 0, t0, engine, "while compiling or running the checker")
 
 
 def _check(cnf_clauses, proof_lines, engine, t0, stop) -> DrupCheck:
+    from . import lrat
+
     cnf_clauses = cnf_clauses if isinstance(cnf_clauses, list) else list(cnf_clauses)
     cnf = _flat_cnf(cnf_clauses)  # (literals, clause lengths): no per-clause Python work on the clock
     if (cnf[0] == 0).any():
         raise CapacityError("a CNF clause contains the literal 0")
+    if lrat.is_lrat(proof_lines):
+        if engine in ("auto", "lrat", "lrat-python"):
+            try:
+                res = lrat.check_lrat(cnf, proof_lines, t0, stop, engine != "lrat-python")
+            except CapacityError as exc:
+                return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine="lrat")
+            if res.ok or res.timed_out or engine != "auto":
+                return res
+            again = _check(cnf_clauses, lrat.lrat_to_drup(cnf_clauses, proof_lines), "backward", t0, stop)
+            return replace(again, reason=f"LRAT hints rejected ({res.reason}); the lemmas without hints, backward: "
+                                         f"{again.reason}")
+        try:
+            proof_lines = lrat.lrat_to_drup(cnf_clauses, proof_lines)
+        except CapacityError as exc:
+            return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine=engine)
+    elif engine in ("lrat", "lrat-python"):
+        return DrupCheck(False, 0, 0, time.perf_counter() - t0, "the proof is not LRAT (no hints to check)",
+                         engine=engine)
     try:
         proof = _flat_proof(proof_lines, stop=stop)
         if proof is None:
@@ -276,13 +313,17 @@ def _check(cnf_clauses, proof_lines, engine, t0, stop) -> DrupCheck:
         _check_range(cnf, proof)
     except CapacityError as exc:
         return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine=engine)
+    if engine == "auto":
+        engine = "backward"
     if engine == "forward":
         engine = "numba" if len(proof[1]) > 500 else "python"
     if engine == "python":
-        return _check_python([list(map(int, c)) for c in cnf_clauses], _steps(*proof), t0, stop)
-    if engine == "numba":
-        return _check_numba(cnf, proof, t0, stop)
-    return _check_backward(cnf, proof, t0, stop, engine == "backward")[0]
+        res = _check_python([list(map(int, c)) for c in cnf_clauses], _steps(*proof), t0, stop)
+    elif engine == "numba":
+        res = _check_numba(cnf, proof, t0, stop)
+    else:
+        res = _check_backward(cnf, proof, t0, stop, engine == "backward")[0]
+    return replace(res, engine=engine)
 
 
 def _timeout(lemmas, deletions, t0, engine, where) -> DrupCheck:
@@ -1237,15 +1278,20 @@ def proof_cache_dir() -> Path:
 
 
 def keep_proof(cnf_clauses, proof_lines, nv: int | None = None, comments=(), path=None) -> Path:
-    """Write the proof (at ``path``, else ``proof_cache_dir()/<hash of the CNF>.drup``) and the CNF beside it
+    """Write the proof (at ``path``, else ``proof_cache_dir()/<hash of the CNF>.drup``, or ``.lrat`` for LRAT
+    text) and the CNF beside it
     (suffix ``.cnf``, DIMACS) for a later ``capacity check-proof``; returns the proof's path."""
+    from .lrat import is_lrat
+
     if path is None:
         digest = hashlib.sha256(repr(cnf_clauses).encode()).hexdigest()[:20]
-        path = proof_cache_dir() / f"{digest}.drup"
+        path = proof_cache_dir() / f"{digest}.{'lrat' if is_lrat(proof_lines) else 'drup'}"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_dimacs(path.with_suffix(".cnf"), cnf_clauses, nv, comments)
-    if isinstance(proof_lines, list) and all(isinstance(line, str) for line in proof_lines):
+    if isinstance(proof_lines, (bytes, bytearray)):
+        write_atomic(path, bytes(proof_lines))  # LRAT text from capacity.lrat.solver_proof: as it is
+    elif isinstance(proof_lines, list) and all(isinstance(line, str) for line in proof_lines):
         write_atomic(path, "\n".join(proof_lines) + "\n" if proof_lines else "")  # solver lines: as they are
     else:
         write_proof(path, proof_lines)

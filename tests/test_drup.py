@@ -373,7 +373,7 @@ def test_sat_time_limit_includes_the_check_and_keeps_the_proof(tmp_path, monkeyp
     assert time.perf_counter() - t <= budget + 2.0
     assert res.status is Status.UNKNOWN and "did not finish" in res.info["reason"]
     kept = res.info["proof_path"]
-    assert kept.startswith(str(tmp_path)) and kept.endswith(".drup")
+    assert kept.startswith(str(tmp_path)) and kept.endswith(".lrat")  # the default solver writes LRAT
     assert main(["check-proof", kept]) == 0
     assert main(["check-proof", kept, "--time-limit", "1e-9"]) == 3
 

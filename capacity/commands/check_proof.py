@@ -1,22 +1,24 @@
-"""``capacity check-proof``: replay a DRUP proof against its CNF, e.g. one a time-limited ``sat`` call kept
+"""``capacity check-proof``: replay a DRUP or LRAT proof against its CNF, e.g. one a time-limited ``sat`` call kept
 because its check did not finish in time."""
 
 from __future__ import annotations
 
 from ._common import EXIT_UNKNOWN, positive_float, print_json
 
-HELP = "check a DRUP proof (PROOF.drup) against its CNF (default: PROOF.cnf beside it)"
+#: the engines of capacity.drup.check_drup (not imported here: the parser must not load numba)
+ENGINES = ("auto", "backward", "backward-python", "numba", "python", "forward", "lrat", "lrat-python")
+HELP = "check a DRUP or LRAT proof (PROOF.drup, PROOF.lrat) against its CNF (default: PROOF.cnf beside it)"
 
 
 def add_arguments(p):
-    p.add_argument("proof", metavar="PROOF.drup", help="the DRUP proof (text, one step per line)")
+    p.add_argument("proof", metavar="PROOF.drup", help="the proof: DRUP or LRAT text, one step per line")
     p.add_argument("--cnf", metavar="F.cnf", default=None, help="the formula (DIMACS; default: PROOF with .cnf)")
     p.add_argument("--time-limit", type=positive_float, default=None,
                    help="seconds for the whole check (reading included); exit 3 when it runs out")
-    p.add_argument("--engine", default="backward",
-                   choices=["backward", "backward-python", "numba", "python", "forward"],
-                   help="backward (default: checks the lemmas the refutation uses), numba or python (forward: every "
-                        "lemma), backward-python (the plain twin)")
+    p.add_argument("--engine", default="auto", choices=list(ENGINES),
+                   help="auto (default: lrat for LRAT proofs, else backward), lrat (every lemma against its hints), "
+                        "backward (the lemmas the refutation uses), numba or python (forward: every lemma), "
+                        "lrat-python and backward-python (the plain twins)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
