@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 
 from ..drup import check_drup, keep_proof
+from ..lrat import lrat_solver, solver_proof
 from ..errors import CapacityError
 from ..network import Network
 from .problem import Certificate, Problem, Result, Status, verify_witness
@@ -232,6 +233,43 @@ def _indicator_points(problem: Problem, lo_out, hi_out) -> list:
     return out
 
 
+#: ``_distinguish`` adds its clauses only up to this many (true point, false point) pairs
+DISTINGUISH_PAIRS = 4096
+
+
+def _distinguish(enc, problem: Problem, h, indicator) -> int:
+    """Redundant clauses for ReLU units: a true point ``p`` and a false point ``q`` of one feature have
+    different hidden vectors, ``h(p) != h(q)`` (equal vectors give equal readouts, yet ``y(p) >= 0 > y(q)``),
+    so some unit ``j`` has a bit ``k`` with ``h_jk(p) xor h_jk(q)``. Implied by every network of the class
+    (any code, any symmetry breaking), so they remove no solution; they let the solver see early that a
+    partial hidden layer cannot separate a pair. Point-indicator features already have them. Returns the
+    number of pairs, 0 when there are more than :data:`DISTINGUISH_PAIRS`."""
+    bits = problem.features.bits.astype(bool)
+    pairs = sorted({(int(p), int(q)) for f in range(problem.n_features) if indicator[f] is None
+                    for p in np.flatnonzero(bits[f]) for q in np.flatnonzero(~bits[f])})
+    if len(pairs) > DISTINGUISH_PAIRS:
+        return 0
+    xors: dict = {}
+
+    def differ(j, p, q, k):  # a literal implied by "bit k of h_j differs between p and q" (None: cannot)
+        key = (j, min(p, q), max(p, q), k)
+        if key not in xors:
+            a = h[j][p][k][1] if k < len(h[j][p]) else None
+            b = h[j][q][k][1] if k < len(h[j][q]) else None
+            if a is None or b is None:
+                xors[key] = b if a is None else a
+            else:
+                v = enc.var(("xor",) + key)
+                enc.clauses += [[-v, a, b], [-v, -a, -b]]
+                xors[key] = v
+        return xors[key]
+
+    for p, q in pairs:
+        lits = [differ(j, p, q, k) for j in range(len(h)) for k in range(max(len(h[j][p]), len(h[j][q])))]
+        enc.clauses.append([x for x in lits if x is not None])
+    return len(pairs)
+
+
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
@@ -283,6 +321,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
     # all other 0/1 vectors by v_j = +1 on its ones, -1 elsewhere, bias -|ones|; and equal patterns give
     # equal outputs). So we encode only "the patterns differ" and build that readout when decoding.
     indicator = _indicator_points(problem, lo_out, hi_out)
+    n_dist = _distinguish(enc, problem, h, indicator) if act == "relu" else 0
     C = []
     for f in range(F):
         if indicator[f] is not None:
@@ -381,7 +420,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
 
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
             "relu_normalised_units": relu_normalised, "input_permutations": inputs_sorted,
-            "point_indicators": sum(i is not None for i in indicator),
+            "point_indicators": sum(i is not None for i in indicator), "distinguished_pairs": n_dist,
             "split_bits": [b for w in W[0] for b in reversed(w.bits)],  # the first unit's weights, for cubes
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     return enc.clauses, decode, info
@@ -389,18 +428,16 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
 
 
 def _open_solver(name: str, clauses):
-    from pysat.solvers import Solver
-
     if name not in PROOF_SOLVERS:
         raise CapacityError(f"solver {name!r} cannot log DRUP proofs with conflict budgets; use one of {PROOF_SOLVERS}")
     try:
-        return Solver(name=name, with_proof=True, bootstrap_with=clauses)
+        return lrat_solver(name, clauses)  # LRAT text for cadical195, DRUP for the others
     except Exception as exc:  # pragma: no cover - a broken python-sat install
         raise RuntimeError(f"python-sat could not start solver {name!r}: {exc}") from exc
 
 
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
-          solver: str = "cadical153", symmetry_breaking: bool = True, pb_encoding=None) -> Result:
+          solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None) -> Result:
     """Decide ``problem`` by SAT (integer weights; real weights for step networks without a code, see
     :func:`integer_bounds`).
 
@@ -409,7 +446,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     for the whole call: encoding, search and proof check) runs out; a proof whose check ran out of time is
     kept on disk (``info["proof_path"]``) for ``capacity check-proof``. With
     ``proof_path`` an UNSAT answer also writes the proof there and the CNF (DIMACS) beside it with suffix
-    ``.cnf``. ``solver`` is one of :data:`PROOF_SOLVERS`; ``pb_encoding`` a ``pysat.pb.EncType``. ``seed``
+    ``.cnf``. ``solver`` is one of :data:`PROOF_SOLVERS`; the default CaDiCaL 1.9.5 writes LRAT hints, which
+    make the check one linear pass (:mod:`capacity.lrat`); ``pb_encoding`` a ``pysat.pb.EncType``. ``seed``
     is recorded only (CaDiCaL's search is deterministic for a given CNF)."""
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
@@ -441,7 +479,7 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
             if not ok:
                 raise RuntimeError(f"sat encoding bug: the decoded witness fails verification ({reason})")
             return Result(Status.REPRESENTABLE, problem, "sat", time.perf_counter() - t0, witness=net, info=info)
-        proof = s.get_proof() or []
+        proof = solver_proof(s)
     finally:
         s.delete()
     # the time limit bounds the whole call: the check gets what is left, and a proof it cannot finish is kept
@@ -463,7 +501,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     if problem.real:
         _, hi_in, _, hi_out = integer_bounds(problem)
         info["integer_reduction"] = {"W_in": int(hi_in.max(initial=0)), "W_out": int(hi_out.max(initial=0))}
-    detail = (f"DRUP proof ({check.lemmas} lemmas, {check.deletions} deletions) of the "
+    hinted = "with LRAT hints " if check.engine == "lrat" else ""
+    detail = (f"DRUP proof {hinted}({check.lemmas} lemmas, {check.deletions} deletions) of the "
               f"{'symmetry-broken ' if symmetry_breaking else ''}CNF ({info['variables']} variables, "
               f"{info['clauses']} clauses) replayed by capacity.drup in {check.seconds:.3f}s: {check.reason}")
     if problem.real:
