@@ -1000,19 +1000,48 @@ def _cheap_certify(bits, W_prev, pairs, Xp, X, mix):
     return status, W, T, cert
 
 
+@register_jitable
+def _shift_points(row, N, k, truth, out):
+    """The true points (``truth``) of a function regular in index order (input ``c`` at least as strong as
+    ``c + 1``) that turn false when a 1 is dropped or moved to the next weaker input, or the false points
+    that turn true when a 0 is raised or a 1 moves to the next stronger input, into ``out``; their number.
+    With ``w`` non-increasing these alone decide a cut: every other point is beaten by one of them."""
+    n = 0
+    for p in range(N):
+        if (row[p] != 0) != truth:
+            continue
+        keep = True
+        for c in range(k):
+            if truth:
+                q = p ^ (1 << c) if (p >> c) & 1 else -1
+                s = p ^ (3 << c) if c + 1 < k and (p >> c) & 1 and not (p >> (c + 1)) & 1 else -1
+            else:
+                q = p | (1 << c) if not (p >> c) & 1 else -1
+                s = p ^ (3 << c) if c + 1 < k and not (p >> c) & 1 and (p >> (c + 1)) & 1 else -1
+            if (q >= 0 and (row[q] != 0) == truth) or (s >= 0 and (row[s] != 0) == truth):
+                keep = False
+                break
+        if keep:
+            out[n] = p
+            n += 1
+    return n
+
+
 def _simplex_realise(fbits, X, max_pivots):
-    """A proposed integer realisation of each positive function ``fbits[r]`` (over the points ``X``): a dense
-    phase-1 simplex (Bland's rule, at most ``max_pivots`` pivots) in floats finds ``w >= 0, t`` with
-    ``x.w >= t`` on the minimal true points and ``y.w <= t - (k + 1)`` on the maximal false ones; with that
-    margin rounding ``w`` cannot break the cut, so ``W = rint(w)``, ``T = min(x.W)`` over true points is
-    checked on every point here (status 1). Status 0: no proposal (infeasible, degenerate or out of pivots;
-    the caller decides with an exact LP). Only a proposal: the caller re-checks every realisation exactly."""
+    """A proposed integer realisation of each positive function ``fbits[r]`` regular in index order (over the
+    points ``X``): a dense phase-1 simplex in floats (Dantzig's rule, Bland's after ``max_pivots // 2``
+    pivots, at most ``max_pivots``) finds ``w_1 >= ... >= w_k >= 0, t`` with ``x.w >= t`` on the
+    shift-minimal true points and ``y.w <= t - (k + 1)`` on the shift-maximal false ones (``_shift_points``);
+    with that margin rounding ``w`` cannot break the cut, so ``W = rint(w)``, ``T = min(x.W)`` over true
+    points is checked on every point here (status 1). Status 0: no proposal (not threshold, not regular,
+    degenerate or out of pivots; the caller decides with an exact LP). Only a proposal: the caller re-checks
+    every realisation exactly."""
     P, N = fbits.shape
     k = X.shape[1]
     status = np.zeros(P, dtype=np.int8)
     W = np.zeros((P, k), dtype=np.int64)
     T = np.zeros(P, dtype=np.int64)
-    pts = np.zeros(N, dtype=np.int64)
+    pts = np.zeros(N + k, dtype=np.int64)
     margin = float(k + 1)
     eps = 1e-9
     for r in range(P):
@@ -1021,41 +1050,54 @@ def _simplex_realise(fbits, X, max_pivots):
             T[r] = 0
             status[r] = 1
             continue
-        nt = _half_points(row, N, k, True, True, pts)
+        nt = _shift_points(row, N, k, True, pts)
         if nt == 0:  # constant 0
             T[r] = 1
             status[r] = 1
             continue
-        nf = _half_points(row, N, k, False, True, pts[nt:])
-        m = nt + nf
+        nf = _shift_points(row, N, k, False, pts[nt:])
+        no = k - 1  # order rows w_c - w_{c+1} >= 0, kept like the true rows (right-hand side 0)
+        m = nt + no + nf
         n = k + 1  # w_0 .. w_{k-1}, t (t >= 1 since the zero point is false)
         cols = n + m + nf
         tab = np.zeros((m, cols + 1))
         basis = np.zeros(m, dtype=np.int64)
         for q in range(m):
-            sign = -1.0 if q < nt else 1.0  # true: -x.w + t + s = 0; false: t - y.w - s + a = margin
-            for c in range(k):
-                tab[q, c] = -float(X[pts[q], c])
-            tab[q, k] = 1.0
-            tab[q, n + q] = -sign
-            if q < nt:
+            if q < nt:  # true: -x.w + t + s = 0
+                for c in range(k):
+                    tab[q, c] = -float(X[pts[q], c])
+                tab[q, k] = 1.0
+                tab[q, n + q] = 1.0
                 basis[q] = n + q
-            else:
-                tab[q, n + m + q - nt] = 1.0
+            elif q < nt + no:  # order: -w_c + w_{c+1} + s = 0
+                c = q - nt
+                tab[q, c] = -1.0
+                tab[q, c + 1] = 1.0
+                tab[q, n + q] = 1.0
+                basis[q] = n + q
+            else:  # false: t - y.w - s + a = margin
+                y = pts[q - no]
+                for c in range(k):
+                    tab[q, c] = -float(X[y, c])
+                tab[q, k] = 1.0
+                tab[q, n + q] = -1.0
+                tab[q, n + m + q - nt - no] = 1.0
                 tab[q, cols] = margin
-                basis[q] = n + m + q - nt
+                basis[q] = n + m + q - nt - no
         red = np.zeros(cols + 1)  # reduced costs of min sum(artificials); red[cols] = -objective
-        for q in range(nt, m):
+        for q in range(nt + no, m):
             for c in range(n + m):
                 red[c] -= tab[q, c]
             red[cols] -= tab[q, cols]
         pivots = 0
         while pivots < max_pivots:
             enter = -1
-            for c in range(cols):  # Bland: the first improving column
-                if red[c] < -eps:
+            bland = pivots >= max_pivots // 2  # Dantzig's rule first, Bland's (no cycling) after
+            for c in range(cols):
+                if red[c] < -eps and (enter < 0 or (not bland and red[c] < red[enter])):
                     enter = c
-                    break
+                    if bland:
+                        break
             if enter < 0:
                 break
             leave = -1
