@@ -151,8 +151,12 @@ def generation(args):
                         lambda: count_by_generation(9, workers=args.workers, sample_chunks=args.k9_chunks,
                                                     progress=True, cache_dir=args.cache))
         last = g9.levels[-1]
-        out["k9"] = {"levels": g9.levels, "time": t9, "workers": args.workers}
-        print(f"  {last}", flush=True)
+        scale = last["chunks_total"] / last["chunks_sampled"]  # evenly spaced chunks of f0 rows
+        out["k9"] = {"levels": g9.levels, "time": t9, "workers": args.workers,
+                     "projected_level9_wall_seconds": last["seconds"] * scale,
+                     "projected_level9_cpu_seconds": t9["cpu_seconds"] * scale}
+        print(f"  {last}; projected level 9: {last['seconds'] * scale / 3600:.1f} h wall, "
+              f"{t9['cpu_seconds'] * scale / 3600:.1f} CPU-hours", flush=True)
     return out
 
 
@@ -197,7 +201,12 @@ def markdown(result) -> str:
                        f"{k8['projected_level8_seconds'] / 3600:.2f} h"]
         k9 = result["generation"].get("k9")
         if k9:
-            md += ["", f"k = 9 sampled: {k9['levels'][-1]}; time {k9['time']}"]
+            t = k9["time"]
+            md += ["", f"k = 9, {k9['levels'][-1]['chunks_sampled']} evenly spaced chunks of "
+                       f"{k9['levels'][-1]['chunks_total']}: {t['wall_seconds']:.1f} s wall, {t['cpu_seconds']:.1f} s "
+                       f"CPU, load {t['load_before']:.1f} to {t['load_after']:.1f}; level 9: {k9['levels'][-1]}; "
+                       f"projected level 9: {k9['projected_level9_wall_seconds'] / 3600:.1f} h wall at this load with "
+                       f"{k9['workers']} worker(s), {k9['projected_level9_cpu_seconds'] / 3600:.1f} CPU-hours"]
     return "\n".join(md) + "\n"
 
 

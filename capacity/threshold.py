@@ -503,6 +503,7 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
             if sample_chunks is not None and lev == k and sample_chunks < len(starts):
                 starts = [starts[i * len(starts) // sample_chunks] for i in range(sample_chunks)]
                 complete = False
+                extra["chunks_total"], extra["chunks_sampled"] = n_chunks, len(starts)
                 if len(C) <= MAX_EXACT_FILTER_ROWS:
                     extra["candidates_total"] = int(KERNELS["pair_candidates"](C, *_halves(C, lev - 1), 0, len(C),
                                                                                 True)[1])
