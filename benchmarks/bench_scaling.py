@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -49,10 +50,17 @@ def _load():
         return None
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (the worker processes, once the pool is shut)."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
 def time_preset(name: str, workers: int) -> dict:
     from capacity.scaling import LocalExecutor, preset, run_sweep, write_report
 
     cfg = preset(name)
+    load0, c0 = _load(), _cpu()
     t0 = time.perf_counter()
     ex = LocalExecutor(workers)
     try:
@@ -62,18 +70,25 @@ def time_preset(name: str, workers: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         write_report(sr, tmp)
     wall = time.perf_counter() - t0
+    cpu = _cpu() - c0
     per_kind: dict = {}
     for p, r in zip(sr.points, sr.results):
-        k = per_kind.setdefault(p.kind, {"points": 0, "point_seconds": 0.0})
+        k = per_kind.setdefault(p.kind, {"points": 0, "point_wall_seconds": 0.0, "point_cpu_seconds": 0.0})
         k["points"] += 1
-        k["point_seconds"] += float(r.get("wall_seconds", 0.0))
+        k["point_wall_seconds"] += float(r.get("wall_seconds", 0.0))
+        k["point_cpu_seconds"] += float(r.get("cpu_seconds", 0.0))
     return {
         "preset": name,
         "workers": workers,
         "points": len(sr.points),
         "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        # the run's CPU spread over the workers: the wall time on idle cores if the points kept them busy
+        "idle_wall_estimate_seconds": round(cpu / workers, 2),
+        "load_start": load0,
+        "load_end": _load(),
         "per_kind": {
-            k: {"points": v["points"], "point_seconds": round(v["point_seconds"], 2)}
+            k: {kk: (round(vv, 2) if isinstance(vv, float) else vv) for kk, vv in v.items()}
             for k, v in sorted(per_kind.items())
         },
     }
@@ -192,9 +207,15 @@ def largest_scaling_points(folder: Path = ROOT / "results" / "scaling-full") -> 
     res = folder / "results.json"
     if res.exists():
         data = json.loads(res.read_text())
+        rs = [e["result"] or {} for e in data["points"]]
+        cpu = sum(float(r.get("cpu_seconds", 0.0)) for r in rs)
+        workers = int((data["run"].get("executor") or {}).get("workers") or 2)
         out["full_run"] = {
             "last_invocation_wall_seconds": round(float(data["run"]["wall_seconds"]), 1),
-            "sum_of_point_seconds": round(sum(float((e["result"] or {}).get("wall_seconds", 0.0)) for e in data["points"]), 1),
+            "sum_of_point_wall_seconds": round(sum(float(r.get("wall_seconds", 0.0)) for r in rs), 1),
+            "sum_of_point_cpu_seconds": round(cpu, 1),
+            "points_without_cpu_time": sum(1 for r in rs if "cpu_seconds" not in r),
+            "idle_2_core_estimate_seconds": round(cpu / 2, 1),
             "missing_points": data["run"].get("missing", {}),
         }
     return out
@@ -229,8 +250,10 @@ def main(argv=None) -> dict:
     if "preset" in out:
         pr = out["preset"]
         md.append(
-            f"- `{pr['preset']}` preset: {pr['points']} points, **{pr['wall_seconds']} s** wall on "
-            f"{pr['workers']} local workers (no cache). Per kind: {pr['per_kind']}"
+            f"- `{pr['preset']}` preset: {pr['points']} points, **{pr['wall_seconds']} s** wall and "
+            f"{pr['cpu_seconds']} CPU s on {pr['workers']} local workers (no cache; load average "
+            f"{pr['load_start']} before, {pr['load_end']} after): idle estimate CPU / workers = "
+            f"**{pr['idle_wall_estimate_seconds']} s**. Per kind: {pr['per_kind']}"
         )
     if "dask_vs_local" in out:
         d = out["dask_vs_local"]
@@ -260,7 +283,10 @@ def main(argv=None) -> dict:
         if "full_run" in ls:
             fr = ls["full_run"]
             md.append(f"- Full preset: last invocation {fr['last_invocation_wall_seconds']} s wall; sum of the "
-                      f"points' own times {fr['sum_of_point_seconds']} s; missing points {fr['missing_points']}")
+                      f"points' own wall times {fr['sum_of_point_wall_seconds']} s and CPU times "
+                      f"{fr['sum_of_point_cpu_seconds']} s ({fr['points_without_cpu_time']} points without a CPU "
+                      f"time): idle 2-core estimate **{fr['idle_2_core_estimate_seconds']} s**; missing points "
+                      f"{fr['missing_points']}")
     (dest / "scaling.md").write_text("\n".join(md) + "\n")
     return out
 

@@ -38,3 +38,17 @@ def test_shipped_tables_label_every_width_column_with_its_class(folder):
         for label in ("exact n*", "trained → int", "trained real", "Hänni U-AND", "sparse code",
                       "counting LB (superposed)"):
             assert f"**{label}**" in table
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=[d.name for d in SHIPPED])
+def test_real_weight_step_minimum_is_never_above_the_integer_one(folder):
+    # integers in [-1, 1] are real weights: a proven real-weight n* above a proven integer n* is a bug
+    mw = pd.read_csv(folder / "min_width.csv")
+    if "n_star_step_real" not in mw.columns or "n_star_step_int" not in mw.columns:
+        pytest.skip("no exact step columns in this table")
+    both = mw[mw.n_star_step_real_proven.fillna(False).astype(bool) & mw.n_star_step_int_proven.fillna(False).astype(bool)]
+    assert len(both) > 0
+    assert (both.n_star_step_real <= both.n_star_step_int).all(), both[both.n_star_step_real > both.n_star_step_int]
+    # an unproven real-weight row still has a proven lower bound that must not exceed a proven integer n*
+    ints = mw[mw.n_star_step_int_proven.fillna(False).astype(bool)]
+    assert (ints.n_star_step_real_lower.fillna(0) <= ints.n_star_step_int).all()

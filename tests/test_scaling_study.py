@@ -315,3 +315,77 @@ def test_report_only_marks_missing_and_stale_points(tmp_path):
     assert sr.run["computed"] == 0
     assert sr.run["stale"] == {"construction": 1} and sr.run["missing"] == {"construction": 1}
     assert sr.keys[0] == "an-old-key" and sr.results[1] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# exact step columns: real weights reduce to bounded integers (Muroga), checked by an independent brute force
+
+
+def _separable(pos, neg) -> bool:
+    """Strict linear separability of two point sets by linear programming (real weights, independent of
+    Muroga's bound and of the SAT encoding): w.x + b >= 1 on ``pos``, <= -1 on ``neg``."""
+    from scipy.optimize import linprog
+
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    d = (pos if len(pos) else neg).shape[1]
+    A = np.vstack([-np.hstack([pos, np.ones((len(pos), 1))]), np.hstack([neg, np.ones((len(neg), 1))])])
+    res = linprog(np.zeros(d + 1), A_ub=A, b_ub=-np.ones(len(A)), bounds=[(None, None)] * (d + 1),
+                  method="highs")
+    return res.status == 0
+
+
+def _threshold_tables(X) -> np.ndarray:
+    """Every dichotomy of the rows of ``X`` that a real-weight step unit computes, as boolean rows."""
+    N = len(X)
+    out = []
+    for t in range(2 ** N):
+        lab = np.array([(t >> i) & 1 for i in range(N)], dtype=bool)
+        if _separable(X[lab], X[~lab]):
+            out.append(lab)
+    return np.array(out)
+
+
+def _brute_real_step_min_width(fs, max_n: int) -> int | None:
+    """Smallest n <= max_n such that some n real step units plus one real step readout per feature compute
+    every feature on the domain (n <= 2: hidden codes are 2-bit; readouts are threshold functions of them)."""
+    X = fs.domain.points.astype(float)
+    T = np.asarray(fs.bits, dtype=bool)  # (F, N)
+    H = _threshold_tables(X)  # (D, N)
+    G = {n: _threshold_tables(np.array([[(c >> (n - 1 - j)) & 1 for j in range(n)] for c in range(2 ** n)]))
+         for n in range(1, max_n + 1)}  # threshold functions of n bits, as tables over the 2^n codes
+    for n in range(1, max_n + 1):
+        if n == 1:
+            codes = H.astype(np.int64)  # (P, N)
+        else:
+            i, j = np.triu_indices(len(H))
+            codes = 2 * H[i].astype(np.int64) + H[j].astype(np.int64)
+        ok = np.ones(len(codes), dtype=bool)
+        for f in T:
+            ok &= (G[n][:, codes] == f).all(axis=2).any(axis=0)
+        if ok.any():
+            return n
+    return None
+
+
+@pytest.mark.parametrize("family,m,mp,inst", [("uand", 3, 3, 0), ("uand", 4, 6, 0), ("pairs", 4, 2, 0),
+                                              ("pairs", 4, 3, 1)])
+def test_real_weight_step_min_width_matches_an_lp_brute_force(family, m, mp, inst):
+    from capacity.scaling.points import family_features
+    from capacity.solvers import min_width
+
+    fs = family_features(family, m, 2, mp, inst)
+    r = min_width(fs, activation="step", weight_bound=None)
+    assert r.proven
+    brute = _brute_real_step_min_width(fs, 2)
+    # brute force decides widths 1 and 2; a larger n* shows as None (no hidden layer of width <= 2 works)
+    assert brute == (r.min_width if r.min_width <= 2 else None)
+    assert r.min_width <= min_width(fs, activation="step", weight_bound=1).min_width  # [-1, 1] is inside the reals
+
+
+def test_step_real_column_plans_both_step_classes_and_checks_the_domain_limit():
+    cfg = SweepConfig(families=("uand",), uand_inputs=(3,), columns=("step_real",), step_uand_inputs=(5,))
+    pts = plan(cfg)
+    assert {(p.m, p.opts["activation"], p.opts["weight_bound"]) for p in pts} == {
+        (3, "step", None), (3, "step", 1), (5, "step", None), (5, "step", 1)}
+    with pytest.raises(SpecError, match="beyond the exact limit"):
+        SweepConfig(families=("uand",), uand_inputs=(3,), columns=("step_real",), step_uand_inputs=(16,))

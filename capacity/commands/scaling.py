@@ -30,6 +30,7 @@ _LISTS = {
     "scale_pairs_feature_counts": ("scale_pairs_feature_counts", int),
     "count_inputs": ("count_inputs", int),
     "count_widths": ("count_widths", int),
+    "step_uand_inputs": ("step_uand_inputs", int),
 }
 _SCALARS = {
     "instances": int,
@@ -109,7 +110,7 @@ def add_arguments(p):
     add_progress_argument(p)
     g = p.add_argument_group("ladder overrides (comma lists, ranges like 1-6)")
     g.add_argument("--families", help="pairs, uand, dnf, graphs")
-    g.add_argument("--columns", help="min_width, capacity, construction, trained")
+    g.add_argument("--columns", help="min_width, capacity, construction, trained, trained_width, count, step_real")
     g.add_argument("--constructions", help="sparse_code, hanni_uand, dedicated")
     g.add_argument("--inputs", help="m ladder of the pairs and dnf families")
     g.add_argument("--feature-counts", dest="feature_counts", help="m' ladder")
@@ -156,6 +157,8 @@ def add_arguments(p):
     g.add_argument("--scan-steps", dest="scan_steps", help="Adam steps of the smallest-trained-width search")
     g.add_argument("--count-inputs", dest="count_inputs", help="k ladder of the exact function counts")
     g.add_argument("--count-widths", dest="count_widths", help="n ladder of the exact function counts")
+    g.add_argument("--step-uand-inputs", dest="step_uand_inputs",
+                   help="extra U-AND m ladder of the exact step columns (step_real)")
 
 
 def parse_list(text: str, kind, name: str) -> tuple:

@@ -10,9 +10,9 @@ A :class:`Point` names a feature set (a family instance on a domain) and what to
   over construction seeds: which features it computes (exactly) and its smallest all-computing width;
 * ``trained``: gradient-trained networks of width ``n`` (:func:`capacity.train.train`) over training seeds:
   the features each computes with exact error rate ``<= tolerance``, and exactly;
-* ``trained_width``: the smallest width of ``TRAINED_LADDER`` at which some training seed computes every
-  feature exactly, for real-weight networks and for the same networks projected to the exact class
-  (:func:`capacity.train.project_to_integers`), found by bisection on the ladder;
+* ``trained_width``: a width of ``TRAINED_LADDER`` at which some training seed computes every feature
+  exactly and whose ladder predecessor fails, for real-weight networks and for the same networks projected
+  to the exact class (:func:`capacity.train.project_to_integers`), found by a walk on the ladder;
 * ``count``: the exact number of functions one readout of a width-``n`` network computes on the full cube
   of ``k = m`` inputs (front door :func:`capacity.enumeration.count`).
 
@@ -39,7 +39,7 @@ __all__ = ["Point", "KINDS", "FAMILIES", "family_features", "graph_classes", "ru
 KINDS = ("min_width", "capacity", "construction", "trained", "trained_width", "count")
 #: bumped whenever what a point computes changes, so cached results of older code are not reused (the cache
 #: key also holds a hash of the source the point's kind runs, see ``capacity.scaling.cache.source_hash``)
-POINT_SCHEMA = 2
+POINT_SCHEMA = 3
 #: pairs: m' random pairwise ANDs; uand: all C(m,2) pairwise ANDs; dnf: m' random DNFs;
 #: graphs: every set of m' pairwise ANDs up to relabelling the inputs (one instance per isomorphism class)
 FAMILIES = ("pairs", "uand", "dnf", "graphs")
@@ -168,9 +168,19 @@ def family_features(
 # the default point function
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (every thread) and of its finished children."""
+    import resource
+
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
 def run_point(point: Point) -> dict:
-    """Compute one point (dispatch on ``point.kind``); returns a JSON-friendly dict."""
-    t0 = time.perf_counter()
+    """Compute one point (dispatch on ``point.kind``); returns a JSON-friendly dict with the point's own
+    ``wall_seconds`` and ``cpu_seconds`` (the worker's CPU time, which on a loaded machine estimates the
+    idle time of the point far better than its wall time)."""
+    t0, c0 = time.perf_counter(), _cpu()
     if point.kind == "min_width":
         out = _min_width(point)
     elif point.kind == "capacity":
@@ -187,6 +197,7 @@ def run_point(point: Point) -> dict:
         raise SpecError(f"unknown point kind {point.kind!r}; known: {', '.join(KINDS)}")
     out.setdefault("seconds", time.perf_counter() - t0)
     out["wall_seconds"] = time.perf_counter() - t0
+    out["cpu_seconds"] = _cpu() - c0
     return out
 
 
@@ -396,10 +407,12 @@ def _trained(point: Point, fn=None) -> dict:
 
 
 def _trained_width(point: Point) -> dict:
-    """Bisection on the width ladder for two criteria at once (real weights; projected to ``[-K, K]``):
-    the smallest ladder width where some seed computes every feature exactly, assuming success is monotone
-    in the width (training need not be: the result is a width that succeeds whose ladder predecessor was
-    tried and failed, or the ladder's first width)."""
+    """A ladder search for two criteria at once (real weights; projected to ``[-K, K]``): the reported width
+    is a ladder width where some seed computes every feature exactly and whose ladder predecessor was tried
+    and failed (or the ladder's first width). The search starts at the first ladder width ``>= sqrt(m')``
+    (near the answer on every shipped set, so it never trains far wider networks than needed), climbs one
+    rung at a time until a width succeeds, then descends one rung at a time while widths succeed. Training
+    need not be monotone in the width; the reported width is a success above a failure either way."""
     from ..tasks import Task
     from ..train import TrainConfig, project_to_integers, train
 
@@ -422,22 +435,21 @@ def _trained_width(point: Point) -> dict:
         return tried[i]
 
     F = len(fs)
-    out = {"status": "DONE", "ladder": ladder, "weight_bound": K}
+    start = next((i for i, w in enumerate(ladder) if w * w >= F), len(ladder) - 1)
+    out = {"status": "DONE", "ladder": ladder, "weight_bound": K, "search": "sqrt-start ladder walk"}
     for crit in ("real", "projected"):
         ok = lambda i, c=crit: max(probe(i)[c]) == F  # noqa: E731
+        # resume from what the other criterion tried: the lowest known success, else climb from the start
         hi = next((i for i in sorted(tried) if ok(i)), None)
-        if hi is None:  # go up the ladder from the first width at or above m' / 4 until one succeeds
-            start = next((i for i, w in enumerate(ladder) if w >= max(1, F // 4)), len(ladder) - 1)
+        if hi is None:
             hi = next((i for i in range(start, len(ladder)) if ok(i)), None)
         if hi is None:
             out[f"{crit}_width"], out[f"{crit}_failed_below"] = None, ladder[-1]
             continue
-        lo = max((i for i in tried if i < hi and not ok(i)), default=-1)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        while hi > 0 and ok(hi - 1):
+            hi -= 1
         out[f"{crit}_width"] = ladder[hi]
-        out[f"{crit}_failed_below"] = None if lo < 0 else ladder[lo]
+        out[f"{crit}_failed_below"] = None if hi == 0 else ladder[hi - 1]
     out["tried"] = [tried[i] for i in sorted(tried)]
     return out
 

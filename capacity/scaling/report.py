@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .outofsample import FORMS, all_out_of_sample
+from .sweep import STEP_CLASSES
 from .bounds import BOUNDS, counting_min_width, counting_min_width_superposed, fit_constant, fit_exponent
 
 __all__ = ["frames", "fits", "write_report", "export_certificates", "markdown_tables", "scaling_tables",
@@ -63,6 +64,15 @@ def frames(sr) -> dict:
             continue
         if p.kind == "min_width":
             row = setrow(p)
+            o = p.opts
+            if o.get("activation") == "step":  # the exact step columns (a class of their own)
+                for suffix, K in STEP_CLASSES:
+                    if o.get("weight_bound") == K:
+                        row[f"n_star_step_{suffix}"] = r["min_width"]
+                        row[f"n_star_step_{suffix}_lower"] = r["lower"]
+                        row[f"n_star_step_{suffix}_proven"] = r["proven"]
+            if (o.get("activation"), o.get("weight_bound")) != (cfg.activation, cfg.weight_bound):
+                continue
             row.update(
                 {
                     "exact_status": r["status"],
@@ -379,6 +389,9 @@ def markdown_tables(fr: dict, ft: dict, cfg) -> str:
     cons = [c for c in cfg.constructions if f"{c}_n" in mw.columns] if len(mw) else []
     exact = mw[mw["exact_status"].notna()] if len(mw) and "exact_status" in mw.columns else mw.iloc[0:0]
     other = mw[~mw.index.isin(exact.index)] if len(mw) else mw
+    if len(other):  # rows with constructions (step-only rows have their own table)
+        built = [f"{c}_n" for c in cons if f"{c}_n" in other.columns]
+        other = other[other[built].notna().any(axis=1)] if built else other.iloc[0:0]
     get = lambda g, c: list(g[c]) if c in g.columns else []
     if len(exact):
         lines.append("### Minimum width n* (median over instances [min–max])\n")
@@ -422,6 +435,7 @@ def markdown_tables(fr: dict, ft: dict, cfg) -> str:
             row += [_range(get(g, "as_2and_fit")), _range(get(g, "hanni_fit"))]
             lines.append(_row(row))
         lines.append("")
+    lines += step_table(mw)
     if len(cap) and "exact_capacity" in cap.columns:
         lines.append("### Capacity at width n: features computed at once (median over instances)\n")
         ccons = [c for c in cfg.constructions if f"{c}_best" in cap.columns]
@@ -454,6 +468,39 @@ def markdown_tables(fr: dict, ft: dict, cfg) -> str:
             lines.append(f"| {e['name']} | {e['alpha']:.3g} | {iv} | {e['n_groups']} | {e['n_points']} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _step_cell(g, suffix) -> str:
+    col = f"n_star_step_{suffix}"
+    if col not in g.columns or g[col].isna().all() and g[f"{col}_lower"].isna().all():
+        return "–"
+    proven = g[g[f"{col}_proven"].fillna(False).astype(bool)]
+    cell = _range(list(proven[col])) if len(proven) else "–"
+    rest = len(g) - len(proven)
+    if rest:
+        lo = [v for v in g.loc[~g.index.isin(proven.index), f"{col}_lower"] if v == v and v is not None]
+        cell += f" + {rest} UNKNOWN (n* >= {_fmt(min(lo)) if lo else '?'})"
+    return cell
+
+
+def step_table(mw) -> list[str]:
+    """The exact step columns: real weights (exact through Muroga's bound) beside integers in [-1, 1]."""
+    if not len(mw) or "n_star_step_real" not in mw.columns and "n_star_step_int" not in mw.columns:
+        return []
+    lines = [
+        "### Exact minimum width of step networks: real weights and integers in [-1, 1]\n",
+        "A class of its own (step units, free biases), not compared with the ReLU columns. Real weights are "
+        "decided exactly: on Boolean points a real-weight step network equals an integer one with weights "
+        "at most Muroga's bound K(m) (hidden) and K(n) (readout) (docs/scaling.md). Real weights include "
+        "[-1, 1], so the real n* is never above the integer one.\n",
+        _row(["family", "m", "m'", "sets", "n* step, real weights", "n* step, integers in [-1, 1]"]),
+        "|---|---|---|---|---|---|",
+    ]
+    cols = [c for c in ("n_star_step_real", "n_star_step_int") if c in mw.columns]
+    d = mw[mw[cols].notna().any(axis=1) | mw[[c + "_lower" for c in cols]].notna().any(axis=1)]
+    for (fam, m, mp), g in d.groupby(["family", "m", "n_features"], sort=True):
+        lines.append(_row([fam, str(m), str(mp), str(len(g)), _step_cell(g, "real"), _step_cell(g, "int")]))
+    return lines + [""]
 
 
 def _constant_for(ft: dict, bound: str, data_prefix: str):
@@ -725,6 +772,13 @@ def export_certificates(sr, out_dir) -> Path:
         if p.kind != "min_width" or r is None or r.get("min_width") is None:
             continue
         name = f"{p.family}_m{p.m}_s{p.sparsity}_k{p.n_features}_i{p.instance}"
+        o = p.opts
+        column = "n_star"
+        if (o.get("activation"), o.get("weight_bound")) != (sr.config.activation, sr.config.weight_bound):
+            K = o.get("weight_bound")
+            name += f"_{o.get('activation')}_{'real' if K is None else f'K{K}'}"
+            column = next((f"n_star_step_{sfx}" for sfx, k in STEP_CLASSES
+                           if o.get("activation") == "step" and k == K), None)
         d = out / name
         d.mkdir(exist_ok=True)
         files = {}
@@ -738,6 +792,7 @@ def export_certificates(sr, out_dir) -> Path:
         entries.append(
             {
                 "name": name,
+                "column": column,
                 "point": p.to_dict(),
                 "min_width": r["min_width"],
                 "proven": r["proven"],

@@ -13,6 +13,7 @@ timings (those go to ``results.json``), so the same configuration gives byte-ide
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from math import comb
@@ -24,8 +25,11 @@ from .points import FAMILIES, POINT_SCHEMA, Point, graph_classes, run_point
 __all__ = ["SweepConfig", "PRESETS", "COLUMNS", "plan", "run_sweep", "SweepResult", "preset"]
 
 #: what to compute: exact min width, exact capacity, hand-built constructions, trained networks at each width
-#: of the ladder, the smallest trained width (real and projected to integers), exact function counts
-COLUMNS = ("min_width", "capacity", "construction", "trained", "trained_width", "count")
+#: of the ladder, the smallest trained width (real and projected to integers), exact function counts, exact
+#: min width of step networks with real weights (Muroga's bound) and with integers in [-1, 1]
+COLUMNS = ("min_width", "capacity", "construction", "trained", "trained_width", "count", "step_real")
+#: the two exact step classes of the ``step_real`` column: (column suffix, weight bound)
+STEP_CLASSES = (("real", None), ("int", 1))
 #: function counts only for k * n <= this (k inputs, width n): beyond it the enumeration runs for minutes to hours
 COUNT_MAX_KN = 8
 #: exact points (min width, capacity) only on domains with at most this many points
@@ -57,7 +61,7 @@ class SweepConfig:
 
     Args:
         families: feature families (``pairs``, ``uand``, ``dnf``, ``graphs``; see ``points.FAMILIES``).
-        columns: what to compute (``min_width``, ``capacity``, ``construction``, ``trained``).
+        columns: what to compute (``COLUMNS``; default all but ``step_real``, which the presets add).
         inputs: ``m`` ladder of the ``pairs`` and ``dnf`` families.
         feature_counts: ``m'`` ladder of the ``pairs`` family (capped at ``C(m, 2)``) and, unless
             ``dnf_feature_counts`` is given, of the ``dnf`` family.
@@ -93,13 +97,14 @@ class SweepConfig:
             width search (``trained_width``: bisection on ``TRAINED_LADDER``, balanced loss, every network
             judged exactly, and projected to the exact class and judged again).
         count_inputs, count_widths: ``k`` and ``n`` of the exact function counts (full cube, one readout).
+        step_uand_inputs: extra U-AND ``m`` ladder for the exact step columns only (``step_real``).
         train_seeds, train_steps, train_lr: training runs per point, Adam steps, learning rate.
         seed: master seed.
         preset: the preset this configuration came from (a label).
     """
 
     families: tuple = ("pairs", "uand", "dnf")
-    columns: tuple = COLUMNS
+    columns: tuple = tuple(c for c in COLUMNS if c != "step_real")
     inputs: tuple = (6,)
     feature_counts: tuple = (1, 2, 3, 4, 6, 8)
     dnf_feature_counts: tuple = ()
@@ -138,6 +143,7 @@ class SweepConfig:
     scan_lr: float = 0.02
     count_inputs: tuple = ()
     count_widths: tuple = (1, 2, 3)
+    step_uand_inputs: tuple = ()
     seed: int = 0
     preset: str = "custom"
 
@@ -193,7 +199,7 @@ class SweepConfig:
             _ints("construction feature counts", self.construction_feature_counts, 1, True),
         )
         for name, lo in (("scale_uand_inputs", 2), ("scale_pairs_inputs", 2), ("scale_pairs_feature_counts", 1),
-                         ("count_inputs", 1), ("count_widths", 1)):
+                         ("count_inputs", 1), ("count_widths", 1), ("step_uand_inputs", 2)):
             object.__setattr__(self, name, _ints(name.replace("_", " "), getattr(self, name), lo, True))
         for name in (
             "scale_instances",
@@ -250,11 +256,13 @@ class SweepConfig:
         """Bad input before any work: an exact point on a domain beyond ``EXACT_DOMAIN_LIMIT`` points."""
         from .bounds import domain_size
 
-        if not {"min_width", "capacity"} & set(self.columns):
+        if not {"min_width", "capacity", "step_real"} & set(self.columns):
             return
         ms = []
         if "uand" in self.families:
             ms += [("uand", m) for m in self.uand_inputs]
+            if "step_real" in self.columns:
+                ms += [("uand", m) for m in self.step_uand_inputs]
         for fam in ("pairs", "dnf"):
             if fam in self.families:
                 ms += [(fam, m) for m in self.inputs]
@@ -299,6 +307,7 @@ class SweepConfig:
 PRESETS = {
     # seconds: what the tests run
     "smoke": SweepConfig(
+        columns=COLUMNS,
         families=("pairs", "uand"),
         inputs=(4,),
         feature_counts=(1, 2, 3),
@@ -323,6 +332,7 @@ PRESETS = {
     ),
     # a few minutes on 2 cores: the README's tables (every exact point finishes far inside its time limit)
     "quick": SweepConfig(
+        columns=COLUMNS,
         families=("pairs", "uand", "dnf", "graphs"),
         inputs=(5,),
         feature_counts=(1, 2, 3, 4, 5),
@@ -346,11 +356,13 @@ PRESETS = {
         scan_steps=800,
         count_inputs=(2, 3, 4),
         count_widths=(1, 2),
+        step_uand_inputs=(5, 6),
         preset="quick",
     ),
     # docs/scaling.md: a decade and a half of m' (6 ... 528) for the scaling columns; target <= 1 h on 2 cores;
     # exact points that run out of time end UNKNOWN (shown with their bounds)
     "full": SweepConfig(
+        columns=COLUMNS,
         families=("pairs", "uand", "dnf", "graphs"),
         inputs=(6,),
         feature_counts=(1, 2, 3, 4, 5, 6, 8),
@@ -374,6 +386,7 @@ PRESETS = {
         scan_steps=1500,
         count_inputs=(2, 3, 4, 5),
         count_widths=(1, 2, 3),
+        step_uand_inputs=(7, 8),
         preset="full",
     ),
 }
@@ -396,6 +409,13 @@ def _instances(cfg: SweepConfig, family: str, m: int, mp: int, scale: bool = Fal
     if family == "graphs":
         return list(range(len(graph_classes(m, mp))))
     return [1000 * cfg.seed + i for i in range(cfg.scale_instances if scale else cfg.instances)]
+
+
+def _min_width_point(cfg: SweepConfig, exact: dict, base: dict) -> Point:
+    o = dict(exact, max_width=cfg.max_width)
+    if cfg.certificate_files:
+        o["certificate_files"] = True
+    return Point("min_width", **base, options=tuple(sorted(o.items())))
 
 
 def plan(cfg: SweepConfig) -> list[Point]:
@@ -447,6 +467,9 @@ def plan(cfg: SweepConfig) -> list[Point]:
                 ]
     if "uand" in cfg.families:
         sets += [("uand", m, comb(m, 2), False, True) for m in cfg.scale_uand_inputs if m not in cfg.uand_inputs]
+    step_only = []
+    if "uand" in cfg.families and "step_real" in cfg.columns:
+        step_only = [m for m in cfg.step_uand_inputs if m not in cfg.uand_inputs]
     if "pairs" in cfg.families:
         sets += [
             ("pairs", m, mp, False, True)
@@ -467,10 +490,10 @@ def plan(cfg: SweepConfig) -> list[Point]:
             )
             new = []
             if is_exact and "min_width" in cfg.columns:
-                o = dict(exact, max_width=cfg.max_width)
-                if cfg.certificate_files:
-                    o["certificate_files"] = True
-                new.append(Point("min_width", **base, options=tuple(sorted(o.items()))))
+                new.append(_min_width_point(cfg, exact, base))
+            if is_exact and "step_real" in cfg.columns:
+                new += [_min_width_point(cfg, dict(exact, activation="step", weight_bound=K), base)
+                        for _, K in STEP_CLASSES]
             if is_exact and "capacity" in cfg.columns and (family == "uand" and m <= 5 or mp in cap_counts):
                 for n in cfg.widths:
                     if family in _AND_FAMILIES and n >= mp:
@@ -504,6 +527,10 @@ def plan(cfg: SweepConfig) -> list[Point]:
             o = tuple(sorted(dict(train, instances=insts).items()))
             for n in cfg.widths:
                 points.append(Point("trained", family, m, cfg.sparsity, mp, -1, n, fo, o))
+    for m in step_only:
+        base = dict(family="uand", m=m, sparsity=cfg.sparsity, n_features=comb(m, 2), instance=0)
+        points += [_min_width_point(cfg, dict(exact, activation="step", weight_bound=K), base)
+                   for _, K in STEP_CLASSES]
     if "count" in cfg.columns:
         for k in cfg.count_inputs:
             for n in cfg.count_widths:
@@ -568,6 +595,13 @@ def _fn_name(fn) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
+def _loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover - not on Linux
+        return None
+
+
 def _cost_rank(p: Point) -> tuple:
     return (p.n_features * p.m, p.kind)
 
@@ -600,6 +634,7 @@ def run_sweep(
     cache = NullCache() if cache is None else (ResultCache(cache) if own_cache else cache)
     own_exec = executor is None
     t0 = time.perf_counter()
+    load_start = _loadavg()
     points = plan(cfg)
     fname = _fn_name(point_fn)
     sources = {kind: source_hash(kind) for kind in {p.kind for p in points}}
@@ -658,6 +693,14 @@ def run_sweep(
         "cached": len(points) - len(todo),
         "not_wired": not_wired,
         "wall_seconds": time.perf_counter() - t0,
+        # the points' own times, summed over the points computed in this run: CPU over wall says how loaded
+        # the machine was; CPU / workers estimates the run's wall time on idle cores
+        "computed_point_seconds": {
+            "wall": sum(float(results[i].get("wall_seconds", 0.0)) for i in todo if results[i] is not None),
+            "cpu": sum(float(results[i].get("cpu_seconds", 0.0)) for i in todo if results[i] is not None),
+        },
+        "loadavg_start": load_start,
+        "loadavg_end": _loadavg(),
         "point_function": fname,
         "version": __version__,
         "executor": executor.describe() if executor is not None else {"executor": "none (all cached)"},
