@@ -37,7 +37,7 @@ from ..train import TrainConfig, fit, init_weights
 from .expand import count_nonzero, fpe_expand, prune_to_budget
 from .metrics import feature_capacity, mean_pairwise_cosine
 
-__all__ = ["FPE_VARIANTS", "BASELINE_VARIANTS", "CONTROLS", "Data", "StudyConfig", "balanced_accuracy",
+__all__ = ["study_datasets", "FPE_VARIANTS", "BASELINE_VARIANTS", "CONTROLS", "Data", "StudyConfig", "balanced_accuracy",
            "balanced_clause_count", "boolean_data", "brute_force_rate", "clause_collision", "clause_coverage_of",
            "disjoint_rate", "positive_rate", "real_data", "run_study", "variant_masks"]
 
@@ -129,8 +129,8 @@ def boolean_data(task: str, k: int, seed: int, n_train: int, n_val: int, n_test:
     """``single``: one output, the OR of ``balanced_clause_count(k)`` variable-disjoint ``k``-clauses. ``multi``:
     a pool of ``pool`` disjoint ``k``-clauses and ``n_outputs`` outputs, each the OR of a different random set of
     ``balanced_clause_count(k)`` pool clauses, so outputs share clauses and must share neurons. Literal signs
-    and (multi) the sets are drawn with ``seed``; inputs are uniform; test and validation points that also occur
-    in the training set are dropped (held out exactly)."""
+    and (multi) the sets are drawn with ``seed``; inputs are uniform; validation and test points are drawn
+    uniformly among the inputs that are not training points (held out exactly)."""
     c = balanced_clause_count(k)
     rng = np.random.default_rng([7, seed, k, 0 if task == "single" else 1])
     n_cl = c if task == "single" else pool
@@ -147,15 +147,15 @@ def boolean_data(task: str, k: int, seed: int, n_train: int, n_val: int, n_test:
             if s not in seen:
                 seen.add(s)
                 outputs.append(list(s))
-    n_all = n_train + n_val + n_test
-    X = rng.integers(0, 2, size=(n_all, d)).astype(np.uint8)
+    X_train = rng.integers(0, 2, size=(n_train, d)).astype(np.uint8)
+    seen = {r.tobytes() for r in np.packbits(X_train, axis=1)}
+    held: list = []
+    while len(held) < n_val + n_test:  # uniform points that are not training points (held out exactly)
+        cand = rng.integers(0, 2, size=(n_val + n_test, d)).astype(np.uint8)
+        held += [x for x, key in zip(cand, np.packbits(cand, axis=1)) if key.tobytes() not in seen]
+    X = np.concatenate([X_train, np.array(held[:n_val + n_test], dtype=np.uint8)])
     Y = np.stack([_dnf(X.astype(bool), [clauses[j] for j in o]) for o in outputs], axis=1).astype(np.uint8)
-    key = np.packbits(X, axis=1)
-    train_keys = {r.tobytes() for r in key[:n_train]}
-    fresh = np.array([i < n_train or key[i].tobytes() not in train_keys for i in range(n_all)])
-    tr = slice(0, n_train)
-    va = np.flatnonzero(fresh[n_train:n_train + n_val]) + n_train
-    te = np.flatnonzero(fresh[n_train + n_val:]) + n_train + n_val
+    tr, va, te = slice(0, n_train), slice(n_train, n_train + n_val), slice(n_train + n_val, None)
     rates = tuple(float(disjoint_rate(k, len(o))) for o in outputs)
     return Data(f"boolean-{task}", "binary", X[tr], Y[tr], X[va], Y[va], X[te], Y[te],
                 tuple(tuple(v for v, _ in cl) for cl in clauses), rates)
@@ -241,7 +241,8 @@ class StudyConfig:
     Args:
         boolean: Boolean tasks (``single``, ``multi``); clause width ``k`` (single), ``k_multi`` (multi).
         real: real data sets (``mnist1d``, ``digits``, ``text``).
-        n_values / real_n_values: dense widths ``n``; alphas: expansion factors.
+        n_values / real_n_values: dense widths ``n`` (Boolean / mnist1d); real_n_values_small: for digits and
+            text; alphas: expansion factors.
         seeds: reported paired seeds; tune_seeds: separate seeds for choosing the learning rate.
         lr_grid: Adam learning rates tried per variant.
         steps, warmup, batch_size: training schedule (``warmup`` steps, then ``steps - warmup``).
@@ -256,12 +257,13 @@ class StudyConfig:
     real: tuple = ("mnist1d",)
     n_values: tuple = (2, 4, 8, 16)
     real_n_values: tuple = (4, 8)
+    real_n_values_small: tuple = (4,)
     alphas: tuple = (2, 4)
     seeds: int = 10
-    tune_seeds: int = 3
+    tune_seeds: int = 2
     lr_grid: tuple = (3e-3, 1e-2, 3e-2)
-    steps: int = 2000
-    warmup: int = 500
+    steps: int = 1000
+    warmup: int = 250
     batch_size: int = 128
     n_train: int = 4096
     n_val: int = 2048
@@ -329,7 +331,7 @@ def _phase(runs, datas, cfg: StudyConfig, steps: int, progress: bool, desc: str,
             d0 = datas[(name, part[0].seed)]
             kind = d0.kind
             tc = TrainConfig(loss="bce" if kind == "binary" else "ce", lr=lr, steps=steps,
-                             batch_size=cfg.batch_size, seed=cfg.seed, log_every=max(1, steps // 10))
+                             batch_size=cfg.batch_size, seed=cfg.seed, log_every=min(200, steps))
             X = np.stack([datas[(name, r.seed)].X_train for r in part]).astype(np.float32)
             Y = np.stack([_labels(datas[(name, r.seed)], r, cfg) for r in part])
             evals = {}
@@ -341,9 +343,10 @@ def _phase(runs, datas, cfg: StudyConfig, steps: int, progress: bool, desc: str,
             ws, hist, out = fit([r.weights for r in part], X, Y, tc, masks=[r.mask for r in part],
                                 dropconnect=[r.drop for r in part], batch_seeds=seeds, evals=evals,
                                 progress=progress, desc=f"{desc} {name} lr {lr:g} width {width} ({len(part)} nets)")
+            offset = 0 if final is False else cfg.warmup
             for i, r in enumerate(part):
                 r.weights = ws[i]
-                r.result.setdefault("loss", []).extend(hist[i].tolist())
+                r.result.setdefault("loss", []).extend(zip((offset + tc.logged_steps).tolist(), hist[i].tolist()))
                 if final:
                     dd = datas[(name, r.seed)]
                     for split, Yt in (("val", dd.Y_val), ("test", dd.Y_test), ("train", dd.Y_train)):
@@ -480,52 +483,85 @@ def _all_lrs(cfg, data, n_values, lr_grid):
     return lrs
 
 
-def run_study(cfg: StudyConfig, progress: bool = True, datasets=None):
-    """Run the study; returns ``(runs, choices, seconds)``: a DataFrame with one row per finished run of the
-    reported seeds, the chosen learning rates (one row per data set, point and variant, with the tuning seeds'
-    mean validation accuracy per rate) and wall seconds per data set."""
-    import pandas as pd
+def _run_dataset(cfg: StudyConfig, name: str, progress: bool):
+    """Tune, then train and score the reported seeds, on one data set; ``(rows, choices, seconds)``."""
+    import torch
 
-    names = list(datasets) if datasets is not None else [f"boolean-{t}" for t in cfg.boolean] + list(cfg.real)
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
     tune = [1000 + i for i in range(cfg.tune_seeds)]
     seeds = list(range(cfg.seeds))
-    rows, choices, seconds = [], [], {}
-    for name in names:
-        t0 = time.perf_counter()
-        datas = {}
-        for s in tune + seeds:
-            if name.startswith("boolean-"):
-                task = name.split("-", 1)[1]
-                datas[(name, s)] = boolean_data(task, cfg.k if task == "single" else cfg.k_multi, 10_000 * cfg.seed + s,
-                                                cfg.n_train, cfg.n_val, cfg.n_test)
-            else:
-                datas[(name, s)] = real_data(name, cfg.seed)
-        n_values = cfg.n_values if name.startswith("boolean-") else cfg.real_n_values
-        data0 = datas[(name, seeds[0])]
-        grid = _all_lrs(cfg, data0, n_values, tuple(cfg.lr_grid))
-        tuned = _train(datas, name, tune, cfg, n_values, grid, progress, f"{name} tune")
-        tdf = pd.DataFrame([{"n": r.n, "alpha": r.alpha, "variant": r.variant, "lr": r.lr, "val": r.result["val"]}
-                            for r in tuned])
-        chosen = {}
-        for (n, a, v), g in tdf.groupby(["n", "alpha", "variant"], dropna=False, sort=False):
-            m = g.groupby("lr").val.mean()
-            best = min(m.index, key=lambda lr: (-round(m[lr], 12), lr))
-            key = (None if v == "linear" else int(n), None if pd.isna(a) else int(a), v)
-            chosen[key] = (best,)
-            choices.append({"data": name, "n": key[0], "alpha": key[1], "variant": v, "lr": best,
-                            **{f"val@{lr:g}": float(m[lr]) for lr in m.index}})
-        for n in n_values:  # controls: the shuffled and untrained dense networks use dense's rate
-            chosen[(n, None, "shuffled")] = chosen[(n, None, "dense")]
-            chosen[(n, None, "untrained")] = chosen[(n, None, "dense")]
-        final = _train(datas, name, seeds, cfg, n_values, chosen, progress, f"{name}")
-        for r in final:
-            loss = r.result.pop("loss", [])
-            rows.append({"data": name, "n": r.n, "alpha": r.alpha, "variant": r.variant, "seed": r.seed, "lr": r.lr,
-                         "steps": cfg.steps if r.variant != "untrained" else 0,
-                         "loss_end": loss[-1] if loss else np.nan,
-                         "loss_drop_last_half": (loss[len(loss) // 2] - loss[-1]) / abs(loss[len(loss) // 2])
-                         if len(loss) > 2 and loss[len(loss) // 2] else np.nan,
-                         "positive_rate": float(np.mean(data0.positive_rate)) if data0.positive_rate else np.nan,
-                         "n_clauses": len(data0.clauses) if data0.clauses else np.nan, **r.result})
-        seconds[name] = time.perf_counter() - t0
-    return pd.DataFrame(rows), pd.DataFrame(choices), seconds
+    datas, real = {}, None
+    for s in tune + seeds:
+        if name.startswith("boolean-"):
+            task = name.split("-", 1)[1]
+            datas[(name, s)] = boolean_data(task, cfg.k if task == "single" else cfg.k_multi, 10_000 * cfg.seed + s,
+                                            cfg.n_train, cfg.n_val, cfg.n_test)
+        else:  # one data set for every seed; the seed draws the initialisations
+            real = real_data(name, cfg.seed) if real is None else real
+            datas[(name, s)] = real
+    n_values = (cfg.n_values if name.startswith("boolean-") else cfg.real_n_values if name == "mnist1d"
+                else cfg.real_n_values_small)
+    data0 = datas[(name, seeds[0])]
+    tuned = _train(datas, name, tune, cfg, n_values, _all_lrs(cfg, data0, n_values, tuple(cfg.lr_grid)), progress,
+                   f"{name} tune")
+    val: dict = {}
+    for r in tuned:
+        val.setdefault((r.n if r.variant != "linear" else None, r.alpha, r.variant), {}).setdefault(r.lr, []).append(
+            r.result["val"])
+    chosen, choices = {}, []
+    for key, by_lr in val.items():
+        means = {lr: float(np.mean(v)) for lr, v in by_lr.items()}
+        best = min(means, key=lambda lr: (-round(means[lr], 12), lr))
+        chosen[key] = (best,)
+        choices.append({"data": name, "n": key[0], "alpha": key[1], "variant": key[2], "lr": best,
+                        **{f"val@{lr:g}": m for lr, m in sorted(means.items())}})
+    for n in n_values:  # controls: the shuffled and untrained dense networks use dense's rate
+        chosen[(n, None, "shuffled")] = chosen[(n, None, "untrained")] = chosen[(n, None, "dense")]
+    rows = []
+    for r in _train(datas, name, seeds, cfg, n_values, chosen, progress, name):
+        history = r.result.pop("loss", [])
+        steps, loss = zip(*history) if history else ((), ())
+        half = next((i for i, st in enumerate(steps) if st >= cfg.steps // 2), None)
+        rows.append({"data": name, "n": r.n, "alpha": r.alpha, "variant": r.variant, "seed": r.seed, "lr": r.lr,
+                     "steps": cfg.steps if r.variant != "untrained" else 0,
+                     "loss_end": loss[-1] if loss else np.nan,
+                     "loss_drop_second_half": (loss[half] - loss[-1]) / abs(loss[half]) if half is not None
+                     and loss[half] else np.nan,
+                     "positive_rate": float(np.mean(data0.positive_rate)) if data0.positive_rate else np.nan,
+                     "n_clauses": len(data0.clauses) if data0.clauses else np.nan, **r.result})
+    return rows, choices, time.perf_counter() - t0
+
+
+def study_datasets(cfg: StudyConfig) -> list[str]:
+    return [f"boolean-{t}" for t in cfg.boolean] + list(cfg.real)
+
+
+def run_study(cfg: StudyConfig, progress: bool = True, datasets=None, jobs: int = 1):
+    """Run the study; returns ``(runs, choices, seconds)``: one row per finished run of the reported seeds, the
+    chosen learning rates (one row per data set, point and variant, with the tuning seeds' mean validation
+    accuracy per rate) and wall seconds per data set. ``jobs > 1`` runs the data sets in that many processes
+    (one torch thread each); the numbers do not depend on ``jobs``."""
+    import pandas as pd
+
+    names = list(datasets) if datasets is not None else study_datasets(cfg)
+    if jobs > 1 and len(names) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        from tqdm.auto import tqdm
+
+        with ProcessPoolExecutor(min(jobs, len(names)), mp_context=mp.get_context("spawn")) as ex:
+            futures = [ex.submit(_run_dataset, cfg, n, False) for n in names]
+            bar = tqdm(total=len(names), desc="fpe study (data sets)", disable=not progress)
+            from concurrent.futures import as_completed
+
+            for _ in as_completed(futures):
+                bar.update()
+            bar.close()
+            results = [f.result() for f in futures]
+    else:
+        results = [_run_dataset(cfg, n, progress) for n in names]
+    rows = [r for res in results for r in res[0]]
+    choices = [c for res in results for c in res[1]]
+    return pd.DataFrame(rows), pd.DataFrame(choices), {n: res[2] for n, res in zip(names, results)}
