@@ -193,32 +193,55 @@ def largest_scaling_points(folder: Path = ROOT / "results" / "scaling-full") -> 
         ("trained, projected to integers", "trained_int_n"),
         ("Hänni U-AND construction", "hanni_uand_n"),
         ("sparse-code construction", "sparse_code_n"),
+        ("exact n*, step, real weights (proven)", "n_star_step_real"),
+        ("exact n*, step, integers in [-1, 1] (proven)", "n_star_step_int"),
     ):
         if col not in mw.columns:
             continue
         d = mw.dropna(subset=[col])
         if col == "n_star" and "proven" in d.columns:
             d = d[d.proven.fillna(False).astype(bool)]
+        if col.startswith("n_star_step"):
+            d = d[d[col + "_proven"].fillna(False).astype(bool)]
         out[what] = {
             fam: {"m": int(g.loc[g.n_features.idxmax(), "m"]), "m_prime": int(g.n_features.max()),
                   "width": float(g.loc[g.n_features.idxmax(), col])}
             for fam, g in d.groupby("family")
         }
-    res = folder / "results.json"
-    if res.exists():
-        data = json.loads(res.read_text())
-        rs = [e["result"] or {} for e in data["points"]]
-        cpu = sum(float(r.get("cpu_seconds", 0.0)) for r in rs)
-        workers = int((data["run"].get("executor") or {}).get("workers") or 2)
-        out["full_run"] = {
-            "last_invocation_wall_seconds": round(float(data["run"]["wall_seconds"]), 1),
-            "sum_of_point_wall_seconds": round(sum(float(r.get("wall_seconds", 0.0)) for r in rs), 1),
-            "sum_of_point_cpu_seconds": round(cpu, 1),
-            "points_without_cpu_time": sum(1 for r in rs if "cpu_seconds" not in r),
-            "idle_2_core_estimate_seconds": round(cpu / 2, 1),
-            "missing_points": data["run"].get("missing", {}),
-        }
+    out["full_run"] = shipped_run(folder)
     return out
+
+
+def shipped_run(folder: Path) -> dict | None:
+    """How a shipped run went, from its ``results.json`` and the run log ``run.json`` the shipping step
+    writes beside it (the computing invocation's wall time and load; a ``--report-only`` invocation that
+    wrote the tables computes nothing): sums of the points' own wall and CPU seconds, per kind, and the
+    idle 2-core estimate (CPU / 2)."""
+    res = folder / "results.json"
+    if not res.exists():
+        return None
+    data = json.loads(res.read_text())
+    per_kind: dict = {}
+    for e in data["points"]:
+        r = e["result"] or {}
+        k = per_kind.setdefault(e["point"]["kind"], {"points": 0, "wall": 0.0, "cpu": 0.0, "no_cpu": 0})
+        k["points"] += 1
+        k["wall"] += float(r.get("wall_seconds", 0.0))
+        k["cpu"] += float(r.get("cpu_seconds", 0.0))
+        k["no_cpu"] += "cpu_seconds" not in r
+    cpu = sum(v["cpu"] for v in per_kind.values())
+    log = folder / "run.json"
+    return {
+        "preset": data["config"].get("preset"),
+        "run_log": json.loads(log.read_text()) if log.exists() else None,
+        "sum_of_point_wall_seconds": round(sum(v["wall"] for v in per_kind.values()), 1),
+        "sum_of_point_cpu_seconds": round(cpu, 1),
+        "points_without_cpu_time": sum(v["no_cpu"] for v in per_kind.values()),
+        "idle_2_core_estimate_seconds": round(cpu / 2, 1),
+        "per_kind": {k: {"points": v["points"], "wall": round(v["wall"], 1), "cpu": round(v["cpu"], 1)}
+                     for k, v in sorted(per_kind.items())},
+        "missing_points": data["run"].get("missing", {}),
+    }
 
 
 def main(argv=None) -> dict:
@@ -241,6 +264,7 @@ def main(argv=None) -> dict:
         print(json.dumps(out["dask_vs_local"]), file=sys.stderr, flush=True)
     out["largest_exact_point"] = largest_exact_point()
     out["largest_scaling_points"] = largest_scaling_points()
+    out["quick_run"] = shipped_run(ROOT / "results" / "scaling")
     print(json.dumps(out["largest_scaling_points"]), file=sys.stderr, flush=True)
     out["machine"]["load_after"] = _load()
     dest = Path(args.out)
@@ -280,12 +304,12 @@ def main(argv=None) -> dict:
             if isinstance(fams, dict) and what not in ("full_run",):
                 md.append(f"  - {what}: " + "; ".join(f"{f} m={v['m']} m'={v['m_prime']} n={v['width']:g}"
                                                       for f, v in fams.items()))
-        if "full_run" in ls:
-            fr = ls["full_run"]
-            md.append(f"- Full preset: last invocation {fr['last_invocation_wall_seconds']} s wall; sum of the "
-                      f"points' own wall times {fr['sum_of_point_wall_seconds']} s and CPU times "
-                      f"{fr['sum_of_point_cpu_seconds']} s ({fr['points_without_cpu_time']} points without a CPU "
-                      f"time): idle 2-core estimate **{fr['idle_2_core_estimate_seconds']} s**; missing points "
+    for name, fr in (("quick", out.get("quick_run")), ("full", (ls or {}).get("full_run"))):
+        if fr:
+            md.append(f"- Shipped `{name}` run: run log {fr['run_log']}; sum of the points' own wall times "
+                      f"{fr['sum_of_point_wall_seconds']} s and CPU times {fr['sum_of_point_cpu_seconds']} s "
+                      f"({fr['points_without_cpu_time']} points without a CPU time): idle 2-core estimate "
+                      f"**{fr['idle_2_core_estimate_seconds']} s**; per kind {fr['per_kind']}; missing points "
                       f"{fr['missing_points']}")
     (dest / "scaling.md").write_text("\n".join(md) + "\n")
     return out

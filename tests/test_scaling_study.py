@@ -262,7 +262,7 @@ def test_exact_domain_limit_is_about_points():
     SweepConfig(families=("uand",), uand_inputs=(12,), columns=("min_width",))  # accepted
 
 
-@pytest.mark.parametrize("kind", ["file", "missing_parent", "beyond_limit", "cube"])
+@pytest.mark.parametrize("kind", ["file", "missing_parent", "beyond_limit", "cube", "class_mismatch"])
 def test_cli_bad_out_and_ladders_exit_2_before_any_work(kind, tmp_path, capsys):
     import time
 
@@ -276,6 +276,8 @@ def test_cli_bad_out_and_ladders_exit_2_before_any_work(kind, tmp_path, capsys):
         out = tmp_path / "nope" / "o"
     elif kind == "beyond_limit":
         extra = ["--uand-inputs", "3,16"]
+    elif kind == "class_mismatch":  # step exact columns beside ReLU trained networks: the table cannot label it
+        extra = ["--activation", "step"]
     else:
         extra = ["--sparsity", "none", "--families", "uand", "--uand-inputs", "8"]
     t0 = time.perf_counter()

@@ -47,6 +47,7 @@ _SCALARS = {
     "scale_max_width": int,
     "scan_seeds": int,
     "scan_steps": int,
+    "activation": str,
 }
 
 
@@ -140,6 +141,8 @@ def add_arguments(p):
     g.add_argument("--time-limit", dest="time_limit", help="seconds per exact solver call")
     g.add_argument("--max-width", dest="max_width", help="cap on the exact minimum-width search")
     g.add_argument("--weight-bound", "-K", dest="weight_bound", help="integer weights in [-K, K]")
+    g.add_argument("--activation", help="hidden units of the exact columns: relu (default) or step; the "
+                   "trained and constructed columns are ReLU, so step needs --columns without them")
     g.add_argument("--sparsity", "-s", help="inputs with at most S ones ('none': the whole cube)")
     g.add_argument("--seed", help="master seed")
     g.add_argument("--train-seeds", dest="train_seeds", help="training seeds per point")

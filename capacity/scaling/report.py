@@ -862,8 +862,9 @@ def scaling_tables(fr: dict, oos: list, cfg) -> str:
     lines += [f"* **{t}** (`{c}`): {d.replace('[-K, K]', f'[-{K}, {K}]')}" for c, (t, d) in CLASSES.items()]
     lines.append(
         "\nA dash: not computed for this row; `>w`: no success up to width w. Trained widths come from a "
-        "bisection on the ladder " + "2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, …" + " (training is not monotone in "
-        "the width: the reported width succeeded and the ladder width below it was tried and failed). "
+        "walk on the ladder " + "1, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, …" + " starting at the first width >= "
+        "√m' (training is not monotone in the width: the reported width succeeded and the ladder width below "
+        "it was tried and failed). "
         "Constructions: best seed; width found by doubling and bisection on the scaling rows.\n"
     )
     cols = ["n_star", "trained_int_n", "trained_real_n", "hanni_uand_n", "sparse_code_n", "counting_lb_superposed"]
