@@ -80,6 +80,57 @@ def test_min_width_with_all_symmetry_breaking_matches_enumeration(spec, m, s, ac
     assert by_sat.min_width == by_enum.min_width
 
 
+# ---- refutation by restriction, distinguishing clauses
+
+@st.composite
+def _small_problems(draw):
+    d = Domain(3, draw(st.sampled_from([None, 2])))
+    bits = draw(st.lists(st.lists(st.booleans(), min_size=d.size, max_size=d.size), min_size=1, max_size=2))
+    return Problem(FeatureSet.from_bits(d, bits), draw(st.integers(1, 2)), draw(st.sampled_from(["relu", "step"])),
+                   1, draw(st.booleans()))
+
+
+@settings(deadline=None, max_examples=40)
+@given(_small_problems())
+def test_restriction_lemma_on_brute_force_witnesses(problem):
+    """front.restriction: a witness of the whole problem (found by the plain-Python brute force) with the
+    last input's column deleted is a witness of the restriction, so a refutation of the restriction refutes
+    the whole problem; and the brute force never says otherwise."""
+    sub = front.restriction(problem)
+    full = reference.solve(problem)
+    if sub is None:
+        return
+    assert sub.domain.m == problem.domain.m - 1 and sub.d_hidden == problem.d_hidden
+    if full.status is Status.REPRESENTABLE:
+        w = full.witness
+        cut = type(w)(w.W_in[:, :-1], w.b_in, w.W_out[[problem.features.names.index(f) for f in sub.features.names]],
+                      w.b_out[[problem.features.names.index(f) for f in sub.features.names]], w.activation)
+        assert verify_witness(sub, cut)[0]
+    elif reference.solve(sub).status is Status.NOT_REPRESENTABLE:
+        assert full.status is Status.NOT_REPRESENTABLE
+
+
+def test_auto_refutes_through_the_restriction(monkeypatch):
+    """With CP-SAT's budget used up, auto refutes ReLU U-AND on 5 inputs at width 2 through 4 inputs (there by
+    enumeration); plain SAT on the whole problem (a DRUP proof) agrees."""
+    monkeypatch.setattr(front, "AUTO_CPSAT_DETERMINISTIC_TIME", 0.001)
+    problem = Problem(from_spec(Domain(5, 2), "pairs"), 2, "relu", 1)
+    r = front.representable(problem, "auto", time_limit=300)
+    assert r.status is Status.NOT_REPRESENTABLE and r.certificate.kind == "restriction" and r.certificate.checked
+    assert r.certificate.data.kind == "enumeration" and r.method == "restriction+enumerate"
+    assert sat.solve(problem).status is Status.NOT_REPRESENTABLE
+
+
+def test_distinguishing_clauses_are_present_and_keep_answers():
+    """The redundant "h(p) != h(q)" clauses are in the ReLU encoding of U-AND (one per true/false pair) and the
+    SAT ladder still gives the enumerated minimum width (3 for m = 4, K = 1)."""
+    fs = from_spec(Domain(4, 2), "pairs")
+    _, _, info = sat.encode(Problem(fs, 2, "relu", 1))
+    assert info["distinguished_pairs"] == len(fs) * (fs.domain.size - 1)
+    r = front.min_width(fs, activation="relu", weight_bound=1, method="sat")
+    assert r.proven and r.min_width == 3
+
+
 # ---- cube-and-conquer: every answer backed, independent of the worker count, a lost worker is UNKNOWN
 
 def _cube_problems():

@@ -2,6 +2,7 @@
 oracles (brute force over subsets with the reference method, hand-derived answers) and for their contracts
 (certificates always checked, UNKNOWN on time-outs)."""
 
+import time
 from itertools import combinations
 
 import numpy as np
@@ -38,6 +39,16 @@ def test_min_width_time_limit_gives_unknown():
     r = min_width(from_spec(Domain(6, 2), "pairs"), activation="relu", weight_bound=1, method="cpsat",
                   time_limit=0.5)
     assert r.status == "UNKNOWN" and r.min_width is None and r.lower >= 1
+
+
+def test_time_limit_bounds_the_whole_min_width_call():
+    """ReLU U-AND on 5 inputs, K = 3, is far from decided in 5 s (width 2 is open after minutes of search):
+    auto (enumeration, CP-SAT, the restriction, SAT and its proof check) returns UNKNOWN within the limit + 2 s."""
+    fs = from_spec(Domain(5, 2), "pairs")
+    t0 = time.perf_counter()
+    r = min_width(fs, activation="relu", weight_bound=3, time_limit=5)
+    assert time.perf_counter() - t0 <= 7
+    assert r.status == "UNKNOWN" and r.min_width is None
 
 
 def test_representable_time_limit_gives_unknown():

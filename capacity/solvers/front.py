@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..codes import Code
+from ..domain import Domain
 from ..errors import CapacityError
 from ..features import FeatureSet
 from ..network import Network
@@ -77,7 +78,7 @@ def choose_method(problem: Problem) -> str:
 
 def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Result:
     """Turn an unchecked NOT_REPRESENTABLE into a checked one by an independent second method."""
-    second_methods = ["enumerate"] if _enumeration_size(problem) <= 50 * ENUMERATE_LIMIT else []
+    second_methods = ["enumerate"] if _enumeration_size(problem) <= ENUMERATE_LIMIT else []
     if not problem.real or (problem.activation == "step" and problem.code is None):
         second_methods.append("sat")
     else:  # real ReLU: CP-SAT and MILP are independent engines on the same exact reduction (milp.search_class)
@@ -105,6 +106,43 @@ def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Resul
                           first.seconds + second.seconds, None, cert, {**first.info, "second": second.info})
     return Result(Status.UNKNOWN, problem, first.method, first.seconds,
                   info={**first.info, "reason": f"{first.method} claims infeasible; no second method confirmed it"})
+
+
+def restriction(problem: Problem) -> Problem | None:
+    """The same question on the points with ``x_{m-1} = 0`` (one input fewer), or None when it does not apply.
+
+    Deleting column ``m-1`` of ``W_in`` turns any network of the class computing the features on the domain
+    into one of the same class and width computing them on those points, which form the same kind of domain
+    on ``m - 1`` inputs. So if no network computes the restricted features, none computes the originals: a
+    checked refutation of the restriction is a checked refutation of ``problem``. Features constant on the
+    sub-domain (computable by the readout bias alone) and repeated ones are dropped. Not for coded classes
+    (a code may tie the deleted column to the others)."""
+    d = problem.domain
+    if problem.code is not None or d.m < 2:
+        return None
+    sub = Domain(d.m - 1) if d.is_cube else Domain(d.m - 1, min(d.sparsity, d.m - 1))
+    full = np.concatenate([sub.points, np.zeros((sub.size, 1), dtype=np.int8)], axis=1)
+    bits = problem.features.bits[:, d.lookup(full)].astype(bool)
+    keep, seen = [], set()
+    for f, row in enumerate(bits):
+        if row.any() and not row.all() and row.tobytes() not in seen:
+            seen.add(row.tobytes())
+            keep.append(f)
+    if not keep:
+        return None
+    fs = FeatureSet.from_bits(sub, bits[keep], [problem.features.names[f] for f in keep])
+    return Problem(fs, problem.d_hidden, problem.activation, problem.weight_bound, problem.nonnegative, None,
+                   problem.seed)
+
+
+def _restricted(problem: Problem, sub: Result, t0: float) -> Result:
+    """NOT_REPRESENTABLE for ``problem`` from the checked refutation ``sub`` of its :func:`restriction`."""
+    c = sub.certificate
+    cert = Certificate("restriction", c.checked,
+                       f"the {sub.problem.n_features} features restricted to x{problem.domain.m - 1} = 0 are not "
+                       f"representable at width {problem.d_hidden}: {c.kind} ({c.detail})", data=c, path=c.path)
+    return Result(Status.NOT_REPRESENTABLE, problem, f"restriction+{sub.method}", time.perf_counter() - t0,
+                  certificate=cert, info={"restriction": sub.info})
 
 
 def _call(method, problem, time_limit, seed, progress, **options) -> Result:
@@ -136,6 +174,19 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
     res = _call(chosen, problem, time_limit, seed, progress, **options)
     if (method == "auto" and chosen == "cpsat" and res.status is Status.UNKNOWN and not problem.real
             and res.info.get("unknown_reason") == "deterministic limit"):
+        # no witness within CP-SAT's budget: first the same question on one input fewer (a refutation there
+        # refutes this one, at a fraction of the cost), then SAT on the whole problem
+        sub = restriction(problem)
+        left = None if deadline is None else deadline - time.perf_counter()
+        if sub is not None and (left is None or left > 0):
+            if progress:
+                _say(f"  trying the restriction to x{problem.domain.m - 1} = 0 ({sub.n_features} features)")
+            r = representable(sub, "auto", time_limit=left, seed=seed, progress=progress)
+            if r.status is Status.NOT_REPRESENTABLE:
+                return _restricted(problem, r, t0)
+            if r.status is Status.UNKNOWN:
+                return Result(Status.UNKNOWN, problem, r.method, time.perf_counter() - t0,
+                              info={"reason": "time limit (in the restriction)", "restriction": r.info})
         left = None if deadline is None else deadline - time.perf_counter()
         if left is None or left > 0:
             res = _call("sat", problem, left, seed, progress, **({"proof_path": proof_path} if proof_path else {}))

@@ -46,7 +46,7 @@ class Status(str, enum.Enum):
 
 
 #: What a NOT_REPRESENTABLE answer can rest on.
-CERTIFICATE_KINDS = ("drup", "enumeration", "farkas", "agreement")
+CERTIFICATE_KINDS = ("drup", "enumeration", "farkas", "agreement", "restriction")
 
 
 @dataclass(frozen=True)
