@@ -473,8 +473,9 @@ class Generation:
 def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = None, chunk: int = 64,
                         cache_dir=None, progress: bool = False, sample_chunks: int | None = None) -> Generation:
     """``A000609(k)`` (threshold functions of ``k`` inputs) by generating the canonical functions of every
-    level from pairs of the level below, each candidate certified (``certify_threshold``), then summing orbit
-    sizes. ``chunk`` rows of ``f0`` per task run on ``capacity.scaling.executors`` (``workers`` local processes
+    level from pairs of the level below, each candidate certified (a realisation from the halves' mixtures or
+    the float simplex, or a 2-summability witness, each re-checked exactly; else ``certify_threshold``), then
+    summing orbit sizes. ``chunk`` rows of ``f0`` per task run on ``capacity.scaling.executors`` (``workers`` local processes
     or the Dask scheduler ``dask``); with ``cache_dir`` each finished chunk is saved there and reused, so a
     killed run resumes (levels are shared by every ``k``). ``sample_chunks`` (projections, tests) runs only
     that many evenly spaced chunks of the last level, counts all its candidates exactly (the cheap filter; up to

@@ -64,6 +64,8 @@ def test_predicted_memory_is_a_lower_bound(args):
     (["--inputs", "20", "--hidden", "1", "--activation", "step", "--real"], "MAX_COUNT_BYTES"),
     (["--inputs", "3", "--hidden", "2", "--activation", "relu", "--weight-bound", str(10**12)], "MAX_COUNT_BYTES"),
     (["--inputs", "20", "--hidden", "2", "--activation", "step", "--weight-bound", "1"], "MAX_EVALUATIONS"),
+    (["--inputs", "5", "--hidden", "2", "--activation", "step", "--real", "--method", "generation"],
+     "--method generation counts one unit"),
 ])
 def test_cli_refuses_in_one_line(argv, needle, capsys):
     assert main(["count", *argv]) == 2
@@ -201,6 +203,16 @@ def test_min_total_weight_kernel_equals_twin():
     assert outs[0][0] == outs[1][0] == 0
     for a, b in zip(outs[0][1:], outs[1][1:]):
         assert np.array_equal(a, b)
+
+
+def test_cli_generation_counts_and_classes(tmp_path, capsys):
+    argv = ["count", "--inputs", "5", "--hidden", "1", "--activation", "step", "--real", "--method", "generation",
+            "--workers", "1", "--structure", "--json", "--cache", str(tmp_path)]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["count"] == A000609[5] and out["method"] == "generation"
+    assert out["structure"]["npn_by_essential_inputs"][5] == 48  # OEIS A001530(5)
+    assert list((tmp_path / "level5").glob("chunk_*.npz"))  # the cache was written
 
 
 def test_cli_structure(capsys):

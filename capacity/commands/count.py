@@ -30,6 +30,15 @@ def add_arguments(p):
     p.add_argument("--structure", action="store_true",
                    help="with --hidden 1 --real on the full cube (inputs <= 7): also the classes of threshold "
                         "functions up to symmetry and their minimal total weights, checked against OEIS")
+    p.add_argument("--method", choices=["auto", "enumerate", "generation"], default="auto",
+                   help="enumerate: scan weight boxes; generation: one unit, real weights, full cube only, the "
+                        "threshold functions level by level from k - 1 (docs/counting.md); auto: generation "
+                        "from 8 inputs on, enumerate below")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="generation: local worker processes (default: all cores)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None, help="generation: run the chunks on this Dask scheduler")
+    p.add_argument("--cache", metavar="DIR", default=None,
+                   help="generation: keep every finished chunk in DIR and reuse it (a killed run resumes)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", "-o", metavar="FILE", default=None,
                    help="also write the JSON object to FILE (.json; checked before the count starts)")
@@ -43,11 +52,18 @@ def run(args) -> int:
     from ..enumeration import count
 
     require(not args.structure or (args.hidden == 1 and args.real and args.sparsity in (None, args.inputs)
-                                   and not args.code and not args.nonnegative and args.inputs <= 7),
-            "--structure describes one unit with real weights on the full cube of at most 7 inputs: use it with "
-            "--hidden 1 --real, no --sparsity, --code or --nonnegative")
+                                   and not args.code and not args.nonnegative and args.inputs <= 9),
+            "--structure describes one unit with real weights on the full cube of at most 9 inputs (minimal "
+            "weights up to 7): use it with --hidden 1 --real, no --sparsity, --code or --nonnegative")
+    one_threshold_unit = (args.hidden == 1 and args.real and args.sparsity in (None, args.inputs) and not args.code
+                          and not args.nonnegative)
+    require(args.method != "generation" or (one_threshold_unit and args.inputs <= 9),
+            "--method generation counts one unit with real weights on the full cube of at most 9 inputs: use it "
+            "with --hidden 1 --real, no --sparsity, --code or --nonnegative")
     if args.out is not None:
         output_file(args.out, "--out", ".json")
+    if args.method == "generation" or (args.method == "auto" and one_threshold_unit and 8 <= args.inputs <= 9):
+        return _generation(args)
     domain = domain_from(args)
     code = Code.load(args.code) if args.code else None
     res = count(domain, args.hidden, args.activation, None if args.real else args.weight_bound,
@@ -71,4 +87,27 @@ def run(args) -> int:
               f"K used {res.weight_bound_used}, {res.seconds:.3f} s]")
         if st is not None:
             print(st.summary())
+    return 0
+
+
+def _generation(args) -> int:
+    import json
+
+    from ..threshold import count_by_generation
+
+    g = count_by_generation(args.inputs, workers=args.workers, dask=args.dask, cache_dir=args.cache,
+                            progress=not args.no_progress and not args.json)
+    out = {"inputs": args.inputs, "hidden": 1, "activation": args.activation, "weight_bound": "real",
+           "method": "generation", **g.to_dict()}
+    if args.structure:
+        out["structure"] = g.classes()
+    if args.out is not None:
+        write_atomic(args.out, json.dumps(to_jsonable(out), indent=1) + "\n")
+    if args.json:
+        print_json(out)
+    else:
+        print(f"{g.count} functions on {{0,1}}^{args.inputs} from 1 {args.activation} unit, real weights "
+              f"[generation, {len(g.canon)} canonical functions, {g.seconds:.3f} s]")
+        if args.structure:
+            print(out["structure"])
     return 0
