@@ -371,6 +371,25 @@ def _two_summable(s_true, s_false):
     return None
 
 
+#: the level below, once per worker process: ``{path: (C, W)}`` (see ``_level_arrays``)
+_LEVELS: dict = {}
+
+#: from this many functions on, a level is handed to local workers as a file, read once per process
+SHIP_AS_FILE_ROWS = 100_000
+
+
+def _level_arrays(level):
+    """``(C, W)`` of the level below: shipped with the task (small levels, Dask), or an ``.npz`` path that each
+    worker process reads once (level 8 pickled into every task would be about 260 MB per task)."""
+    if isinstance(level, tuple):
+        return level
+    if level not in _LEVELS:
+        _LEVELS.clear()
+        with np.load(level) as z:
+            _LEVELS[level] = (z["C"], z["W"])
+    return _LEVELS[level]
+
+
 def _halves(C, kp):
     """The tables of ``C`` (functions of ``kp`` inputs) at ``x_{kp} = 0`` and at ``x_{kp} = 1``, packed."""
     half = 1 << (kp - 1)
@@ -383,7 +402,8 @@ def _halves(C, kp):
 def _generate_chunk(item):
     """One chunk of level ``k``: the candidates ``(i, j)`` with ``a <= i < b``, each certified. Returns the
     accepted canonical tables (packed over ``2^k`` points), their integer realisations and the tallies."""
-    k, C_prev, W_prev, a, b = item
+    k, level, a, b = item
+    C_prev, W_prev = _level_arrays(level)
     kp = k - 1
     dp, d = Domain(kp), Domain(k)
     Xp = dp.points.astype(np.int64)
@@ -481,6 +501,8 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
     that many evenly spaced chunks of the last level, counts all its candidates exactly (the cheap filter; up to
     ``MAX_EXACT_FILTER_ROWS`` functions below, else ``candidates_estimated`` scales the sampled chunks up) and
     returns ``count = -1``: the level's entry then has ``candidates_total`` beside the sampled tallies."""
+    import shutil
+    import tempfile
     from pathlib import Path
 
     from tqdm.auto import tqdm
@@ -495,7 +517,7 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
     W = np.array([[0], [1], [0]], dtype=np.int64)  # realisations [W x >= T]: T = 1, 1, 0
     levels = [{"k": 1, "candidates": 3, "accepted": 3, "rejected": 0, "lp": 0, "seconds": 0.0}]
     ex = make_executor(dask=dask, workers=workers)
-    complete = True
+    complete, tmp_dir = True, None
     try:
         for lev in range(2, k + 1):
             tl = time.perf_counter()
@@ -512,6 +534,11 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
             folder = None if cache_dir is None else Path(cache_dir) / f"level{lev}"
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
+            level = (C, W)
+            if dask is None and len(C) >= SHIP_AS_FILE_ROWS:
+                tmp_dir = tmp_dir or tempfile.mkdtemp(prefix="capacity-generation-")
+                level = str(Path(tmp_dir) / f"level{lev - 1}.npz")
+                np.savez(level, C=C, W=W)
             for a in starts:
                 b = min(a + chunk, len(C))
                 path = None if folder is None else folder / f"chunk_{a}_{b}.npz"
@@ -520,7 +547,7 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
                         results[a] = {key: z[key] for key in z.files}
                 else:
                     todo.append((a, path))
-                    items.append((lev, C, W, a, b))
+                    items.append((lev, level, a, b))
             bar = tqdm(total=len(items), desc=f"level {lev}", disable=not progress, leave=False)
             computed = 0
             for idx, out in ex.run(_generate_chunk, items):
@@ -546,6 +573,8 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
                            "computed_candidates": computed, **extra})
     finally:
         ex.close()
+        if tmp_dir is not None:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
     if not complete:
         return Generation(int(k), -1, C, levels, time.perf_counter() - t0)
     C = C[np.lexsort(C.T[::-1])]

@@ -239,6 +239,15 @@ def test_generation_equals_A000609_and_the_orbit_enumeration(k):
     assert np.array_equal(g.canon, canon)  # the same canonical functions, orbit by orbit
 
 
+def test_generation_hands_large_levels_to_workers_as_files(monkeypatch):
+    from capacity import threshold
+    from capacity.threshold import count_by_generation
+
+    monkeypatch.setattr(threshold, "SHIP_AS_FILE_ROWS", 10)  # levels of >= 10 functions go as a file
+    g = count_by_generation(6, workers=2, chunk=16)
+    assert g.count == A000609[6]
+
+
 def test_generation_resumes_from_its_cache(tmp_path):
     from capacity.threshold import count_by_generation
 
