@@ -1,8 +1,8 @@
 """Benchmark: the certified engine against the old pipeline and a plain CP-SAT model, cell by cell (issue 17).
 
 Usage:
-    python benchmarks/bench_engine.py [--out benchmarks/out] [--cap 90] [--old-cap 60] [--base-cap 60]
-                                      [--cells relu:3:1,relu:4:2,step:9:1] [--old-rev f742b83]
+    python benchmarks/bench_engine.py [--out benchmarks/out] [--cap 60] [--old-cap 45] [--base-cap 60]
+                                      [--cells relu:3:1,relu:4:2,step:9:1] [--old-rev 83b98ad]
 
 Cells: U-AND (all pairwise ANDs on 2-sparse inputs, feature family ``pairs``) with ReLU units for m = 3..6 and
 K = 1, 2, 3, and with step units, K = 1, for m = 9 and 10. Per cell, three pipelines, one after the other in
@@ -16,8 +16,11 @@ the same run, each in its own process (killed at its cap + 30 s; a killed run is
   weights in [-K, K], hidden and readout biases free (a range that provably covers every behaviour, the same
   as the SAT encoding's). Its refutations are CP-SAT's word only (unchecked). Widths upwards from 1.
 
-Writes ``engine.json`` and ``engine.md`` to ``--out`` with, per cell, each pipeline's answer and seconds,
-the ratio new / cpsat-plain, and for the new pipeline the proof-check / solve ratio at n* - 1.
+Writes ``engine.json`` and ``engine.md`` to ``--out`` with, per cell, each pipeline's answer, wall seconds and
+CPU seconds of the call (``time.process_time()``, every thread, plus its children's
+``resource.getrusage(RUSAGE_CHILDREN)``; for a killed run the whole process's), the load average after it,
+the ratios new / cpsat-plain (wall and CPU), and for the new pipeline the proof-check / solve ratio at n* - 1.
+The machine may be shared: the CPU seconds say what an idle machine would need, the load how shared it was.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -143,9 +147,10 @@ def _one(args):
     """Child process: one pipeline on one cell, JSON on stdout."""
     act, m, K = args.one_cell.split(":")
     fn = plain_min_width if args.one == "cpsat-plain" else package_min_width
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time() + _child_cpu()
     res = fn(int(m), int(K), act, args.one_cap)
     res["seconds"] = round(time.perf_counter() - t, 3)
+    res["call_cpu_s"] = round(time.process_time() + _child_cpu() - c, 3)  # every thread, without the imports
     print("RESULT " + json.dumps(res, default=str), flush=True)
 
 
@@ -155,16 +160,26 @@ def run_cell(pipeline, cell, cap, src):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", "cpsat-plain" if pipeline == "cpsat-plain"
            else "package", "--one-cell", cell, "--one-cap", str(cap)]
     t = time.perf_counter()
+    cpu0 = _child_cpu()
     try:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=cap + 30, cwd=src[pipeline])
     except subprocess.TimeoutExpired:
-        return {"n_star": None, "proven": False, "killed": True, "seconds": round(time.perf_counter() - t, 3),
-                "certificate": "", "steps": []}
-    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
-    if line is None:
-        return {"n_star": None, "proven": False, "error": out.stderr.strip().splitlines()[-1:] or ["no output"],
-                "seconds": round(time.perf_counter() - t, 3), "certificate": "", "steps": []}
-    return json.loads(line[7:])
+        res = {"n_star": None, "proven": False, "killed": True, "seconds": round(time.perf_counter() - t, 3),
+               "certificate": "", "steps": []}
+    else:
+        line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+        res = json.loads(line[7:]) if line else {
+            "n_star": None, "proven": False, "error": out.stderr.strip().splitlines()[-1:] or ["no output"],
+            "seconds": round(time.perf_counter() - t, 3), "certificate": "", "steps": []}
+    res["wall_s"] = round(time.perf_counter() - t, 3)  # the process, imports included
+    res["cpu_s"] = res.get("call_cpu_s", round(_child_cpu() - cpu0, 3))  # killed: the whole process's
+    res["load"] = round(os.getloadavg()[0], 2)
+    return res
+
+
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _check_solve(res):
@@ -184,18 +199,19 @@ def _cell_text(r):
     lower = r.get("lower", max(refuted, default=0) + 1)
     ans = str(r["n_star"]) if r.get("proven") else ("killed" if r.get("killed") else
                                                      f"[{lower}, {r.get('upper') or '?'}]")
-    return f"{ans} {r['seconds']:.1f}s"
+    cpu = f" ({r['cpu_s']:.1f} cpu)" if r.get("cpu_s") else ""
+    return f"{ans} {r['seconds']:.1f}s{cpu}"
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
-    ap.add_argument("--cap", type=float, default=90.0, help="time limit of the new pipeline per cell (s)")
-    ap.add_argument("--old-cap", type=float, default=60.0)
+    ap.add_argument("--cap", type=float, default=60.0, help="time limit of the new pipeline per cell (s)")
+    ap.add_argument("--old-cap", type=float, default=45.0)
     ap.add_argument("--base-cap", type=float, default=60.0)
     ap.add_argument("--cells", default=",".join(CELLS))
     ap.add_argument("--pipelines", default="new,cpsat-plain,old")
-    ap.add_argument("--old-rev", default="f742b83")
+    ap.add_argument("--old-rev", default="83b98ad")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-cell", help=argparse.SUPPRESS)
     ap.add_argument("--one-cap", type=float, help=argparse.SUPPRESS)
@@ -229,8 +245,10 @@ def main(argv=None):
                 row[p] = run_cell(p, cell, caps[p], src)
                 print(_cell_text(row[p]), flush=True)
             new, base = row.get("new"), row.get("cpsat-plain")
-            row["ratio_new_to_plain"] = (round(new["seconds"] / base["seconds"], 3)
-                                         if new and base and new.get("proven") and base.get("proven") else None)
+            both = new and base and new.get("proven") and base.get("proven")
+            row["ratio_new_to_plain"] = round(new["seconds"] / base["seconds"], 3) if both else None
+            row["cpu_ratio_new_to_plain"] = (round(new["cpu_s"] / base["cpu_s"], 3)
+                                             if both and base.get("cpu_s") else None)
             row["check_over_solve"] = _check_solve(new) if new else None
             rows.append(row)
             _write(out, args, pipelines, caps, rows)
@@ -244,17 +262,22 @@ def _write(out, args, pipelines, caps, rows):
           f"Caps per cell: {caps}. Old pipeline: package at {args.old_rev}. "
           f"Machine: {meta['machine']}, {meta['cpus']} CPUs, load average at the end {meta['load_average']}, "
           f"{meta['date']} UTC.", "",
-          "Each entry: proven minimum width n* (witness at n*, refutation at n* - 1) and wall seconds for the "
-          "whole ladder; `[lo, hi]` when not proven within the cap. The plain CP-SAT refutations are unchecked.",
-          "", "| cell | " + " | ".join(pipelines) + " | new / plain | check / solve at n*-1 |",
-          "|---|" + "---|" * (len(pipelines) + 2)]
+          "Each entry: proven minimum width n* (witness at n*, refutation at n* - 1), wall seconds of the whole "
+          "ladder and, in brackets, its CPU seconds (all threads; a killed run: its whole process); `[lo, hi]` when not "
+          "proven within the cap. The plain CP-SAT refutations are unchecked; ours are checked (proof check in "
+          "the time). Ratios new / plain: wall, and CPU in brackets. Load: 1-minute load average after the "
+          "cell's last run.",
+          "", "| cell | " + " | ".join(pipelines) + " | new / plain | check / solve at n*-1 | load |",
+          "|---|" + "---|" * (len(pipelines) + 3)]
     for r in rows:
         act, m, K = r["cell"].split(":")
         label = f"{act} m={m} K={K}"
         cells = [_cell_text(r.get(p)) for p in pipelines]
-        md.append(f"| {label} | " + " | ".join(cells) +
-                  f" | {r['ratio_new_to_plain'] if r['ratio_new_to_plain'] is not None else '-'}"
-                  f" | {r['check_over_solve'] if r['check_over_solve'] is not None else '-'} |")
+        ratio = "-" if r["ratio_new_to_plain"] is None else \
+            f"{r['ratio_new_to_plain']} ({r.get('cpu_ratio_new_to_plain') or '-'})"
+        load = max((r[p].get("load", 0) for p in pipelines if r.get(p)), default=0)
+        md.append(f"| {label} | " + " | ".join(cells) + f" | {ratio}"
+                  f" | {r['check_over_solve'] if r['check_over_solve'] is not None else '-'} | {load} |")
     (out / "engine.md").write_text("\n".join(md) + "\n")
 
 

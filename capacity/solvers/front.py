@@ -257,7 +257,10 @@ class MinWidthResult:
 
 
 def _sat_seconds(info: dict) -> dict:
-    """The SAT search and proof-check seconds of a step (also when SAT was the second method)."""
+    """The SAT search and proof-check seconds of a step (also when SAT was the second method, or decided the
+    restriction)."""
+    while "restriction" in info:
+        info = info["restriction"]
     src = info if "check_seconds" in info else info.get("second", {})
     return {k: src[k] for k in ("solve_seconds", "check_seconds") if k in src}
 
