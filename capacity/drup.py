@@ -22,6 +22,9 @@ implied by the formula):
 
 Only RUP lemmas are accepted (no RAT). The proofs CaDiCaL and Glucose write through python-sat have been
 RUP-only in all our runs; a RAT step would make a check fail, never pass.
+
+LRAT proofs (each lemma with the ids of the clauses that prove it, as CaDiCaL 1.9.5 writes them for
+``sat.solve``) are recognised by their lines and checked by :mod:`capacity.lrat` in one linear pass.
 """
 
 from __future__ import annotations
