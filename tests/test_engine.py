@@ -1,15 +1,17 @@
 """The search engine: ``auto`` gives the same answer (method, certificate kind, witness) on an idle and on a
 busy machine, because every "try this first" step is bounded by a deterministic budget, never the clock."""
 
+import itertools
 import multiprocessing
 import os
 import time
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capacity import Domain, Problem, from_spec
+from capacity import Domain, Network, Problem, from_spec
 from capacity.features import FeatureSet, formulas
 from capacity.scaling.executors import DaskExecutor, LocalExecutor
 from capacity.solvers import cubes, front, reference, sat
@@ -129,6 +131,27 @@ def test_distinguishing_clauses_are_present_and_keep_answers():
     assert info["distinguished_pairs"] == len(fs) * (fs.domain.size - 1)
     r = front.min_width(fs, activation="relu", weight_bound=1, method="sat")
     assert r.proven and r.min_width == 3
+
+
+def test_relu_uand_six_inputs_k1_width_four_witness():
+    """ReLU U-AND on 6 inputs (2-sparse), K = 1, needs 4 units, no more (the open case of issue 17; the lower
+    bound is the checked refutation of width 3, through the restriction to 5 inputs). The width-4 network the
+    SAT search found, evaluated here with plain numpy on every point, independently of verify_witness."""
+    W_in = np.array([[-1, -1, 0, 1, 1, 1], [0, 1, -1, -1, 0, 1], [1, -1, 0, 0, 1, -1], [1, -1, 1, -1, 0, 0]])
+    b_in = np.array([2, 2, 2, 2])
+    W_out = np.array([[-1, 0, 0, 0], [-1, -1, 0, 0], [-1, -1, 1, -1], [0, 1, 1, 1], [0, 1, 0, 1], [-1, -1, -1, 0],
+                      [0, 0, 0, -1], [0, 1, 1, -1], [-1, 1, -1, -1], [0, -1, -1, 0], [1, -1, 1, 1], [1, 0, -1, 1],
+                      [0, 0, 1, -1], [1, 0, -1, -1], [1, 1, 0, 0]])
+    b_out = np.array([0, 2, 2, -9, -6, 4, 0, -4, -1, 2, -8, -5, -2, -2, -7])
+    X = np.array([[int(i in s) for i in range(6)] for k in range(3) for s in itertools.combinations(range(6), k)])
+    y = np.maximum(X @ W_in.T + b_in, 0) @ W_out.T + b_out
+    pairs = list(itertools.combinations(range(6), 2))
+    assert len(X) == 22 and np.abs(W_in).max() <= 1 and np.abs(W_out).max() <= 1
+    for f, (i, k) in enumerate(pairs):  # the features in from_spec's order: x0 & x1, x0 & x2, ...
+        assert ((y[:, f] >= 0) == (X[:, i] & X[:, k]).astype(bool)).all()
+    fs = from_spec(Domain(6, 2), "pairs")
+    assert list(fs.names) == [f"x{i} & x{k}" for i, k in pairs]
+    assert verify_witness(Problem(fs, 4, "relu", 1), Network(W_in, b_in, W_out, b_out, "relu"))[0]
 
 
 # ---- cube-and-conquer: every answer backed, independent of the worker count, a lost worker is UNKNOWN
