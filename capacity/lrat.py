@@ -37,19 +37,21 @@ LRAT_SOLVERS = ("cadical195",)
 # ---- the solver side -------------------------------------------------------------------------------------
 def lrat_solver(name: str, clauses):
     """A python-sat ``Solver`` for ``clauses`` that traces its proof: LRAT text for :data:`LRAT_SOLVERS`, else
-    python-sat's DRUP. Read the proof with :func:`solver_proof`."""
+    python-sat's DRUP (also when this python-sat lacks the hooks used here). Read the proof with
+    :func:`solver_proof`; a text trace without hints is checked as DRUP."""
     from pysat.solvers import Solver
 
-    if name not in LRAT_SOLVERS:
-        return Solver(name=name, with_proof=True, bootstrap_with=clauses)
     import pysolvers  # python-sat's extension module
 
+    hooks = [getattr(pysolvers, f"{name}_{hook}", None) for hook in ("set", "tracepr")]
+    if name not in LRAT_SOLVERS or None in hooks or not hasattr(pysolvers, "flushpr"):
+        return Solver(name=name, with_proof=True, bootstrap_with=clauses)  # DRUP (an older python-sat too)
     s = Solver(name=name)
     inner = s.solver
     for option, value in (("lrat", 1), ("binary", 0)):  # must precede the tracer and the clauses
-        getattr(pysolvers, f"{name}_set")(inner.cadical, option, value)
+        hooks[0](inner.cadical, option, value)
     inner.prfile = tempfile.TemporaryFile()  # python-sat closes it in delete()
-    inner.prfp = getattr(pysolvers, f"{name}_tracepr")(inner.cadical, inner.prfile)
+    inner.prfp = hooks[1](inner.cadical, inner.prfile)
     s._capacity_lrat = True
     for c in clauses:
         s.add_clause(c)
