@@ -185,7 +185,7 @@ def test_fold_regression_against_scipy():
 
 
 def test_masks_stay_fixed_while_training():
-    from capacity.fpe.trainer import train_masked
+    from capacity.train import TrainConfig, fit
 
     rng = np.random.default_rng(1)
     net = _net(rng, (3,), 5, 1)
@@ -193,29 +193,153 @@ def test_masks_stay_fixed_while_training():
     X = rng.integers(0, 2, size=(32, 5)).astype(np.float32)
     Y = rng.integers(0, 2, size=(32, 1)).astype(np.float32)
     init = [np.array(a) for layer in e.network.layers for a in layer]
-    ws, _, hist, _ = train_masked([init], [list(e.masks)], X, Y, steps=30)
+    ws, hist, _ = fit([init], X, Y, TrainConfig(steps=30, log_every=1), masks=[list(e.masks)])
     for k, M in enumerate(e.masks):
         assert not ws[0][2 * k][~M].any()
         assert np.abs(ws[0][2 * k][M] - init[2 * k][M]).max() > 0
     assert hist[0, -1] < hist[0, 0]
 
 
-def _tiny_config():
-    from capacity.fpe.experiments import BooleanConfig
-
-    return BooleanConfig(inputs=6, clause_width=2, n_samples=64, total_steps=40, warmup_steps=20, seeds=2)
+# ---------------------------------------------------------------------------------------------
+# the pre-registered study
 
 
-def test_boolean_run_is_deterministic_and_keeps_the_budget():
-    from capacity.fpe.experiments import VARIANTS, Point, run_boolean
+def _literals(draw_k, draw_c, signs):
+    return [[(draw_k * j + i, bool(signs[(draw_k * j + i) % len(signs)])) for i in range(draw_k)]
+            for j in range(draw_c)]
 
-    pts = [Point("main", 2, n_clauses=3, d_hidden=3, variants=VARIANTS)]
-    a = run_boolean(pts, _tiny_config(), progress=False)
-    b = run_boolean(pts, _tiny_config(), progress=False)
-    assert a.accuracy.tolist() == b.accuracy.tolist()
-    assert (a.nonzero == a.budget).all() and a.budget.nunique() == 1  # every variant at the dense budget
-    assert set(a.width) == {3, 6}
-    assert ((a.accuracy >= 0) & (a.accuracy <= 1)).all()
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 4), st.lists(st.booleans(), min_size=1, max_size=12))
+def test_positive_rate_of_disjoint_clauses_against_brute_force(k, c, signs):
+    from capacity.fpe.study import brute_force_rate, disjoint_rate, positive_rate
+
+    clauses = _literals(k, c, signs)
+    truth = brute_force_rate(clauses, k * c)
+    assert disjoint_rate(k, c) == truth == positive_rate(clauses)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 5), st.booleans()), min_size=1, max_size=3), min_size=1,
+                max_size=4))
+def test_inclusion_exclusion_rate_of_overlapping_clauses_against_brute_force(clauses):
+    from capacity.fpe.study import brute_force_rate, positive_rate
+
+    clauses = [list(dict(c).items()) for c in clauses]  # one sign per variable within a clause
+    assert positive_rate(clauses) == brute_force_rate(clauses, 6)
+
+
+def test_balanced_clause_counts_by_brute_force_over_all_assignments():
+    from fractions import Fraction
+
+    from capacity.fpe.study import balanced_clause_count, brute_force_rate
+
+    for k, cmax in ((2, 6), (3, 6)):  # every clause count up to cmax, rates counted over all 2^(k c) inputs
+        rates = {c: brute_force_rate(_literals(k, c, [False, True]), k * c) for c in range(1, cmax + 1)}
+        best = min(rates, key=lambda c: (abs(rates[c] - Fraction(1, 2)), c))
+        assert balanced_clause_count(k, cmax) == best
+    assert (balanced_clause_count(3), balanced_clause_count(4)) == (5, 11)  # the registered tasks
+
+
+def test_boolean_data_is_held_out_balanced_and_as_registered():
+    from capacity.fpe.study import boolean_data
+
+    d = boolean_data("single", 4, seed=0, n_train=2000, n_val=500, n_test=2000)
+    assert d.X_train.shape[1] == 44 and len(d.clauses) == 11 and d.n_out == 1
+    assert sorted(v for c in d.clauses for v in c) == list(range(44))  # variable-disjoint, covering
+    train = {r.tobytes() for r in d.X_train}
+    assert not any(r.tobytes() in train for r in d.X_test) and not any(r.tobytes() in train for r in d.X_val)
+    assert abs(d.Y_train.mean() - d.positive_rate[0]) < 0.05
+    m = boolean_data("multi", 3, seed=1, n_train=500, n_val=100, n_test=100)
+    assert m.X_train.shape[1] == 30 and m.n_out == 6 and len({tuple(c) for c in m.clauses}) == 10
+    assert len({tuple(col) for col in m.Y_train.T}) == 6  # six different outputs
+
+
+def test_balanced_accuracy_against_scikit_learn():
+    from sklearn.metrics import balanced_accuracy_score
+
+    from capacity.fpe.study import balanced_accuracy
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, size=50)
+    logits = rng.normal(size=(2, 50, 4))
+    ours = balanced_accuracy(logits, y, "multiclass")
+    assert ours == pytest.approx([balanced_accuracy_score(y, lg.argmax(axis=1)) for lg in logits])
+    Y = rng.integers(0, 2, size=(50, 3))
+    lb = rng.normal(size=(1, 50, 3))
+    ref = np.mean([balanced_accuracy_score(Y[:, f], lb[0, :, f] >= 0) for f in range(3)])
+    assert balanced_accuracy(lb, Y, "binary")[0] == pytest.approx(ref)
+
+
+def test_clause_coverage_and_collision_by_hand():
+    from capacity.fpe.study import clause_collision, clause_coverage_of
+
+    clauses = [(0, 1), (2, 3), (4, 5)]
+    S = np.zeros((2, 6), bool)
+    S[0, [0, 1, 2, 3]] = True  # unit 0 sees clauses 0 and 1 whole
+    S[1, [4, 0]] = True  # unit 1 sees only half of clause 2
+    assert clause_coverage_of(S, clauses) == pytest.approx(2 / 3)
+    assert clause_collision(S, clauses) == pytest.approx(1 / 3)
+    assert clause_coverage_of(np.ones((1, 6), bool), clauses) == clause_collision(np.ones((1, 6), bool), clauses) == 1
+
+
+TINY = dict(real=(), n_values=(2, 3), alphas=(2,), seeds=2, tune_seeds=1, lr_grid=(1e-2, 3e-2), steps=12,
+            warmup=4, n_train=64, n_val=32, n_test=32, bootstrap=100, k=3, k_multi=2)
+
+
+def test_every_variant_holds_the_budget_exactly_and_runs_are_reproducible():
+    from capacity.fpe.study import BASELINE_VARIANTS, CONTROLS, FPE_VARIANTS, StudyConfig, run_study
+
+    cfg = StudyConfig(**TINY)
+    a, lrs, _ = run_study(cfg, progress=False)
+    b, _, _ = run_study(cfg, progress=False)
+    pd_testing = pytest.importorskip("pandas").testing
+    pd_testing.assert_frame_equal(a, b)
+    assert set(a.variant) == {"dense", *FPE_VARIANTS, *BASELINE_VARIANTS, *CONTROLS}
+    assert set(a.data) == {"boolean-single", "boolean-multi"}
+    for _, r in a.iterrows():
+        d_in, n_out = (15, 1) if r.data == "boolean-single" else (20, 6)  # 5 clauses of 3; a pool of 10 of 2
+        if r.variant == "linear":
+            assert r.free_weights == r.nonzero == d_in * n_out
+            continue
+        B = r.n * (d_in + n_out)
+        assert r.budget == B
+        if r.variant == "wide":
+            assert r.free_weights == r.nonzero == 2 * B and r.width == 2 * r.n
+        elif r.variant == "dropconnect":  # B weights in use per step on average, all 2B at test time
+            assert r.free_weights == B and r.nonzero == 2 * B
+        else:
+            assert r.free_weights == B and r.nonzero == B, r.variant
+            assert r.width == (r.n if r.variant in ("dense", "shuffled", "untrained") else 2 * r.n)
+    assert set(lrs.lr) <= {1e-2, 3e-2}
+    assert ((a.test >= 0) & (a.test <= 1)).all() and (a[a.variant == "untrained"].steps == 0).all()
+
+
+def test_paired_bootstrap_and_verdict_rules():
+    from capacity.fpe.analysis import paired_ci, verdict
+
+    m, lo, hi = paired_ci([1.0, 2.0, 3.0, 4.0], resamples=2000, seed=0)
+    assert m == 2.5 and 1.0 <= lo < m < hi <= 4.0
+    assert paired_ci([0.5] * 5) == (0.5, 0.5, 0.5)
+    assert verdict([0.1, 0.2, -0.3, 0.1], [0.3, 0.4, 0.1, 0.2]) == "supported"  # 3/4 above 0, none below
+    assert verdict([-0.3, -0.2, 0.1], [-0.1, -0.1, 0.2]) == "refuted"
+    assert verdict([-0.1, 0.1, -0.3, 0.2], [0.1, 0.2, -0.1, 0.3]) == "mixed"  # 2/4 for, 1/4 against
+    assert verdict([], []) == "no cases"
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["fpe", "--preset", "nope", "--out", "x"], "invalid choice"),
+    (["fpe", "study", "--seeds", "0", "--out", "x"], "--seeds"),
+    (["fpe", "study", "--jobs", "0", "--out", "x"], "--jobs"),
+    (["fpe", "study", "--preset", "smoke"], "--out DIR is required"),
+])
+def test_bad_study_input_is_one_line_and_exit_2(argv, needle, capsys):
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse errors leave through the parser's one-line error
+        rc = exc.code
+    assert rc == 2
+    assert needle in _one_error_line(capsys)
 
 
 def test_exact_fpe_code_answers_agree_between_enumerate_and_sat():

@@ -2,9 +2,9 @@
 
 Subcommands:
 
-* ``all --preset smoke|quick|full --out DIR``: every experiment; tables (Markdown + CSV), plots and
-  ``summary.json`` (smoke: seconds, for a first look; quick: the shipped results; full: more seeds and sweeps);
-* ``boolean`` / ``real`` / ``exact`` / ``collision``: one part only, same options;
+* ``--preset smoke|quick|full --out DIR`` (or ``all ...``): every part; tables (Markdown + CSV), plots and
+  ``summary.json`` (smoke: seconds, for a first look; quick: a smaller grid; full: the pre-registered study);
+* ``study`` / ``exact`` / ``collision``: one part only, same options;
 * ``expand --model FILE --alpha A [--split random|clause|gram] [--clauses DNF] --out FILE.npz``: expand a trained
   model (``.npz``, ``.pt``/``.pth`` state dict of Linear layers) and save the expanded network and its masks.
 
@@ -18,8 +18,6 @@ from pathlib import Path
 
 from ..errors import CapacityError
 from ._common import (
-    add_out_dir_argument,
-    add_progress_argument,
     nonneg_int,
     output_dir,
     output_file,
@@ -29,24 +27,35 @@ from ._common import (
     write_atomic,
 )
 
-HELP = "fixed parameter expansion (FPE): expand a model, or run the experiments and write tables and plots"
+HELP = "fixed parameter expansion (FPE): the pre-registered study, or expand a model"
 
-PARTS = ("all", "boolean", "real", "exact", "collision")
+PARTS = ("all", "study", "exact", "collision")
 PRESET_NAMES = ("smoke", "quick", "full")
 
 
+def _run_options(q, suppress: bool) -> None:
+    """The experiment options; on a part's subcommand they default to the values given before it."""
+    import argparse
+
+    d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
+    q.add_argument("--preset", choices=PRESET_NAMES, default=d("quick"),
+                   help="smoke (seconds), quick (minutes) or full (the pre-registered study; default quick)")
+    q.add_argument("--seeds", type=positive_int, default=d(None), help="override the preset's number of seeds")
+    q.add_argument("--seed", type=nonneg_int, default=d(0), help="base seed (default 0)")
+    q.add_argument("--jobs", type=positive_int, default=d(1),
+                   help="processes, one data set each (default 1; the numbers do not depend on it)")
+    q.add_argument("--out", "-o", default=d(None), metavar="DIR",
+                   help="output directory for tables, plots and summary.json (absent or empty)")
+    q.add_argument("--json", action="store_true", default=d(False), help="print the summary as JSON")
+    q.add_argument("--no-progress", action="store_true", default=d(False), help="no progress bars on stderr")
+
+
 def add_arguments(p) -> None:
-    sub = p.add_subparsers(dest="fpe_command", metavar="WHAT", required=True)
+    _run_options(p, suppress=False)
+    sub = p.add_subparsers(dest="fpe_command", metavar="WHAT")
     for name in PARTS:
-        q = sub.add_parser(name, help="every experiment" if name == "all" else f"the {name} experiment only")
-        q.add_argument("--preset", choices=PRESET_NAMES, default="quick",
-                       help="smoke (seconds), quick (default, the shipped results, minutes) or full (longer)")
-        q.add_argument("--seeds", type=positive_int, default=None, help="override the preset's number of seeds")
-        q.add_argument("--seed", type=nonneg_int, default=0, help="base seed (default 0)")
-        q.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1: deterministic)")
-        add_out_dir_argument(q, "tables, plots and summary.json")
-        q.add_argument("--json", action="store_true", help="print the summary as JSON")
-        add_progress_argument(q)
+        q = sub.add_parser(name, help="every part (the default)" if name == "all" else f"the {name} part only")
+        _run_options(q, suppress=True)
     e = sub.add_parser("expand", help="expand a trained model by alpha at an equal non-zero count")
     e.add_argument("--model", required=True, help="model file: .npz (Network.save) or .pt/.pth state dict")
     e.add_argument("--alpha", type=int, required=True,
@@ -95,24 +104,25 @@ def _expand(args) -> int:
 def run(args) -> int:
     if args.fpe_command == "expand":
         return _expand(args)
+    if args.out is None:
+        raise CapacityError("--out DIR is required (where the tables and plots go)")
     out = output_dir(args.out)
     from dataclasses import replace
 
     import torch
 
+    from ..fpe.report import PARTS as ALL_PARTS
     from ..fpe.report import PRESETS, run_all
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     preset = PRESETS[args.preset]
-    b, r, x = preset.boolean, preset.real, preset.exact
-    b, r, x = replace(b, seed=args.seed), replace(r, seed=args.seed), replace(x, seed=args.seed)
-    if args.seeds is not None:
-        b, r = replace(b, seeds=args.seeds), replace(r, seeds=args.seeds)
-    preset = replace(preset, boolean=b, real=r, exact=x, seed=args.seed)
-    parts = ("boolean", "real", "exact", "collision") if args.fpe_command == "all" else (args.fpe_command,)
+    study = replace(preset.study, seed=args.seed, **({} if args.seeds is None else {"seeds": args.seeds}))
+    preset = replace(preset, study=study, exact=replace(preset.exact, seed=args.seed), seed=args.seed)
+    command = args.fpe_command or "all"
+    parts = ALL_PARTS if command == "all" else (command,)
     with staged_dir(out) as tmp:
-        summary = run_all(preset, tmp, progress=not args.no_progress, parts=parts)
+        summary = run_all(preset, tmp, progress=not args.no_progress, parts=parts, jobs=args.jobs)
     if args.json:
         print_json(summary)
     else:

