@@ -237,6 +237,10 @@ def _max_var(clauses) -> int:
     return max((abs(l) for c in clauses for l in c), default=0)
 
 
+#: under ``auto``, LRAT proofs up to this size are checked by the plain twin (about 0.1 s), which spares a
+#: fresh process Numba's start-up (0.5 to 2 s)
+LRAT_PYTHON_BYTES = 1 << 18
+
 ENGINES = ("auto", "backward", "backward-python", "numba", "python", "forward", "lrat", "lrat-python")
 
 
@@ -244,7 +248,8 @@ def check_drup(cnf_clauses, proof_lines, *, engine: str = "auto", deadline: floa
     """Check that ``proof_lines`` refutes ``cnf_clauses`` (int lists): a DRUP proof (see the module docstring)
     or LRAT text with hints (:mod:`capacity.lrat`, recognised by its lines).
 
-    ``engine``: ``"auto"`` (default: ``lrat`` for LRAT text, else ``backward``), ``"lrat"`` (every lemma checked
+    ``engine``: ``"auto"`` (default: ``lrat`` for LRAT text, its twin below :data:`LRAT_PYTHON_BYTES`, else
+    ``backward``), ``"lrat"`` (every lemma checked
     against its hints, one linear pass, compiled) or ``"lrat-python"`` (its plain twin), ``"backward"``
     (core-first, checks only the lemmas the refutation uses, compiled), ``"backward-python"`` (its plain-Python
     twin), ``"numba"`` (forward replay of every lemma on flat arrays, compiled), ``"python"`` (the plain forward
@@ -293,8 +298,10 @@ def _check(cnf_clauses, proof_lines, engine, t0, stop) -> DrupCheck:
         raise CapacityError("a CNF clause contains the literal 0")
     if lrat.is_lrat(proof_lines):
         if engine in ("auto", "lrat", "lrat-python"):
+            size = len(proof_lines) if isinstance(proof_lines, (str, bytes)) else sum(map(len, proof_lines))
+            jit = engine == "lrat" or (engine == "auto" and size > LRAT_PYTHON_BYTES)
             try:
-                res = lrat.check_lrat(cnf, proof_lines, t0, stop, engine != "lrat-python")
+                res = lrat.check_lrat(cnf, proof_lines, t0, stop, jit)
             except CapacityError as exc:
                 return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine="lrat")
             if res.ok or res.timed_out or engine != "auto":

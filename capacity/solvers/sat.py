@@ -501,7 +501,7 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     if problem.real:
         _, hi_in, _, hi_out = integer_bounds(problem)
         info["integer_reduction"] = {"W_in": int(hi_in.max(initial=0)), "W_out": int(hi_out.max(initial=0))}
-    hinted = "with LRAT hints " if check.engine == "lrat" else ""
+    hinted = "with LRAT hints " if check.engine.startswith("lrat") else ""
     detail = (f"DRUP proof {hinted}({check.lemmas} lemmas, {check.deletions} deletions) of the "
               f"{'symmetry-broken ' if symmetry_breaking else ''}CNF ({info['variables']} variables, "
               f"{info['clauses']} clauses) replayed by capacity.drup in {check.seconds:.3f}s: {check.reason}")
