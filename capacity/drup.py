@@ -249,8 +249,8 @@ def check_drup(cnf_clauses, proof_lines, *, engine: str = "auto", deadline: floa
     or LRAT text with hints (:mod:`capacity.lrat`, recognised by its lines).
 
     ``engine``: ``"auto"`` (default: ``lrat`` for LRAT text, its twin below :data:`LRAT_PYTHON_BYTES`, else
-    ``backward``), ``"lrat"`` (every lemma checked
-    against its hints, one linear pass, compiled) or ``"lrat-python"`` (its plain twin), ``"backward"``
+    ``backward``), ``"lrat"`` (every lemma checked against its hints, one linear pass, compiled) or
+    ``"lrat-python"`` (its plain twin), ``"backward"``
     (core-first, checks only the lemmas the refutation uses, compiled), ``"backward-python"`` (its plain-Python
     twin), ``"numba"`` (forward replay of every lemma on flat arrays, compiled), ``"python"`` (the plain forward
     watched-literal checker, the reference) or ``"forward"`` (numba for proofs of more than 500 steps, else
