@@ -222,7 +222,8 @@ def main(argv=None):
     ap.add_argument("--max-k", type=int, default=7, help="largest k for the structure section")
     ap.add_argument("--workers", type=int, default=2, help="local processes (generation) / threads (enumeration)")
     ap.add_argument("--k8", choices=["full", "none"], default="none", help="full: every level up to 8, counted")
-    ap.add_argument("--k8-chunks", type=int, default=0, help="sampled chunks of level 8 (0: skip; ignored with --k8 full)")
+    ap.add_argument("--k8-chunks", type=int, default=0,
+                    help="sampled chunks of level 8 (0: skip; ignored with --k8 full)")
     ap.add_argument("--k9-chunks", type=int, default=0, help="sampled chunks of level 9 (0: skip; needs level 8)")
     ap.add_argument("--cache", default=None, help="cache folder for the generation levels (resumable)")
     args = ap.parse_args(argv)

@@ -409,11 +409,11 @@ def _generate_chunk(item):
     Xp = dp.points.astype(np.int64)
     low, high = _halves(C_prev, kp)
     pairs, n_cand = KERNELS["pair_candidates"](C_prev, low, high, a, b, False)
-    rows, inv = np.unique(pairs, return_inverse=True)  # unpack only the functions this chunk pairs
-    bits = dp.unpack(C_prev[rows])
+    used, inv = np.unique(pairs, return_inverse=True)  # unpack only the functions this chunk pairs
+    bits = dp.unpack(C_prev[used])
     sub = np.ascontiguousarray(inv.reshape(pairs.shape), dtype=np.int64)
     X = d.points.astype(np.int64)
-    status, Wc, Tc, cert = KERNELS["cheap_certify"](bits.astype(np.uint8), np.ascontiguousarray(W_prev[rows]), sub,
+    status, Wc, Tc, cert = KERNELS["cheap_certify"](bits.astype(np.uint8), np.ascontiguousarray(W_prev[used]), sub,
                                                     Xp, X, np.array(_MIX))
     f_all = np.concatenate([bits[sub[:, 0]], bits[sub[:, 1]]], axis=1)
     two = np.flatnonzero(status == 2)
@@ -495,9 +495,9 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
     """``A000609(k)`` (threshold functions of ``k`` inputs) by generating the canonical functions of every
     level from pairs of the level below, each candidate certified (a realisation from the halves' mixtures or
     the float simplex, or a 2-summability witness, each re-checked exactly; else ``certify_threshold``), then
-    summing orbit sizes. ``chunk`` rows of ``f0`` per task run on ``capacity.scaling.executors`` (``workers`` local processes
-    or the Dask scheduler ``dask``); with ``cache_dir`` each finished chunk is saved there and reused, so a
-    killed run resumes (levels are shared by every ``k``). ``sample_chunks`` (projections, tests) runs only
+    summing orbit sizes. ``chunk`` rows of ``f0`` per task run on ``capacity.scaling.executors`` (``workers``
+    local processes or the Dask scheduler ``dask``); with ``cache_dir`` each finished chunk is saved there and
+    reused, so a killed run resumes (levels are shared by every ``k``). ``sample_chunks`` (projections, tests) runs only
     that many evenly spaced chunks of the last level, counts all its candidates exactly (the cheap filter; up to
     ``MAX_EXACT_FILTER_ROWS`` functions below, else ``candidates_estimated`` scales the sampled chunks up) and
     returns ``count = -1``: the level's entry then has ``candidates_total`` beside the sampled tallies."""
@@ -575,6 +575,7 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
         ex.close()
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
+            _LEVELS.clear()  # a serial run read the file in this process
     if not complete:
         return Generation(int(k), -1, C, levels, time.perf_counter() - t0)
     C = C[np.lexsort(C.T[::-1])]
