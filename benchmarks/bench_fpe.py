@@ -72,6 +72,8 @@ def main(argv=None) -> dict:
     p.add_argument("--sweep", action="store_true", help="also time the whole sweep of --preset")
     p.add_argument("--preset", default="full", choices=("smoke", "quick", "full"))
     p.add_argument("--jobs", type=int, default=2, help="processes for the sweep (default 2)")
+    p.add_argument("--sweep-from", default=None, metavar="SUMMARY",
+                   help="instead of --sweep, quote the wall/CPU seconds and load stored in a study run's summary.json")
     p.add_argument("--out", default=str(Path(__file__).parent / "out"),
                    help="output folder (default benchmarks/out/; --out benchmarks/results rewrites the tracked figures)")
     p.add_argument("--no-progress", action="store_true", help="no progress on stderr")
@@ -97,6 +99,11 @@ def main(argv=None) -> dict:
         _, _, per = run_study(PRESETS[args.preset].study, progress=not args.no_progress, jobs=args.jobs)
         sweep = {"preset": args.preset, "jobs": args.jobs, "wall_s": time.perf_counter() - w0, "cpu_s": _cpu() - c0,
                  "wall_s_per_data_set": per}
+    elif args.sweep_from:
+        sm = json.loads(Path(args.sweep_from).read_text())
+        sweep = {"preset": sm["preset"], "jobs": sm["study"]["jobs"], "wall_s": sm["seconds"]["study"],
+                 "cpu_s": sm["cpu_seconds"]["study"], "wall_s_per_data_set": sm["study"]["seconds_per_data_set"],
+                 "load_average_at_end": sm.get("load_average"), "from": args.sweep_from}
     load1 = os.getloadavg()
     result = {"benchmark": "fpe", "batched_vs_loop": ratio, "sweep": sweep, "load_average_before_after":
               [load0[0], load1[0]], "cpus": os.cpu_count(), "torch_threads": 1,
@@ -114,9 +121,13 @@ def main(argv=None) -> dict:
           "| | batched | one at a time | ratio |", "|---|---:|---:|---:|",
           f"| wall s | {r['batched_wall_s']:.1f} | {r['loop_wall_s']:.1f} | **{r['ratio_wall']:.1f}x** |",
           f"| CPU s | {r['batched_cpu_s']:.1f} | {r['loop_cpu_s']:.1f} | **{r['ratio_cpu']:.1f}x** |", "",
-          f"Largest weight difference between the two (DropConnect runs left out): {r['max_weight_difference']:.2g}.",
-          ""]
+          f"Largest weight difference between the two (DropConnect runs left out): {r['max_weight_difference']:.2g}: "
+          "the same initialisations, masks and minibatches, but a batched matrix product adds in another order, and "
+          "200 Adam steps amplify the rounding differences (a ReLU unit near 0 on a Boolean input can switch).", ""]
     if sweep:
+        if sweep.get("from"):
+            md += [f"The sweep figures below are those stored by the study run itself (`{sweep['from']}`, load "
+                   f"average {sweep['load_average_at_end'][0]:.1f} when it ended), not a second run.", ""]
         md += [f"Whole `{sweep['preset']}` sweep with {sweep['jobs']} processes: wall {sweep['wall_s']:.0f} s, CPU "
                f"{sweep['cpu_s']:.0f} s (this process and its children). On 2 idle cores with both processes busy "
                f"the wall time would be about CPU / 2 = {sweep['cpu_s'] / 2:.0f} s (an estimate, not a measurement).",

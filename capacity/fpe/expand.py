@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 SPLITS = ("random", "clause", "gram")
-#: equal-budget baselines of the ablations (see :mod:`capacity.fpe.experiments`)
+#: ablations of the first FPE experiments (overlapping child masks; DropConnect now lives in capacity.fpe.study)
 BASELINES = ("overlap", "dropconnect")
 
 
