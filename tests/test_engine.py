@@ -114,13 +114,13 @@ def test_restriction_lemma_on_brute_force_witnesses(problem):
 
 def test_auto_refutes_through_the_restriction(monkeypatch):
     """With CP-SAT's budget used up, auto refutes ReLU U-AND on 5 inputs at width 2 through 4 inputs (there by
-    enumeration); plain SAT on the whole problem (a DRUP proof) agrees."""
+    SAT, a checked proof); enumeration of the whole problem agrees."""
     monkeypatch.setattr(front, "AUTO_CPSAT_DETERMINISTIC_TIME", 0.001)
     problem = Problem(from_spec(Domain(5, 2), "pairs"), 2, "relu", 1)
     r = front.representable(problem, "auto", time_limit=300)
     assert r.status is Status.NOT_REPRESENTABLE and r.certificate.kind == "restriction" and r.certificate.checked
-    assert r.certificate.data.kind == "enumeration" and r.method == "restriction+enumerate"
-    assert sat.solve(problem).status is Status.NOT_REPRESENTABLE
+    assert r.certificate.data.kind == "drup" and r.certificate.data.checked and r.method == "restriction+sat"
+    assert front.representable(problem, "enumerate").status is Status.NOT_REPRESENTABLE
 
 
 def test_distinguishing_clauses_are_present_and_keep_answers():

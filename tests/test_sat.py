@@ -193,6 +193,17 @@ def test_time_limit_gives_unknown():
     assert r.status is Status.UNKNOWN and r.witness is None and r.certificate is None
 
 
+def test_conflict_limit_is_deterministic():
+    """The conflict budget ends the search in UNKNOWN ("conflict limit") whatever the clock says; within it the
+    answer and witness do not depend on a (generous) time limit."""
+    hard = Problem(formulas(Domain(4), "x0 ^ x1 ^ x2 ^ x3"), 2, "relu", 2)
+    r = sat.solve(hard, conflict_limit=2000)
+    assert r.status is Status.UNKNOWN and r.info["unknown_reason"] == "conflict limit"
+    easy = Problem(formulas(Domain(3), "x0 & x1; x1 | x2"), 2, "relu", 1)
+    a, b = sat.solve(easy, conflict_limit=10**6), sat.solve(easy, conflict_limit=10**6, time_limit=600)
+    assert a.status is b.status is Status.REPRESENTABLE and a.witness.to_dict() == b.witness.to_dict()
+
+
 @st.composite
 def real_step_problems(draw):
     m = draw(st.integers(1, 3))

@@ -38,6 +38,8 @@ METHODS = ("auto", "enumerate", "sat", "cpsat", "milp", "reference")
 ENUMERATE_LIMIT = 2_000_000
 #: CP-SAT's first try under ``auto``, in CP-SAT deterministic seconds (a work measure, not the wall clock)
 AUTO_CPSAT_DETERMINISTIC_TIME = 2.0
+#: conflict budget of the SAT try on the restriction to one input fewer (deterministic)
+RESTRICTION_CONFLICTS = 200_000
 
 
 def _module(method: str):
@@ -174,17 +176,18 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
     res = _call(chosen, problem, time_limit, seed, progress, **options)
     if (method == "auto" and chosen == "cpsat" and res.status is Status.UNKNOWN and not problem.real
             and res.info.get("unknown_reason") == "deterministic limit"):
-        # no witness within CP-SAT's budget: first the same question on one input fewer (a refutation there
-        # refutes this one, at a fraction of the cost), then SAT on the whole problem
+        # no witness within CP-SAT's budget: first SAT on the same question on one input fewer, within a
+        # conflict budget (a refutation there refutes this one, at a fraction of the cost), then SAT on the
+        # whole problem
         sub = restriction(problem)
         left = None if deadline is None else deadline - time.perf_counter()
         if sub is not None and (left is None or left > 0):
             if progress:
                 _say(f"  trying the restriction to x{problem.domain.m - 1} = 0 ({sub.n_features} features)")
-            r = representable(sub, "auto", time_limit=left, seed=seed, progress=progress)
+            r = _call("sat", sub, left, seed, progress, conflict_limit=RESTRICTION_CONFLICTS)
             if r.status is Status.NOT_REPRESENTABLE:
                 return _restricted(problem, r, t0)
-            if r.status is Status.UNKNOWN:
+            if r.status is Status.UNKNOWN and r.info.get("unknown_reason") == "time limit":
                 return Result(Status.UNKNOWN, problem, r.method, time.perf_counter() - t0,
                               info={"reason": "time limit (in the restriction)", "restriction": r.info})
         left = None if deadline is None else deadline - time.perf_counter()

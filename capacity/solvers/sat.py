@@ -437,7 +437,8 @@ def _open_solver(name: str, clauses):
 
 
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
-          solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None) -> Result:
+          solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None,
+          conflict_limit: int | None = None) -> Result:
     """Decide ``problem`` by SAT (integer weights; real weights for step networks without a code, see
     :func:`integer_bounds`).
 
@@ -448,7 +449,10 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     ``proof_path`` an UNSAT answer also writes the proof there and the CNF (DIMACS) beside it with suffix
     ``.cnf``. ``solver`` is one of :data:`PROOF_SOLVERS`; the default CaDiCaL 1.9.5 writes LRAT hints, which
     make the check one linear pass (:mod:`capacity.lrat`); ``pb_encoding`` a ``pysat.pb.EncType``. ``seed``
-    is recorded only (CaDiCaL's search is deterministic for a given CNF)."""
+    is recorded only (CaDiCaL's search is deterministic for a given CNF). ``conflict_limit`` is a
+    deterministic budget: past it (counted in slices of 2000 conflicts) the answer is UNKNOWN with
+    ``info["unknown_reason"] == "conflict limit"``, the same on any machine; the time limit gives
+    ``"time limit"``."""
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
         raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
@@ -460,16 +464,19 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     s = _open_solver(solver, clauses)
     try:
         try:
-            if time_limit is None:
+            if time_limit is None and conflict_limit is None:
                 answer = s.solve()
             else:
-                answer = None
+                answer, used = None, 0
                 while answer is None:
-                    if time.perf_counter() - t0 > time_limit:
-                        info["solve_seconds"] = round(time.perf_counter() - t1, 6)
+                    out = "time limit" if time_limit is not None and time.perf_counter() - t0 > time_limit else \
+                        "conflict limit" if conflict_limit is not None and used >= conflict_limit else None
+                    if out:
+                        info.update(solve_seconds=round(time.perf_counter() - t1, 6), unknown_reason=out)
                         return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
                     s.conf_budget(_BUDGET)
                     answer = s.solve_limited()
+                    used += _BUDGET
         except Exception as exc:  # pragma: no cover - a solver crash, not a user error
             raise RuntimeError(f"SAT solver {solver} failed: {exc}") from exc
         info["solve_seconds"] = round(time.perf_counter() - t1, 6)
