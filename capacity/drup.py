@@ -45,8 +45,8 @@ from ._files import write_atomic
 from .errors import CapacityError
 
 
-__all__ = ["ENGINES", "DrupCheck", "check_drup", "keep_proof", "parse_proof", "proof_cache_dir", "read_dimacs", "read_proof",
-           "write_dimacs", "write_proof"]
+__all__ = ["ENGINES", "DrupCheck", "check_drup", "keep_proof", "parse_proof", "proof_cache_dir", "read_dimacs",
+           "read_proof", "write_dimacs", "write_proof"]
 
 
 @dataclass(frozen=True)
@@ -250,15 +250,14 @@ def check_drup(cnf_clauses, proof_lines, *, engine: str = "auto", deadline: floa
 
     ``engine``: ``"auto"`` (default: ``lrat`` for LRAT text, its twin below :data:`LRAT_PYTHON_BYTES`, else
     ``backward``), ``"lrat"`` (every lemma checked against its hints, one linear pass, compiled) or
-    ``"lrat-python"`` (its plain twin), ``"backward"``
-    (core-first, checks only the lemmas the refutation uses, compiled), ``"backward-python"`` (its plain-Python
-    twin), ``"numba"`` (forward replay of every lemma on flat arrays, compiled), ``"python"`` (the plain forward
-    watched-literal checker, the reference) or ``"forward"`` (numba for proofs of more than 500 steps, else
-    python). The DRUP engines check an LRAT proof's lemmas with the hints dropped. Forward, every lemma must be
-    RUP with respect to the formula plus the earlier lemmas not deleted, up to the empty clause (or a
-    conflicting database); backward, only the lemmas in the core, so a proof whose *unused* lemmas are bogus is
-    accepted (sound: the core alone refutes the formula). Under ``auto`` an LRAT proof whose hints do not
-    check is checked once more backward without its hints (the reason then says so).
+    ``"lrat-python"`` (its plain twin), ``"backward"`` (core-first, checks only the lemmas the refutation uses,
+    compiled), ``"backward-python"`` (its plain-Python twin), ``"numba"`` (forward replay of every lemma on flat
+    arrays, compiled), ``"python"`` (the plain forward watched-literal checker, the reference) or ``"forward"``
+    (numba for proofs of more than 500 steps, else python). The DRUP engines check an LRAT proof's lemmas with the
+    hints dropped. Forward, every lemma must be RUP with respect to the formula plus the earlier lemmas not
+    deleted, up to the empty clause (or a conflicting database); backward, only the lemmas in the core, so a proof
+    whose *unused* lemmas are bogus is accepted (sound: the core alone refutes the formula). Under ``auto`` an
+    LRAT proof whose hints do not check is checked once more backward without its hints (the reason then says so).
 
     ``deadline`` (a :func:`time.perf_counter` value) bounds the whole check, Numba's first compilation
     included: the check runs in a worker thread that every kernel stops at the deadline, and the call
