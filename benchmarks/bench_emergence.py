@@ -1,15 +1,20 @@
-"""Time per stage of the emergence pipeline, plus two baselines measured in the same run.
+"""Batched SAE training over the emergence grid against loops, plus the vectorised AUROC, in one run.
 
-1. The preset's whole grid (``capacity.emergence.run_emergence``): seconds for LM training, activation
-   collection, SAE training and scoring (toy sizes and MiniLM), and the wall time.
-2. Batched SAE training (``train_saes``: every (checkpoint, layer) SAE of one size as one batched model)
-   against one SAE at a time (``train_saes_loop``), on the largest toy size's real activations. Both use the
-   same config; the loop draws its own minibatches, so the weights differ, and the table reports both FVUs.
-3. Vectorised AUROC (rank formula, ``capacity.emergence.auroc``) against ``sklearn.metrics.roc_auc_score``
-   called once per latent and category (``auroc_loop``), on one SAE's latents; the largest difference is shown.
+On the real per-token activations of one LM seed of the preset's largest toy size (every checkpoint x layer):
+
+1. **batched**: every (SAE seed, checkpoint, layer) SAE as one batched model (``train_saes`` with one seed per
+   instance), as the grid trains them;
+2. **loop over SAE seeds**: one batched call per SAE seed (batched over checkpoints x layers only);
+3. **one at a time**: ``train_saes_loop`` on ``--loop-sample`` instances, scaled to all instances (per-instance
+   time x instances; said so in the table);
+4. vectorised AUROC (rank formula) against ``sklearn.metrics.roc_auc_score`` per latent and category.
+
+``--grid`` also times the whole preset (``run_emergence``). Every timing records wall seconds and CPU seconds
+(own process plus children), and the load average before and after: the machine may be shared, so a reader can
+estimate the idle time from the CPU seconds.
 
 Usage:
-    python benchmarks/bench_emergence.py                   # quick preset, 1 torch thread
+    python benchmarks/bench_emergence.py                    # quick preset's largest size
     python benchmarks/bench_emergence.py --preset smoke --out /tmp/bench
 
 Writes ``<out>/emergence.json`` and ``<out>/emergence.md`` (default ``benchmarks/out/``, untracked; the tracked
@@ -22,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -30,17 +36,29 @@ from pathlib import Path
 import numpy as np
 
 
+def _cpu() -> float:
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
+def _timed(fn):
+    w0, c0 = time.perf_counter(), _cpu()
+    out = fn()
+    return out, round(time.perf_counter() - w0, 3), round(_cpu() - c0, 3)
+
+
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description="emergence pipeline stage timings and baselines")
+    p = argparse.ArgumentParser(description="emergence: batched SAEs vs loops, vectorised AUROC")
     p.add_argument("--preset", default="quick", choices=("smoke", "quick", "full"), help="capacity emergence preset")
-    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    p.add_argument("--out", default=str(Path(__file__).parent / "out"), help="output folder (default benchmarks/out/, not tracked; --out benchmarks/results rewrites the tracked figures)")
+    p.add_argument("--loop-sample", type=int, default=24, help="instances trained one at a time (default 24)")
+    p.add_argument("--grid", action="store_true", help="also time the preset's whole grid (run_emergence)")
+    p.add_argument("--out", default=str(Path(__file__).parent / "out"),
+                   help="output folder (default benchmarks/out/, not tracked)")
     p.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
 
     import torch
-    import transformers
 
     import capacity
     from capacity.emergence import (
@@ -54,121 +72,100 @@ def main(argv=None) -> dict:
         train_saes,
         train_saes_loop,
     )
+    from capacity.emergence.lm import train_toylm
+    from capacity.emergence.pipeline import _Data
+
+    torch.set_num_threads(1)
 
     def say(msg):
         if not args.no_progress:
             print(msg, file=sys.stderr, flush=True)
 
     cfg = PRESETS[args.preset]
+    size = cfg.sizes[-1]
     load_before = os.getloadavg()
+    corpus = Corpus(cfg.corpus)
+    data = _Data(cfg, corpus)
+    res = {"benchmark": "emergence", "preset": cfg.name, "size": size.name, "torch_threads": 1}
     with tempfile.TemporaryDirectory() as work:
-        t0 = time.perf_counter()
-        say(f"stage 1/3: the {args.preset} grid (run_emergence) ...")
-        result = run_emergence(cfg, work, progress=not args.no_progress, threads=args.threads)
-        wall = time.perf_counter() - t0
+        say(f"LM {size.name}, {cfg.lm.steps} steps, and its per-token activations ...")
+        train_toylm(size, corpus, cfg.lm, Path(work) / "lm", progress=not args.no_progress)
+        series = load_checkpoint_series(Path(work) / "lm")
+        A = np.stack([resid_activations(series.load(s), data.tok_tr, positions=data.train_positions)
+                      for s in series.steps])  # [T, L, N, d]
+        A_ev = resid_activations(series.load(series.steps[-1]), data.tok_ev, positions=data.eval_positions)
+        if args.grid:
+            say(f"the whole {cfg.name} grid ...")
+            grid, w, c = _timed(lambda: run_emergence(cfg, Path(work) / "grid", progress=not args.no_progress))
+            res["grid"] = {"wall_seconds": w, "cpu_seconds": c, "stage_seconds": grid.timings}
+    T, L, N, d = A.shape
+    X = A.reshape(T * L, N, d)
+    J = cfg.sae_seeds
+    seeds = np.repeat(np.arange(J), T * L)
+    n = len(seeds)
+    say(f"batched: {n} SAEs ({J} SAE seeds x {T} checkpoints x {L} layers) in one model ...")
+    batched, wb, cb = _timed(lambda: train_saes(np.tile(X, (J, 1, 1)), cfg.sae, seeds=seeds, progress=False))
+    say("loop over SAE seeds ...")
+    _, ws, cs = _timed(lambda: [train_saes(X, cfg.sae, seeds=np.full(T * L, j), progress=False) for j in range(J)])
+    k = min(args.loop_sample, n)
+    pick = np.random.default_rng(0).choice(T * L, size=k, replace=False)
+    say(f"one at a time: {k} SAEs ...")
+    looped, wl, cl = _timed(lambda: train_saes_loop(X[pick], cfg.sae))
+    fvu_b = float(np.median(batched.metrics(np.tile(X, (J, 1, 1)))["fvu"]))
+    fvu_l = float(np.median(looped.metrics(X[pick])["fvu"]))
+    res["sae"] = {"instances": n, "examples": N, "d_in": d, "d_sae": batched.d_sae, "steps": cfg.sae.steps,
+                  "batched": {"wall": wb, "cpu": cb},
+                  "loop_over_sae_seeds": {"wall": ws, "cpu": cs},
+                  "one_at_a_time_sample": {"instances": k, "wall": wl, "cpu": cl,
+                                           "scaled_wall": round(wl / k * n, 1), "scaled_cpu": round(cl / k * n, 1)},
+                  "ratio_seed_loop_over_batched_cpu": round(cs / cb, 2),
+                  "ratio_one_at_a_time_over_batched_cpu": round(cl / k * n / cb, 2),
+                  "median_fvu_batched": fvu_b, "median_fvu_one_at_a_time": fvu_l}
 
-        # baseline 1: batched SAEs vs a loop, per size, on its real activations (all checkpoints x layers)
-        corpus = Corpus(cfg.corpus)
-        tokens, _ = corpus.sample(cfg.n_sae_train, np.random.default_rng([cfg.seed, 7]))
-        ev_tokens, ev_labels = corpus.sample(cfg.n_eval, np.random.default_rng([cfg.seed, 8]), balanced=True)
-        acts = {}
-        for size in cfg.sizes:
-            series = load_checkpoint_series(Path(work) / "checkpoints" / size.name)
-            A = np.stack([resid_activations(series.load(s), tokens) for s in series.steps])
-            acts[size.name] = A.reshape(-1, *A.shape[2:])
-        A_ev = resid_activations(series.load(series.steps[-1]), ev_tokens)[-1:]  # largest size, last layer
-    sae_rows = []
-    for name, X in acts.items():
-        say(f"stage 2/3: size {name}, batched SAEs vs one at a time ...")
-        t0 = time.perf_counter()
-        batched = train_saes(X, cfg.sae, progress=False)
-        t_batched = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        looped = train_saes_loop(X, cfg.sae, progress=False)
-        t_loop = time.perf_counter() - t0
-        sae_rows.append({"size": name, "instances": int(X.shape[0]), "examples": int(X.shape[1]),
-                         "d_in": int(X.shape[2]), "d_sae": batched.d_sae, "steps": cfg.sae.steps,
-                         "seconds_batched": round(t_batched, 3), "seconds_loop": round(t_loop, 3),
-                         "speedup": round(t_loop / t_batched, 2),
-                         "median_fvu_batched": float(np.median(batched.metrics(X)["fvu"])),
-                         "median_fvu_loop": float(np.median(looped.metrics(X)["fvu"]))})
-
-    # baseline 2: vectorised AUROC vs sklearn per latent and category, on the last SAE's latents
-    say("stage 3/3: vectorised AUROC vs sklearn per latent ...")
-    F = batched.select(len(X) - 1).encode(A_ev)[0]  # the largest size's last SAE (final checkpoint, last layer)
+    say("vectorised AUROC vs sklearn per latent ...")
+    F = batched.select(T * L - 1).encode(A_ev[-1:])[0]
     K = len(corpus.names)
-    auroc_loop(F[:10, :2], ev_labels[:10], K)  # warm-up: sklearn's import is not counted
-    reps = 5
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a_vec = auroc(F, ev_labels, K)
-    t_vec = (time.perf_counter() - t0) / reps
-    t0 = time.perf_counter()
-    a_loop = auroc_loop(F, ev_labels, K)
-    t_auc_loop = time.perf_counter() - t0
-    load_after = os.getloadavg()
-
-    res = {
-        "benchmark": "emergence",
-        "preset": cfg.name,
-        "config": cfg.to_dict(),
-        "torch_threads": args.threads,
-        "wall_seconds": round(wall, 2),
-        "stage_seconds": result.timings,
-        "sae_batched_vs_loop": sae_rows,
-        "auroc_vectorised_vs_sklearn_loop": {"examples": int(F.shape[0]), "latents": int(F.shape[1]),
-                                             "categories": K, "seconds_vectorised": t_vec,
-                                             "seconds_sklearn_loop": round(t_auc_loop, 4),
-                                             "speedup": round(t_auc_loop / t_vec, 1),
-                                             "max_abs_difference": float(np.abs(a_vec - a_loop).max())},
-        "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
-        "versions": {"capacity": capacity.__version__, "torch": torch.__version__,
-                     "transformers": transformers.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-    }
+    auroc_loop(F[:10, :2], data.y_ev[:10], K)  # warm-up: sklearn's import is not counted
+    a_vec, wv, cv = _timed(lambda: [auroc(F, data.y_ev, K) for _ in range(5)])
+    a_loop, wa, ca = _timed(lambda: auroc_loop(F, data.y_ev, K))
+    res["auroc"] = {"examples": int(F.shape[0]), "latents": int(F.shape[1]), "categories": K,
+                    "vectorised": {"wall": wv / 5, "cpu": cv / 5}, "sklearn_loop": {"wall": wa, "cpu": ca},
+                    "ratio_cpu": round(ca / max(cv / 5, 1e-9), 1),
+                    "max_abs_difference": float(np.abs(a_vec[0] - a_loop).max())}
+    res["load_average_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
+    res["versions"] = {"capacity": capacity.__version__, "torch": torch.__version__, "numpy": np.__version__,
+                       "python": platform.python_version()}
+    res["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform()}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "emergence.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
-    a = res["auroc_vectorised_vs_sklearn_loop"]
-    sae_table = "".join(f"| {r['size']} | {r['instances']} | {r['d_in']} | {r['d_sae']} | {r['seconds_batched']:.2f} | "
-                        f"{r['seconds_loop']:.2f} | **{r['speedup']:.1f}x** | {r['median_fvu_batched']:.3f} / "
-                        f"{r['median_fvu_loop']:.3f} |\n" for r in sae_rows)
-    stages = "".join(f"| {k} | {v:.1f} |\n" for k, v in result.timings.items())
-    md = f"""# Emergence pipeline: time per stage and two baselines
+    s, a = res["sae"], res["auroc"]
+    one = s["one_at_a_time_sample"]
+    grid = ""
+    if "grid" in res:
+        grid = (f"\nWhole `{cfg.name}` grid: {res['grid']['wall_seconds']:.0f} s wall, "
+                f"{res['grid']['cpu_seconds']:.0f} s CPU.\n")
+    md = f"""# Emergence: batched SAEs against loops
 
-Preset `{cfg.name}` ({len(cfg.sizes)} toy sizes, {cfg.lm.steps} LM steps, checkpoints {list(cfg.lm.checkpoints)},
-MiniLM {cfg.minilm_per_category} sentences per category), {args.threads} torch thread(s).
+Preset `{cfg.name}`, size {size.name}: {s['instances']} SAEs ({J} SAE seeds x {T} checkpoints x {L} layers),
+{s['examples']} tokens each, d_in {s['d_in']}, d_sae {s['d_sae']}, {s['steps']} Adam steps; 1 torch thread.
 Command: `python benchmarks/bench_emergence.py{''.join(' ' + x for x in argv)}`.
 
-| stage | seconds |
-|---|---:|
-{stages}| **wall (whole grid)** | **{wall:.1f}** |
+| how | wall s | CPU s | CPU ratio to batched |
+|---|---:|---:|---:|
+| batched (the grid's way) | {s['batched']['wall']:.1f} | {s['batched']['cpu']:.1f} | 1 |
+| loop over SAE seeds | {s['loop_over_sae_seeds']['wall']:.1f} | {s['loop_over_sae_seeds']['cpu']:.1f} | {s['ratio_seed_loop_over_batched_cpu']:.2f} |
+| one at a time ({one['instances']} trained, scaled to {s['instances']}) | {one['scaled_wall']:.1f} | {one['scaled_cpu']:.1f} | {s['ratio_one_at_a_time_over_batched_cpu']:.2f} |
 
-## Batched SAEs vs one at a time
+Median FVU: batched {s['median_fvu_batched']:.3f}, one at a time {s['median_fvu_one_at_a_time']:.3f} (different
+minibatches, so the SAEs differ).
+{grid}
+Vectorised AUROC ({a['examples']} tokens x {a['latents']} latents x {a['categories']} categories):
+{a['vectorised']['cpu']:.4f} s CPU against {a['sklearn_loop']['cpu']:.3f} s for `roc_auc_score` per latent and
+category (**{a['ratio_cpu']:.0f}x**); largest difference {a['max_abs_difference']:.2g}.
 
-Per toy size: all its SAEs (every checkpoint x layer), {cfg.n_sae_train} examples each, {cfg.sae.steps} Adam steps,
-trained as one batched model (`train_saes`) and one at a time (`train_saes_loop`), same run.
-
-| size | SAEs | d_in | d_sae | batched s | loop s | speed-up | median FVU batched / loop |
-|---|---:|---:|---:|---:|---:|---:|---|
-{sae_table}
-The loop draws its own minibatches, so its SAEs differ from the batched ones; the FVU column shows both train
-equally well.
-
-## Vectorised AUROC vs sklearn per latent
-
-{a['examples']} examples x {a['latents']} latents x {a['categories']} categories.
-
-| method | seconds |
-|---|---:|
-| `auroc` (ranks, one matrix product) | {t_vec:.4f} |
-| `auroc_loop` (`roc_auc_score` per latent and category) | {t_auc_loop:.3f} |
-
-**Speed-up: {a['speedup']:.0f}x**; largest difference {a['max_abs_difference']:.2g}.
-
-Load average before/after: {res['load_average_before_after']} on {os.cpu_count()} CPUs (another job may share
-them); torch {torch.__version__}, transformers {transformers.__version__}, Python {platform.python_version()}.
+Load average before/after: {res['load_average_before_after']} on {os.cpu_count()} CPUs (other jobs share them:
+compare CPU seconds); torch {torch.__version__}, Python {platform.python_version()}.
 """
     (out / "emergence.md").write_text(md)
     print(md)

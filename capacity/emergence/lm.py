@@ -1,13 +1,19 @@
 """A generated multi-category corpus and tiny decoder-only LMs trained on it with Pythia-style checkpoints.
 
-**Corpus.** A word-level vocabulary: ``n_function_words`` shared function words (``fn0``, ``fn1``, ...) plus
-one pool of topic words per category (``math0``, ``math1``, ...). A document of ``seq_len`` tokens belongs to
-one category, drawn with the category's ``frequency``; each position is a topic word of that category with
-probability ``density`` (uniform over its pool of ``n_words``), else a uniform function word. Categories differ
-in *frequency* (how many documents) and *difficulty* (a big pool and a low density give each topic word few
-co-occurrences to learn from). Because every topic word is its own random vector at initialisation, a
-category is **not** one direction of the untrained model's residual stream; it becomes one when next-token
-prediction pulls the words of a category together. All numbers here are ours.
+**Corpus.** Two families of categories (all numbers ours):
+
+* *lexical*: a word-level vocabulary of ``n_function_words`` shared function words (``fn0``, ``fn1``, ...) plus
+  one pool of topic words per category (``math0``, ``math1``, ...). Each position of a document is a topic word
+  of its category with probability ``density`` (uniform over its ``n_words``), else a uniform function word. A
+  bag of words decides the category.
+* *order* (``order_categories``): one shared pool of ``order_pool`` words (``w0``, ``w1``, ...). Category ``c``
+  has a fixed random permutation ``pi_c`` of the pool; a document starts with a uniform word and each next word
+  is ``pi_c(previous)`` with probability ``order_p``, else uniform. Every order category has the same (uniform)
+  word frequencies, so only word order (bigram structure) tells them apart.
+
+Documents are drawn with the categories' frequencies: the order categories take ``order_frequency`` each, the
+lexical ones share the rest in proportion to their ``frequency``. Scores compare a category with the other
+categories of its family (:attr:`Corpus.family`).
 
 **LM.** A GPT-NeoX (the Pythia architecture) built from a ``transformers`` config with random weights and
 trained here with a plain torch loop (AdamW, next-token loss). Checkpoints are saved with ``save_pretrained``
@@ -37,6 +43,7 @@ __all__ = [
     "LMTrainConfig",
     "ToyLMConfig",
     "build_toylm",
+    "dense_checkpoints",
     "determinism",
     "log_checkpoints",
     "train_toylm",
@@ -78,21 +85,34 @@ DEFAULT_CATEGORIES = (
 
 @dataclass(frozen=True)
 class CorpusConfig:
-    """The generated corpus (all defaults ours)."""
+    """The generated corpus (all defaults ours); ``order_categories=()`` gives the lexical family only."""
 
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     n_function_words: int = 16
     seq_len: int = 32
+    order_categories: tuple[str, ...] = ()
+    order_pool: int = 32
+    order_p: float = 0.5
+    order_frequency: float = 0.1
     seed: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "categories", tuple(
             c if isinstance(c, Category) else Category(**c) for c in self.categories))
-        names = [c.name for c in self.categories]
+        object.__setattr__(self, "order_categories", tuple(self.order_categories))
+        names = [c.name for c in self.categories] + list(self.order_categories)
         if len(names) < 2 or len(set(names)) != len(names):
             raise CapacityError(f"need at least two categories with distinct names, got {names}")
         if self.n_function_words < 1 or self.seq_len < 2:
             raise CapacityError("need n_function_words >= 1 and seq_len >= 2")
+        if self.order_categories:
+            if len(self.order_categories) < 2 or self.order_pool < 2 or not 0 < self.order_p <= 1:
+                raise CapacityError("order categories: need at least two, order_pool >= 2, 0 < order_p <= 1")
+            if not 0 < self.order_frequency * len(self.order_categories) < 1 or len(self.categories) < 2:
+                raise CapacityError("order categories: their total frequency must lie in (0, 1) and at least "
+                                    "two lexical categories must remain")
+            if any(not n.isidentifier() or n.startswith(("fn", "w")) for n in self.order_categories):
+                raise CapacityError("order category names must be identifiers not starting with 'fn' or 'w'")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,31 +123,57 @@ class Corpus:
 
     def __init__(self, config: CorpusConfig = CorpusConfig()):
         self.config = config
-        self.names = tuple(c.name for c in config.categories)
-        self.n_words = np.array([c.n_words for c in config.categories])
-        self.density = np.array([c.density for c in config.categories])
-        freq = np.array([c.frequency for c in config.categories], dtype=float)
-        self.frequency = freq / freq.sum()
-        self.offsets = config.n_function_words + np.concatenate([[0], np.cumsum(self.n_words)[:-1]])
-        self.vocab_size = int(config.n_function_words + self.n_words.sum())
+        cfg = config
+        n_lex, n_ord = len(cfg.categories), len(cfg.order_categories)
+        self.names = tuple(c.name for c in cfg.categories) + cfg.order_categories
+        #: 0 = lexical, 1 = order, per category
+        self.family = np.array([0] * n_lex + [1] * n_ord)
+        self.n_words = np.array([c.n_words for c in cfg.categories])
+        self.density = np.array([c.density for c in cfg.categories])
+        freq = np.array([c.frequency for c in cfg.categories], dtype=float)
+        lex_share = 1 - cfg.order_frequency * n_ord
+        self.frequency = np.concatenate([freq / freq.sum() * lex_share, np.full(n_ord, cfg.order_frequency)])
+        self.offsets = cfg.n_function_words + np.concatenate([[0], np.cumsum(self.n_words)[:-1]])
+        self.order_offset = int(cfg.n_function_words + self.n_words.sum())
+        self.vocab_size = self.order_offset + (cfg.order_pool if n_ord else 0)
+        prng = np.random.default_rng([cfg.seed, 99])
+        #: [n_order, pool]: successor of each pool word in each order category
+        self.successor = np.stack([prng.permutation(cfg.order_pool) for _ in range(n_ord)]) if n_ord else \
+            np.zeros((0, cfg.order_pool), dtype=np.int64)
 
     def words(self) -> list[str]:
         """The token strings, index = token id."""
         out = [f"fn{i}" for i in range(self.config.n_function_words)]
         for c in self.config.categories:
             out += [f"{c.name}{i}" for i in range(c.n_words)]
+        if self.config.order_categories:
+            out += [f"w{i}" for i in range(self.config.order_pool)]
         return out
 
     def sample(self, n: int, rng: np.random.Generator, *, balanced: bool = False):
         """``(tokens [n, seq_len] int64, labels [n] int64)``; ``balanced`` draws categories equally often
         (used for the evaluation set, so that every category has enough examples to score)."""
         K, T = len(self.names), self.config.seq_len
+        n_lex = len(self.config.categories)
         labels = (np.arange(n) % K) if balanced else rng.choice(K, size=n, p=self.frequency)
         labels = np.asarray(labels, dtype=np.int64)
-        topic = rng.random((n, T)) < self.density[labels][:, None]
-        word = (rng.random((n, T)) * self.n_words[labels][:, None]).astype(np.int64) + self.offsets[labels][:, None]
+        lex = np.minimum(labels, n_lex - 1)
+        topic = rng.random((n, T)) < self.density[lex][:, None]
+        word = (rng.random((n, T)) * self.n_words[lex][:, None]).astype(np.int64) + self.offsets[lex][:, None]
         fn = rng.integers(self.config.n_function_words, size=(n, T))
-        return np.where(topic, word, fn).astype(np.int64), labels
+        tokens = np.where(topic, word, fn).astype(np.int64)
+        if self.config.order_categories:
+            pool, o = self.config.order_pool, labels >= n_lex
+            follow = rng.random((n, T)) < self.config.order_p
+            fresh = rng.integers(pool, size=(n, T))
+            succ = self.successor[np.maximum(labels - n_lex, 0)]  # [n, pool]
+            seq = np.empty((n, T), dtype=np.int64)
+            seq[:, 0] = fresh[:, 0]
+            for t in range(1, T):
+                nxt = succ[np.arange(n), seq[:, t - 1]]
+                seq[:, t] = np.where(follow[:, t], nxt, fresh[:, t])
+            tokens[o] = seq[o] + self.order_offset
+        return tokens, labels
 
 
 def log_checkpoints(max_step: int) -> tuple[int, ...]:
@@ -141,6 +187,14 @@ def log_checkpoints(max_step: int) -> tuple[int, ...]:
     if steps[-1] != max_step:
         steps.append(max_step)
     return tuple(steps)
+
+
+def dense_checkpoints(max_step: int, every: int = 16) -> tuple[int, ...]:
+    """``0, 1, 2, 4, ...`` below ``every``, then every ``every`` steps up to and including ``max_step``."""
+    if max_step < 0 or every < 1:
+        raise CapacityError(f"need max_step >= 0 and every >= 1, got {max_step}, {every}")
+    early = [s for s in log_checkpoints(max_step) if s < every]
+    return tuple(sorted({*early, *range(every, max_step + 1, every), max_step}))
 
 
 @dataclass(frozen=True)

