@@ -75,7 +75,7 @@ def main(argv=None) -> dict:
     p.add_argument("--sweep-from", default=None, metavar="SUMMARY",
                    help="instead of --sweep, quote the wall/CPU seconds and load stored in a study run's summary.json")
     p.add_argument("--out", default=str(Path(__file__).parent / "out"),
-                   help="output folder (default benchmarks/out/; --out benchmarks/results rewrites the tracked figures)")
+                   help="output folder (default benchmarks/out/; benchmarks/results rewrites the tracked figures)")
     p.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)

@@ -38,8 +38,8 @@ class Preset:
 
 
 PRESETS = {
-    "smoke": Preset("smoke", StudyConfig(real=("digits",), n_values=(2,), real_n_values_small=(2,), alphas=(2,), seeds=2,
-                                         tune_seeds=1, lr_grid=(1e-2,), steps=30, warmup=10, n_train=256,
+    "smoke": Preset("smoke", StudyConfig(real=("digits",), n_values=(2,), real_n_values_small=(2,), alphas=(2,),
+                                         seeds=2, tune_seeds=1, lr_grid=(1e-2,), steps=30, warmup=10, n_train=256,
                                          n_val=128, n_test=256, bootstrap=200),
                     ExactConfig(inputs=3, n_clauses=2, dnf_seeds=1, settings=((1, 2),)), mc_trials=500),
     "quick": Preset("quick", StudyConfig(real=("mnist1d",), n_values=(2, 8, 16), real_n_values=(4,), seeds=5,

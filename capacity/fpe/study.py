@@ -1,8 +1,8 @@
 """The pre-registered FPE study (docs/science-fpe.md): every variant at an equal non-zero budget, paired seeds.
 
 One *point* is a data set, a dense width ``n`` and an expansion factor ``alpha``. Every run has two phases of
-full-batch-free (minibatch) Adam training, ``warmup`` steps then ``steps - warmup`` steps with Adam restarted;
-between them a variant may expand or prune. All runs of one phase, learning rate and width train as one batched
+minibatch Adam training, ``warmup`` steps then ``steps - warmup`` steps with Adam restarted; between them a
+variant may expand or prune. All runs of one phase, learning rate and width train as one batched
 model (:func:`capacity.train.fit`). Variants (budget ``B`` = the dense width-``n`` network's weight count):
 
 * ``dense``: width ``n`` (budget ``B``);
@@ -37,9 +37,9 @@ from ..train import TrainConfig, fit, init_weights
 from .expand import count_nonzero, fpe_expand, prune_to_budget
 from .metrics import feature_capacity, mean_pairwise_cosine
 
-__all__ = ["study_datasets", "FPE_VARIANTS", "BASELINE_VARIANTS", "CONTROLS", "Data", "StudyConfig", "balanced_accuracy",
+__all__ = ["BASELINE_VARIANTS", "CONTROLS", "FPE_VARIANTS", "Data", "StudyConfig", "balanced_accuracy",
            "balanced_clause_count", "boolean_data", "brute_force_rate", "clause_collision", "clause_coverage_of",
-           "disjoint_rate", "positive_rate", "real_data", "run_study", "variant_masks"]
+           "disjoint_rate", "positive_rate", "real_data", "run_study", "sparse_masks", "study_datasets"]
 
 FPE_VARIANTS = tuple(f"fpe-{s}-{t}" for s in ("random", "clause", "gram") for t in ("init", "warm"))
 BASELINE_VARIANTS = ("sparse", "pruned", "dropconnect", "wide")
@@ -281,11 +281,9 @@ class StudyConfig:
         return ("dense", *fpe, *BASELINE_VARIANTS)
 
 
-def variant_masks(variant: str, n: int, alpha: int, d: int, C: int, rng) -> list[np.ndarray]:
+def sparse_masks(n: int, alpha: int, d: int, C: int, rng) -> list[np.ndarray]:
     """The fixed mask of the ``sparse`` variant: per layer, exactly the dense width-``n`` count of weights chosen
     uniformly among the width-``alpha n`` layer's entries."""
-    if variant != "sparse":
-        raise CapacityError(f"no fixed random mask for {variant!r}")
     out = []
     for shape, keep in (((alpha * n, d), n * d), ((C, alpha * n), C * n)):
         m = np.zeros(shape[0] * shape[1], bool)
@@ -376,7 +374,7 @@ def _plan(data: Data, seed: int, cfg: StudyConfig, n_values, lrs):
                     if v in ("wide", "pruned", "dropconnect", "sparse"):
                         r.weights = init_weights((d, alpha * n, C), np.random.default_rng([cfg.seed, seed, n, alpha]))
                         if v == "sparse":
-                            r.mask = variant_masks(v, n, alpha, d, C, np.random.default_rng([cfg.seed, seed, n, alpha, 5]))
+                            r.mask = sparse_masks(n, alpha, d, C, np.random.default_rng([cfg.seed, seed, n, alpha, 5]))
                             r.weights = [w * (r.mask[j // 2] if j % 2 == 0 else 1) for j, w in enumerate(r.weights)]
                         if v == "dropconnect":
                             r.drop = 1 - 1 / alpha
@@ -384,8 +382,8 @@ def _plan(data: Data, seed: int, cfg: StudyConfig, n_values, lrs):
                         r.weights = [w.copy() for w in base]
                         r.shuffled = v == "shuffled"
                         if v.endswith("-init"):
-                            r.weights, r.mask = _expand(base, alpha, _split_name(v), data.clauses,
-                                                        int(np.random.default_rng([cfg.seed, seed, n, alpha, 3]).integers(2**31)))
+                            split_seed = int(np.random.default_rng([cfg.seed, seed, n, alpha, 3]).integers(2**31))
+                            r.weights, r.mask = _expand(base, alpha, _split_name(v), data.clauses, split_seed)
                     runs.append(r)
     for lr in lrs.get((None, None, "linear"), ()):
         runs.append(_Run(data.name, seed, 0, None, "linear", lr,
@@ -461,7 +459,8 @@ def _metrics(r: _Run, d: Data):
     if r.variant == "dropconnect":
         free = free * (1 - r.drop)  # weights in use per step, on average
     if r.variant in ("dense", *FPE_VARIANTS, "sparse", "pruned", "dropconnect"):
-        assert free == budget and (nz <= budget or r.variant == "dropconnect"), f"{r.variant}: {free} free weights, budget {budget}"
+        assert free == budget and (nz <= budget or r.variant == "dropconnect"), \
+            f"{r.variant}: {free} free weights, budget {budget}"
     r.result.update(budget=budget, nonzero=nz, free_weights=float(free), width=r.weights[0].shape[0])
     W_in = r.weights[0]
     if r.variant == "linear":
