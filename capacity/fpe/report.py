@@ -81,13 +81,14 @@ def _plot_study(points, out):
         boolean = data.startswith("boolean")
         for c, a in enumerate(alphas):
             ax = axes[r][c]
-            for v, g in d.groupby("variant", sort=False):
+            for i, (v, g) in enumerate(d.groupby("variant", sort=False)):
                 if v in ("untrained", "linear"):
                     continue
                 g = g[g.alpha.isna() | (g.alpha == a)].sort_values("n")
                 x = g.clauses_per_neuron if boolean else g.n
                 ax.errorbar(x, 100 * g.test, yerr=100 * g.test_sd.fillna(0), marker="o", ms=3, capsize=2, lw=1,
-                            label=v, ls="--" if v in ("dense", "wide", "shuffled") else "-")
+                            label=v, color=plt.cm.tab20(i % 20),
+                            ls="--" if v in ("dense", "wide", "shuffled") else "-")
             ax.set_xscale("log", base=2)
             ax.set_xlabel("clauses per neuron (dense n)" if boolean else "dense width n")
             ax.set_ylabel("balanced test accuracy (%)")
