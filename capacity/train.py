@@ -371,14 +371,8 @@ def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_se
                               device=device) for k in range(n_layers)]
         inits = [[np.asarray(a) * (m[j // 2] if j % 2 == 0 else 1) for j, a in enumerate(w)]
                  for w, m in zip(inits, full)]
-    params = []
-    for k in range(n_layers):
-        params.append(torch.tensor(_pad([w[2 * k] for w in inits], shapes[k]) if padded
-                                   else np.stack([w[2 * k] for w in inits]), dtype=dtype, device=device,
-                                   requires_grad=True))
-        params.append(torch.tensor(_pad([w[2 * k + 1] for w in inits], shapes[k][:1]) if padded
-                                   else np.stack([w[2 * k + 1] for w in inits]), dtype=dtype, device=device,
-                                   requires_grad=True))
+    params = [torch.tensor(_pad([w[j] for w in inits], shapes[j // 2][: 2 - j % 2]), dtype=dtype, device=device,
+                           requires_grad=True) for j in range(2 * n_layers)]
     p_drop = np.zeros(n_inst) if dropconnect is None else np.broadcast_to(np.asarray(dropconnect, float), (n_inst,))
     if ((p_drop < 0) | (p_drop >= 1)).any():
         raise CapacityError("dropconnect probabilities must be in [0, 1)")
