@@ -233,9 +233,10 @@ def main(argv=None):
             archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.old_rev, "capacity"],
                                      capture_output=True, check=True).stdout
             subprocess.run(["tar", "-x", "-C", str(Path(tmp) / "old")], input=archive, check=True)
-        for p in pipelines:  # warm-up (Numba compiles into each copy's cache), not recorded
+        for p in pipelines:  # warm-up (Numba compiles into each copy's cache, proof checkers too), not recorded
             print(f"warm-up {p} ...", flush=True)
             run_cell(p, "relu:3:1", 60, src)
+            run_cell(p, "step:5:1", 60, src)
         rows = []
         cells = args.cells.split(",")
         for k, cell in enumerate(cells, 1):
