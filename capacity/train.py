@@ -35,7 +35,7 @@ from .errors import CapacityError
 from .network import Network, computed
 from .tasks import EXHAUSTIVE_LIMIT, Task
 
-__all__ = ["FIT_LOSSES", "LOSSES", "TrainConfig", "TrainResult", "fit", "init_weights", "project_to_integers", "train",
+__all__ = ["FIT_LOSSES", "LOSSES", "Convergence", "TrainConfig", "TrainResult", "fit", "init_weights", "project_to_integers", "train",
            "train_loop"]
 
 LOSSES = ("bce", "mse")
@@ -43,6 +43,45 @@ LOSSES = ("bce", "mse")
 FIT_LOSSES = (*LOSSES, "ce")
 DTYPES = ("float32", "float64")
 _CHUNK = 64  # minibatch indices are drawn this many steps at a time, per instance (fixed: keeps streams fixed)
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """When :func:`fit` stops one network early (the rest of the batch trains on; ``config.steps`` is the cap).
+
+    Checked at every logged step ``s`` (every ``config.log_every`` steps), from the training loss on all training
+    points only (never the clock): the network stops at ``s`` when its training accuracy is 100 %, or when
+    ``s >= window`` and its best loss up to ``s`` is lower than its best loss up to ``s - window`` by at most
+    ``rel_tol`` of the latter. A stopped network keeps its weights from then on.
+
+    Args:
+        window: steps over which the loss must improve (a multiple of ``log_every`` is checked exactly).
+        rel_tol: the relative improvement that still counts as a plateau.
+        perfect: also stop at 100 % training accuracy (binary: every output of every point on the right side
+            of 0; ``ce``: every argmax right).
+    """
+
+    window: int = 300
+    rel_tol: float = 0.01
+    perfect: bool = True
+
+    def __post_init__(self):
+        if isinstance(self.window, bool) or not isinstance(self.window, (int, np.integer)) or self.window < 1:
+            raise CapacityError(f"window must be an integer >= 1, got {self.window!r}")
+        t = self.rel_tol
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not np.isfinite(t) or t < 0:
+            raise CapacityError(f"rel_tol must be a number >= 0, got {t!r}")
+
+    def stop(self, steps: np.ndarray, history: np.ndarray, perfect: np.ndarray) -> np.ndarray:
+        """Per instance: does the rule fire at the last column of ``history`` (losses at logged ``steps``)?"""
+        s = steps[-1]
+        old = steps <= s - self.window
+        fire = (perfect & self.perfect) if perfect is not None else np.zeros(history.shape[0], bool)
+        if s < self.window or not old.any():
+            return fire
+        best_then = history[:, old].min(axis=1)
+        best_now = history.min(axis=1)
+        return fire | (best_then - best_now <= self.rel_tol * np.abs(best_then))
 
 
 def _torch():
@@ -307,7 +346,7 @@ def _pad(arrs, shape):
 
 
 def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_seeds=None, evals=None,
-        progress: bool = False, desc: str = "fit"):
+        progress: bool = False, desc: str = "fit", converge: Convergence | None = None, report: dict | None = None):
     """The one batched training loop: ``len(inits)`` MLPs trained at once from given weights.
 
     :func:`train` builds its networks and data from tasks and calls this; the FPE study (:mod:`capacity.fpe`)
@@ -330,6 +369,12 @@ def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_se
         batch_seeds: per instance, the seed of its minibatch stream (``batch_size`` only); default the instance's
             position, so pass seeds when an instance must not depend on its batch.
         evals: ``{name: X}`` with ``X`` of shape ``(N, d)`` or ``(I, N, d)``: logits after training are returned.
+        converge: stop each network by this :class:`Convergence` rule (``config.steps`` is the cap); a stopped
+            network's weights stay as they were, its later loss columns repeat its last loss, and the rest of the
+            batch trains on (only the running instances enter the forward pass). ``None``: every network trains
+            ``config.steps`` steps (the default; unchanged arithmetic).
+        report: a dict that receives ``steps`` (per instance, steps trained) and ``converged`` (per instance,
+            whether the rule fired, possibly at the cap).
 
     Returns ``(weights, history, outputs)``: per-instance unpadded float64 weights (masked entries exactly 0), the
     per-instance training loss at ``config.logged_steps`` (on all training points) and ``{name: (I, N, C)}`` logits.
@@ -394,14 +439,17 @@ def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_se
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     rows = torch.arange(n_inst, device=device)[:, None]
 
-    def forward(X, train=False):
+    def forward(X, train=False, act=None):  # act: the running instances' indices (None: all)
         h = X
         for k in range(n_layers):
             W, b = params[2 * k], params[2 * k + 1]
+            if act is not None:
+                W, b = W[act], b[act]
             if use_masks:
-                W, b = W * Ms[k], b * Mb[k]
+                W, b = (W * Ms[k], b * Mb[k]) if act is None else (W * Ms[k][act], b * Mb[k][act])
             if train and use_dc:
-                W = W * (torch.rand(W.shape, generator=gen, device=device, dtype=dtype) < keep).to(dtype) / keep
+                kp = keep if act is None else keep[act]
+                W = W * (torch.rand(W.shape, generator=gen, device=device, dtype=dtype) < kp).to(dtype) / kp
             h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))
             if k < n_layers - 1:
                 h = torch.relu(h)
@@ -409,9 +457,9 @@ def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_se
 
     if config.balance and not ce:  # per instance and feature: positives and negatives weigh half each
         pos = Y_all.mean(dim=1, keepdim=True).clamp(1.0 / (2 * n_points), 1 - 1.0 / (2 * n_points))
-        w_pos, w_neg = 0.5 / pos, 0.5 / (1 - pos)
+        w_pos_all, w_neg_all = 0.5 / pos, 0.5 / (1 - pos)
 
-    def losses(logits, Y):  # per-instance mean over points and features
+    def losses(logits, Y, act=None):  # per-instance mean over points and features
         if ce:
             return F.cross_entropy(logits.transpose(1, 2), Y, reduction="none").mean(dim=1)
         if config.loss == "bce":
@@ -419,6 +467,7 @@ def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_se
         else:
             per = (torch.sigmoid(logits) - Y) ** 2
         if config.balance:
+            w_pos, w_neg = (w_pos_all, w_neg_all) if act is None else (w_pos_all[act], w_neg_all[act])
             per = per * (Y * w_pos + (1 - Y) * w_neg)
         return per.mean(dim=(1, 2))
 
@@ -429,6 +478,9 @@ def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_se
     history = np.empty((n_inst, logged.size))
     col = 0
     chunk = None
+    stopped = np.zeros(n_inst, bool)  # by the convergence rule (never without one)
+    used = np.full(n_inst, config.steps)
+    act = None  # indices of the running instances once some have stopped
     bar = tqdm(range(1, config.steps + 1), desc=desc, disable=not progress, leave=False)
     for step in bar:
         if config.batch_size is None:
@@ -440,16 +492,47 @@ def fit(inits, X, Y, config: TrainConfig, masks=None, dropconnect=None, batch_se
                                                   for r in batch_rngs], axis=1), device=device)  # (C, I, B)
             idx = chunk[j]
             Xb, Yb = X_all[rows, idx], Y_all[rows, idx]
-        per = losses(forward(Xb, True), Yb)
+        if act is not None:
+            Xb, Yb = Xb[act], Yb[act]
+        per = losses(forward(Xb, True, act), Yb, act)
         opt.zero_grad(set_to_none=True)
         per.sum().backward()
         opt.step()
+        if act is not None:  # Adam moves a zero-gradient entry by its momentum: put the stopped weights back
+            with torch.no_grad():
+                for p, f in zip(params, frozen):
+                    p[still] = f
         if col < logged.size and step == logged[col]:
             with torch.no_grad():  # the loss after this step's update, on all training points
-                now = losses(forward(X_all), Y_all).cpu().numpy().astype(np.float64)
-            history[:, col] = now
+                Xa, Ya = (X_all, Y_all) if act is None else (X_all[act], Y_all[act])
+                logits = forward(Xa, act=act)
+                now = losses(logits, Ya, act).cpu().numpy().astype(np.float64)
+                if converge is not None and converge.perfect:
+                    right = logits.argmax(dim=2) == Ya if ce else (logits >= 0) == (Ya > 0.5)
+                    perfect = right.flatten(1).all(dim=1).cpu().numpy()
+            run = np.flatnonzero(~stopped)
+            history[:, col] = history[:, col - 1] if col else 0.0
+            history[run, col] = now
             col += 1
             bar.set_postfix(loss=f"{now.mean():.4g}")
+            if converge is not None:
+                full = np.zeros(n_inst, bool)
+                if converge.perfect:
+                    full[run] = perfect
+                fire = converge.stop(logged[:col], history[:, :col], full) & ~stopped
+                if fire.any():
+                    stopped |= fire
+                    used[fire] = step
+                    if stopped.all():
+                        break
+                    act = torch.as_tensor(np.flatnonzero(~stopped), device=device)
+                    still = torch.as_tensor(np.flatnonzero(stopped), device=device)
+                    frozen = [p.detach()[still].clone() for p in params]
+    if col < logged.size:  # every network stopped: the remaining columns repeat the last losses
+        history[:, col:] = history[:, col - 1:col]
+    if report is not None:
+        report["steps"] = used
+        report["converged"] = stopped.copy()
     bar.close()
     outputs = {}
     with torch.no_grad():

@@ -427,3 +427,19 @@ def test_gram_split_keeps_inputs_the_layer_treats_alike_together():
     for row in A:
         assert len(set(row[:3])) == 1 and len(set(row[3:])) == 1 and row[0] != row[3]
     assert len({tuple(r) for r in A}) == 2  # parents alternate which child gets which group
+
+
+def test_study_convergence_rule_reports_steps_per_run():
+    from capacity.fpe.study import StudyConfig, run_study
+
+    cfg = StudyConfig(**{**TINY, "boolean": ("single",), "steps": 40, "window": 8, "log_every": 4, "rel_tol": 0.05})
+    a, _, _ = run_study(cfg, progress=False)
+    b, _, _ = run_study(cfg, progress=False)
+    pytest.importorskip("pandas").testing.assert_frame_equal(a, b)
+    trained = a[a.variant != "untrained"]
+    # stops only at checks after the window, never beyond the cap; a run short of the cap has converged
+    assert ((trained.steps >= cfg.warmup + cfg.log_every) & (trained.steps <= cfg.steps)).all()
+    assert ((trained.steps - cfg.warmup) % cfg.log_every == 0).all()
+    assert trained[trained.steps < cfg.steps].converged.all() and trained.converged.any()
+    fixed, _, _ = run_study(StudyConfig(**{**TINY, "boolean": ("single",), "steps": 40}), progress=False)
+    assert (fixed[fixed.variant != "untrained"].steps == 40).all() and not fixed.converged.any()

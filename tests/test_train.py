@@ -329,3 +329,60 @@ def test_fit_cross_entropy_and_dropconnect():
         fit(inits, X, y, cfg, dropconnect=1.0)
     with pytest.raises(CapacityError, match="tasks train with loss"):
         train(kand_task(3, 1, 2), TrainConfig(loss="ce"), progress=False)
+
+
+def _converge_case():
+    from capacity.train import init_weights
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, (64, 4)).astype(np.float32)
+    Y = (X[:, :1] * X[:, 1:2]).astype(np.float32)  # AND of two inputs: a width-8 net fits it fast
+    inits = [init_weights((4, 8, 1), np.random.default_rng(s)) for s in range(3)]
+    inits.append(init_weights((4, 1, 1), np.random.default_rng(9)))  # one unit: a different stopping step
+    return inits, X, Y, TrainConfig(lr=0.05, steps=400, log_every=20, batch_size=16)
+
+
+def test_convergence_rule_by_hand():
+    from capacity.train import Convergence
+
+    rule = Convergence(window=40, rel_tol=0.1)
+    steps = np.array([20, 40, 60])
+    hist = np.array([[1.0, 0.95, 0.92],   # best 0.92 vs 1.0 at step 20: 8 % <= 10 %: plateau
+                     [1.0, 0.5, 0.85],    # best 0.5: 50 % better: runs on
+                     [1.0, 0.99, 0.98]])  # plateau too, but not yet checked at step 40 (window)
+    assert rule.stop(steps, hist, np.zeros(3, bool)).tolist() == [True, False, True]
+    assert rule.stop(steps[:2], hist[:, :2], np.zeros(3, bool)).tolist() == [False, False, False]
+    assert rule.stop(steps[:1], hist[:, :1], np.array([False, True, False])).tolist() == [False, True, False]
+    with pytest.raises(CapacityError):
+        Convergence(window=0)
+
+
+def test_fit_stops_converged_networks_and_keeps_their_weights():
+    from capacity.train import Convergence, fit
+
+    inits, X, Y, cfg = _converge_case()
+    rule = Convergence(window=100, rel_tol=0.01)
+    rep, rep2 = {}, {}
+    w, h, _ = fit(inits, X, Y, cfg, converge=rule, report=rep)
+    w2, h2, _ = fit(inits, X, Y, cfg, converge=rule, report=rep2)  # same seed -> same numbers
+    assert all(np.array_equal(a, b) for x, y in zip(w, w2) for a, b in zip(x, y)) and np.array_equal(h, h2)
+    assert np.array_equal(rep["steps"], rep2["steps"]) and np.array_equal(rep["converged"], rep2["converged"])
+    assert rep["converged"].all() and (rep["steps"] < cfg.steps).all()  # every network stopped early
+    first = int(np.argmin(rep["steps"]))
+    col = list(cfg.logged_steps).index(rep["steps"][first])
+    assert (h[first, col:] == h[first, col]).all()  # the loss of a stopped network stays put
+    # the earliest stopper's weights: bit for bit those of the same batch trained exactly that many steps
+    from dataclasses import replace
+
+    w_cut, _, _ = fit(inits, X, Y, replace(cfg, steps=int(rep["steps"][first])))
+    assert all(np.array_equal(a, b) for a, b in zip(w[first], w_cut[first]))
+    # the later ones stopped in a smaller batch: the same up to float summation order
+    for i in range(len(inits)):
+        w_i, _, _ = fit(inits, X, Y, replace(cfg, steps=int(rep["steps"][i])))
+        assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(w[i], w_i[i]))
+    # no rule: every network trains the whole cap and the default arithmetic is unchanged
+    rep3 = {}
+    w3, _, _ = fit(inits, X, Y, cfg, report=rep3)
+    w4, _, _ = fit(inits, X, Y, cfg)
+    assert (rep3["steps"] == cfg.steps).all() and not rep3["converged"].any()
+    assert all(np.array_equal(a, b) for x, y in zip(w3, w4) for a, b in zip(x, y))

@@ -97,7 +97,8 @@ def point_table(df, resamples: int = 10000, seed: int = 0):
                "test": g.test.mean(), "test_sd": g.test.std(), "train": g.train.mean(), "seeds": len(g),
                "diff_vs_dense": mean, "ci_lo": lo, "ci_hi": hi,
                "seeds_up": int((d > 0).sum()) if d is not None and v != "dense" else np.nan,
-               "lr": g.lr.iloc[0], "steps": int(g.steps.iloc[0]), "loss_end": g.loss_end.mean(),
+               "lr": g.lr.iloc[0], "steps": g.steps.median(), "steps_max": int(g.steps.max()),
+               "converged": g.converged.mean() if "converged" in g else np.nan, "loss_end": g.loss_end.mean(),
                "loss_drop_second_half": g.loss_drop_second_half.mean(),
                "free_weights": g.free_weights.iloc[0], "budget": g.budget.iloc[0], "width": int(g.width.iloc[0])}
         for c in ("coverage", "collision"):

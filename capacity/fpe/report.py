@@ -44,7 +44,9 @@ PRESETS = {
                     ExactConfig(inputs=3, n_clauses=2, dnf_seeds=1, settings=((1, 2),)), mc_trials=500),
     "quick": Preset("quick", StudyConfig(real=("mnist1d",), n_values=(2, 8, 16), real_n_values=(4,), seeds=5,
                                          tune_seeds=1, steps=600, warmup=150)),
-    "full": Preset("full", StudyConfig(real=("text", "mnist1d", "digits")), ExactConfig(dnf_seeds=6),
+    # full: the registered study with its second amendment (docs/science-fpe.md): convergence rule, cap 2500
+    "full": Preset("full", StudyConfig(real=("text", "mnist1d", "digits"), steps=2500, window=300, log_every=100),
+                   ExactConfig(dnf_seeds=6),
                    mc_trials=100000),
 }
 
@@ -134,11 +136,12 @@ def run_all(preset: Preset, out, progress: bool = True, parts=PARTS, jobs: int =
               "`cases`: comparisons (points x variants) in the scope; `for` / `against`: cases whose 95 % paired "
               "bootstrap interval lies wholly on the claimed / the other side (docs/science-fpe.md, *Claims*).")
         cols = ["data", "n", "alpha", "variant", "clauses_per_neuron", "test", "train", "diff_vs_dense", "ci_lo",
-                "ci_hi", "seeds_up", "seeds", "lr", "steps", "loss_end", "loss_drop_second_half", "free_weights",
+                "ci_hi", "seeds_up", "seeds", "lr", "steps", "steps_max", "converged", "loss_end", "loss_drop_second_half", "free_weights",
                 "coverage", "collision", "capacity_fold", "cos_fold"]
         table("study_points", pts[[c for c in cols if c in pts]], "Every point and variant (10 paired seeds in full)",
               "Balanced accuracy (test, train); `diff_vs_dense`: mean paired difference to dense n with its 95 % "
-              "bootstrap interval `[ci_lo, ci_hi]`; `lr`: chosen on validation; `loss_drop_second_half`: relative "
+              "bootstrap interval `[ci_lo, ci_hi]`; `lr`: chosen on validation; `steps`: median (`steps_max`: largest) steps over the "
+              "seeds; `converged`: share of seeds whose convergence rule fired; `loss_drop_second_half`: relative "
               "fall of the training loss over the second half (small = converged); `coverage`: share of clauses "
               "some hidden unit sees whole; `collision`: share of clause pairs some unit sees whole; folds against "
               "dense n.")

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import CapacityError
 from ..network import Network
-from ..train import TrainConfig, fit, init_weights
+from ..train import Convergence, TrainConfig, fit, init_weights
 from .expand import count_nonzero, fpe_expand, prune_to_budget
 from .metrics import feature_capacity, mean_pairwise_cosine
 
@@ -247,7 +247,11 @@ class StudyConfig:
             text; alphas: expansion factors.
         seeds: reported paired seeds; tune_seeds: separate seeds for choosing the learning rate.
         lr_grid: Adam learning rates tried per variant.
-        steps, warmup, batch_size: training schedule (``warmup`` steps, then ``steps - warmup``).
+        steps, warmup, batch_size: training schedule (``warmup`` steps, then ``steps - warmup``; with a
+            convergence window, ``steps`` is the cap of the second phase's end).
+        window, rel_tol, log_every: the convergence rule of the second phase (:class:`capacity.train.Convergence`,
+            checked every ``log_every`` steps); ``window = 0`` trains every run exactly ``steps`` steps (the
+            registered first run).
         n_train, n_val, n_test: Boolean sample sizes.
         bootstrap: resamples of the paired bootstrap.
         seed: base seed.
@@ -267,6 +271,9 @@ class StudyConfig:
     steps: int = 1000
     warmup: int = 250
     batch_size: int = 128
+    window: int = 0
+    rel_tol: float = 0.01
+    log_every: int = 200
     n_train: int = 4096
     n_val: int = 2048
     n_test: int = 4096
@@ -331,7 +338,9 @@ def _phase(runs, datas, cfg: StudyConfig, steps: int, progress: bool, desc: str,
             d0 = datas[(name, part[0].seed)]
             kind = d0.kind
             tc = TrainConfig(loss="bce" if kind == "binary" else "ce", lr=lr, steps=steps,
-                             batch_size=cfg.batch_size, seed=cfg.seed, log_every=min(200, steps))
+                             batch_size=cfg.batch_size, seed=cfg.seed, log_every=min(cfg.log_every, steps))
+            rule = Convergence(cfg.window, cfg.rel_tol) if final and cfg.window else None
+            report: dict = {}
             X = np.stack([datas[(name, r.seed)].X_train for r in part]).astype(np.float32)
             Y = np.stack([_labels(datas[(name, r.seed)], r, cfg) for r in part])
             evals = {}
@@ -342,12 +351,15 @@ def _phase(runs, datas, cfg: StudyConfig, steps: int, progress: bool, desc: str,
             seeds = [np.random.SeedSequence([cfg.seed, r.seed, 11, *map(ord, r.variant)]) for r in part]
             ws, hist, out = fit([r.weights for r in part], X, Y, tc, masks=[r.mask for r in part],
                                 dropconnect=[r.drop for r in part], batch_seeds=seeds, evals=evals,
-                                progress=progress, desc=f"{desc} {name} lr {lr:g} width {width} ({len(part)} nets)")
+                                progress=progress, desc=f"{desc} {name} lr {lr:g} width {width} ({len(part)} nets)",
+                                converge=rule, report=report)
             offset = 0 if final is False else cfg.warmup
             for i, r in enumerate(part):
                 r.weights = ws[i]
                 r.result.setdefault("loss", []).extend(zip((offset + tc.logged_steps).tolist(), hist[i].tolist()))
                 if final:
+                    r.result["steps"] = offset + int(report["steps"][i])
+                    r.result["converged"] = bool(report["converged"][i])
                     dd = datas[(name, r.seed)]
                     for split, Yt in (("val", dd.Y_val), ("test", dd.Y_test), ("train", dd.Y_train)):
                         r.result[split] = float(balanced_accuracy(out[split][i:i + 1], Yt, kind)[0])
@@ -522,10 +534,12 @@ def _run_dataset(cfg: StudyConfig, name: str, progress: bool):
     rows = []
     for r in _train(datas, name, seeds, cfg, n_values, chosen, progress, name):
         history = r.result.pop("loss", [])
+        used = r.result.get("steps", 0)  # the run's own steps: with a convergence rule they differ per run
+        history = [(st, lo) for st, lo in history if st <= used]  # after a stop the loss only repeats
         steps, loss = zip(*history) if history else ((), ())
-        half = next((i for i, st in enumerate(steps) if st >= cfg.steps // 2), None)
+        half = next((i for i, st in enumerate(steps) if st >= used // 2), None)
         rows.append({"data": name, "n": r.n, "alpha": r.alpha, "variant": r.variant, "seed": r.seed, "lr": r.lr,
-                     "steps": cfg.steps if r.variant != "untrained" else 0,
+                     "steps": 0, "converged": False,
                      "loss_end": loss[-1] if loss else np.nan,
                      "loss_drop_second_half": (loss[half] - loss[-1]) / abs(loss[half]) if half is not None
                      and loss[half] else np.nan,
