@@ -584,3 +584,119 @@ def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = N
     fact = np.array([math.factorial(i) for i in range(k + 1)], dtype=np.int64)
     sizes = KERNELS["orbit_sizes"](C, swaps, flips, True, fact)
     return Generation(int(k), int(sizes.astype(object).sum()), C, levels, time.perf_counter() - t0)
+
+
+# -------------------------------------------------------------------------------------------------
+# two ReLU units with real weights: decided by phase patterns, a checked Farkas certificate per pattern
+
+
+@dataclass(frozen=True)
+class ReluPairDecision:
+    """Whether one threshold readout of 2 ReLU units with real weights computes ``table`` on ``{0,1}^k``:
+    a witness re-checked exactly on every point, or one checked Farkas certificate per phase pattern."""
+
+    table: int
+    representable: bool
+    witness: tuple | None  # (W_in (2, k), b_in (2,), sigma (2,), b_out) as Fractions when representable
+    patterns: int  # phase patterns decided
+    certificates: int  # checked Farkas certificates (all patterns when not representable)
+
+
+def decide_two_relu(f: np.ndarray, k: int) -> ReluPairDecision:
+    """Decide ``f`` (booleans over the ``2^k`` points) for 2 ReLU units and a threshold readout, real weights.
+
+    Positive homogeneity (``v relu(z) = sign(v) relu(|v| z)``) makes the readout weights ``sigma`` in
+    ``{-1, 0, 1}``. For a unit with ``sigma != 0`` the points where it is active may be taken to be a threshold
+    function ``P`` of the inputs (adding a small constant to ``z`` moves the points with ``z = 0`` to one side
+    and, with margin 1 at the readout, changes no output). With ``P_1, P_2, sigma`` fixed the problem is the
+    linear system ``z_j >= 0`` on ``P_j``, ``z_j <= 0`` off it, ``y = sum_j sigma_j [x in P_j] z_j + c >= 0``
+    where ``f = 1`` and ``<= -1`` where ``f = 0`` (scale-free). Every pattern is tried (unit swaps removed):
+    a feasible one gives rational weights, kept only if the network reproduces ``f`` on every point exactly;
+    an infeasible one needs an exact Farkas vector ``lam >= 0``, ``lam A = 0``, ``lam b < 0``. No verdict
+    without one of the two (``RuntimeError``). Small ``k`` only: ``|T_k|^2`` patterns (104^2 at ``k = 3``)."""
+    from fractions import Fraction
+
+    from scipy.optimize import linprog
+
+    X = Domain(k).points.astype(np.int64)
+    N = len(X)
+    f = np.asarray(f, dtype=bool)
+    P = [np.ones(N, bool), *(row.astype(bool) for row in Domain(k).unpack(threshold_tables(k)))]
+    P = [p for i, p in enumerate(P) if not any(np.array_equal(p, q) for q in P[:i])]
+    one = np.ones((N, 1), dtype=np.int64)
+    Xa = np.hstack([X, one])  # z_j = Xa @ (w_j, b_j)
+    patterns = certs = 0
+    table = int(sum(1 << p for p in np.flatnonzero(f)))
+    seen = set()
+    for s1 in (-1, 0, 1):
+        for s2 in (-1, 0, 1):
+            for i, P1 in enumerate(P):
+                for j, P2 in enumerate(P):
+                    key = tuple(sorted([(s1, i if s1 else -1), (s2, j if s2 else -1)]))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    # variables v = (w_1, b_1, w_2, b_2, c); rows A v <= b
+                    rows, rhs = [], []
+                    for (s, Pj, off) in ((s1, P1, 0), (s2, P2, k + 1)):
+                        if s == 0:
+                            continue
+                        for p in range(N):
+                            r = np.zeros(2 * k + 3, dtype=np.int64)
+                            r[off:off + k + 1] = -Xa[p] if Pj[p] else Xa[p]
+                            rows.append(r)
+                            rhs.append(0)
+                    for p in range(N):
+                        r = np.zeros(2 * k + 3, dtype=np.int64)
+                        for (s, Pj, off) in ((s1, P1, 0), (s2, P2, k + 1)):
+                            if s and Pj[p]:
+                                r[off:off + k + 1] = s * Xa[p]
+                        r[-1] = 1
+                        rows.append(-r if f[p] else r)
+                        rhs.append(0 if f[p] else -1)
+                    A, b = np.array(rows), np.array(rhs)
+                    patterns += 1
+                    res = linprog(np.zeros(A.shape[1]), A_ub=A, b_ub=b, bounds=[(None, None)] * A.shape[1],
+                                  method="highs")
+                    if res.status == 0:
+                        v = [Fraction(x).limit_denominator(10**6) for x in res.x]
+                        if _two_relu_outputs(v, s1, s2, X, k) == f.tolist():
+                            wit = ((v[:k], v[k + 1:2 * k + 1]), (v[k], v[2 * k + 1]), (s1, s2), v[-1])
+                            return ReluPairDecision(table, True, wit, patterns, certs)
+                    dual = linprog(np.zeros(len(b)), A_eq=np.vstack([A.T, b[None]]),
+                                   b_eq=np.r_[np.zeros(A.shape[1]), -1.0], bounds=[(0, None)] * len(b),
+                                   method="highs")
+                    lam = None if dual.status != 0 else [Fraction(x).limit_denominator(10**6) for x in dual.x]
+                    if (lam is None or min(lam) < 0 or any(sum(lam[r] * int(A[r, c]) for r in range(len(b))) != 0
+                                                           for c in range(A.shape[1]))
+                            or sum(lam[r] * int(b[r]) for r in range(len(b))) >= 0):
+                        raise RuntimeError(f"pattern {key}: neither a checked witness nor a checked Farkas vector")
+                    certs += 1
+    return ReluPairDecision(table, False, None, patterns, certs)
+
+
+def _two_relu_outputs(v, s1, s2, X, k):
+    """The readout bits of the network ``v = (w_1, b_1, w_2, b_2, c)`` (Fractions) on every point, exactly."""
+    out = []
+    for x in X.tolist():
+        y = v[-1]
+        for s, off in ((s1, 0), (s2, k + 1)):
+            z = sum(v[off + i] * x[i] for i in range(k)) + v[off + k]
+            y += s * max(z, 0)
+        out.append(y >= 0)
+    return out
+
+
+def count_two_relu(k: int, *, progress: bool = False) -> tuple[int, list[ReluPairDecision]]:
+    """The exact number of functions on ``{0,1}^k`` (``k <= 3``) that one threshold readout of 2 ReLU units with
+    real weights computes: every function decided by :func:`decide_two_relu` (a witness or a checked Farkas
+    certificate per phase pattern). Returns the count and the decisions."""
+    from tqdm.auto import tqdm
+
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 3):
+        raise CapacityError(f"two ReLU units are decided function by function for 1 <= k <= 3 inputs, got {k!r}")
+    N = 1 << k
+    out = []
+    for tab in tqdm(range(1 << N), desc=f"2 ReLU units, k={k}", disable=not progress, leave=False):
+        out.append(decide_two_relu(np.array([(tab >> p) & 1 for p in range(N)], dtype=bool), k))
+    return sum(d.representable for d in out), out

@@ -381,3 +381,31 @@ def test_generation_on_dask_equals_local_processes():
         on_dask = count_by_generation(5, dask=cluster.scheduler_address, chunk=16)
     local = count_by_generation(5, workers=2, chunk=16)
     assert on_dask.count == local.count == A000609[5] and np.array_equal(on_dask.canon, local.canon)
+
+
+# ---------------------------------------------------------------------------------------------
+# two ReLU units with real weights, decided by phase patterns
+
+
+def test_two_relu_units_compute_every_function_of_two_inputs_with_exact_witnesses():
+    from capacity.threshold import _two_relu_outputs, count_two_relu
+
+    n, decisions = count_two_relu(2)
+    assert n == 16  # XOR needs two units (proofs/check_xor_needs_two_units.py) and has them here
+    X = Domain(2).points.astype(np.int64)
+    for d in decisions:  # every witness, re-evaluated here on every point
+        (w1, w2), (b1, b2), (s1, s2), c = d.witness
+        got = _two_relu_outputs([*w1, b1, *w2, b2, c], s1, s2, X, 2)
+        assert sum(1 << p for p, v in enumerate(got) if v) == d.table
+
+
+@pytest.mark.slow
+def test_parity_of_three_needs_more_than_two_relu_units():
+    """Every phase pattern refuted with a checked Farkas certificate (about 80 CPU-seconds)."""
+    from capacity.threshold import decide_two_relu
+
+    X = Domain(3).points
+    d = decide_two_relu(X.sum(axis=1) % 2 == 1, 3)
+    assert not d.representable and d.certificates == d.patterns > 100
+    # the integer enumeration agrees: parity is outside the K = 2 class (a subclass of the real one)
+    assert count(Domain(3), 2, "relu", 2).count == 254
