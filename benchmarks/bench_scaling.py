@@ -153,8 +153,9 @@ def largest_exact_point(results: Path = ROOT / "results" / "scaling" / "results.
     best = slow = None
     for e in data["points"]:
         p, r = e["point"], e["result"]
-        if p["kind"] != "min_width" or not r or not r.get("proven"):
-            continue
+        o = p.get("options", {})
+        if p["kind"] != "min_width" or not r or not r.get("proven") or o.get("activation", "relu") != "relu":
+            continue  # the ReLU exact column (the step columns are reported from min_width.csv below)
         key = (p["n_features"], r["min_width"], p["m"])
         if best is None or key > best[0]:
             best = (key, p, r)
