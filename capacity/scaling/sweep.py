@@ -94,7 +94,7 @@ class SweepConfig:
             ``m`` for the scaling columns only, ``scale_instances`` sets per ``m'``.
         scale_max_width: widest construction and trained width tried on the scaling sets.
         scan_seeds, scan_steps, scan_lr: training seeds, Adam steps and learning rate of the smallest trained
-            width search (``trained_width``: bisection on ``TRAINED_LADDER``, balanced loss, every network
+            width search (``trained_width``: a walk on ``TRAINED_LADDER`` from ``sqrt(m')``, balanced loss, every network
             judged exactly, and projected to the exact class and judged again).
         count_inputs, count_widths: ``k`` and ``n`` of the exact function counts (full cube, one readout).
         step_uand_inputs: extra U-AND ``m`` ladder for the exact step columns only (``step_real``).
