@@ -35,8 +35,8 @@ from .errors import CapacityError
 from .network import Network, computed
 from .tasks import EXHAUSTIVE_LIMIT, Task
 
-__all__ = ["FIT_LOSSES", "LOSSES", "Convergence", "TrainConfig", "TrainResult", "fit", "init_weights", "project_to_integers", "train",
-           "train_loop"]
+__all__ = ["FIT_LOSSES", "LOSSES", "Convergence", "TrainConfig", "TrainResult", "fit", "init_weights",
+           "project_to_integers", "train", "train_loop"]
 
 LOSSES = ("bce", "mse")
 #: losses of :func:`fit`: ``ce`` (softmax cross-entropy on class labels) is for data sets, not for Boolean tasks
@@ -74,10 +74,9 @@ class Convergence:
 
     def stop(self, steps: np.ndarray, history: np.ndarray, perfect: np.ndarray) -> np.ndarray:
         """Per instance: does the rule fire at the last column of ``history`` (losses at logged ``steps``)?"""
-        s = steps[-1]
-        old = steps <= s - self.window
-        fire = (perfect & self.perfect) if perfect is not None else np.zeros(history.shape[0], bool)
-        if s < self.window or not old.any():
+        old = steps <= steps[-1] - self.window
+        fire = np.asarray(perfect, bool) & self.perfect
+        if not old.any():
             return fire
         best_then = history[:, old].min(axis=1)
         best_now = history.min(axis=1)
