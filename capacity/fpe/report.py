@@ -136,12 +136,13 @@ def run_all(preset: Preset, out, progress: bool = True, parts=PARTS, jobs: int =
               "`cases`: comparisons (points x variants) in the scope; `for` / `against`: cases whose 95 % paired "
               "bootstrap interval lies wholly on the claimed / the other side (docs/science-fpe.md, *Claims*).")
         cols = ["data", "n", "alpha", "variant", "clauses_per_neuron", "test", "train", "diff_vs_dense", "ci_lo",
-                "ci_hi", "seeds_up", "seeds", "lr", "steps", "steps_max", "converged", "loss_end", "loss_drop_second_half", "free_weights",
-                "coverage", "collision", "capacity_fold", "cos_fold"]
+                "ci_hi", "seeds_up", "seeds", "lr", "steps", "steps_max", "converged", "loss_end",
+                "loss_drop_second_half", "free_weights", "coverage", "collision", "capacity_fold", "cos_fold"]
         table("study_points", pts[[c for c in cols if c in pts]], "Every point and variant (10 paired seeds in full)",
               "Balanced accuracy (test, train); `diff_vs_dense`: mean paired difference to dense n with its 95 % "
-              "bootstrap interval `[ci_lo, ci_hi]`; `lr`: chosen on validation; `steps`: median (`steps_max`: largest) steps over the "
-              "seeds; `converged`: share of seeds whose convergence rule fired; `loss_drop_second_half`: relative "
+              "bootstrap interval `[ci_lo, ci_hi]`; `lr`: chosen on validation; `steps`: median (`steps_max`: "
+              "largest) steps over the seeds; `converged`: share of seeds whose convergence rule fired; "
+              "`loss_drop_second_half`: relative "
               "fall of the training loss over the second half (small = converged); `coverage`: share of clauses "
               "some hidden unit sees whole; `collision`: share of clause pairs some unit sees whole; folds against "
               "dense n.")
