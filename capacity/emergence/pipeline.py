@@ -293,14 +293,26 @@ def _run(config, workdir, checkpoints, progress, sae_dir, jobs, threads):
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                                  initargs=(threads,)) as pool:
             futures = {i: pool.submit(_part, *args[i]) for i in order}
+            mini = pool.submit(_minilm_part, config) if config.minilm_per_category and checkpoints is None \
+                else None
             parts = [None] * len(args)
             for i in tqdm(order, desc="sizes x LM seeds", disable=not progress, leave=False):
                 parts[i] = futures[i].result()
+            return _assemble(config, parts, checkpoints, progress, pool=pool,
+                             mini=None if mini is None else mini.result())
     return _assemble(config, parts, checkpoints, progress)
 
 
-def _assemble(config, parts, checkpoints, progress):
-    """The result from the (size, LM seed) parts in plan order: verdicts, summaries and MiniLM."""
+def _minilm_part(config):
+    """The MiniLM layer axis as one part: ``{"presence", "sae", "layers", "match", "timings"}``."""
+    mini = {"presence": [], "sae": [], "layers": [], "match": [], "timings": {}}
+    _minilm(config, mini["presence"], mini["sae"], mini["layers"], mini["match"], mini["timings"], False)
+    return mini
+
+
+def _assemble(config, parts, checkpoints, progress, pool=None, mini=None):
+    """The result from the (size, LM seed) parts in plan order: verdicts (per size in ``pool`` when given),
+    summaries and MiniLM (``mini``: an already computed :func:`_minilm_part`)."""
     import pandas as pd
 
     timings = {}
@@ -310,13 +322,22 @@ def _assemble(config, parts, checkpoints, progress):
     frames = {k: pd.DataFrame([r for p in parts for r in p[k]]) for k in ("curves", "sae", "ce", "freq")}
     lm_loss = {k: v for p in parts for k, v in p["lm_loss"].items()}
     t0 = time.perf_counter()
-    runs = _verdict_runs(frames["curves"], config, progress)
-    time_t, scale_t, layer_t, controls = _summaries(frames["curves"], runs, config)
+    curves = frames["curves"]
+    if pool is None:
+        runs = _verdict_runs(curves, config, progress)
+    else:  # one task per size; concatenated in the curves' order, as the single call would give
+        sizes = list(dict.fromkeys(curves["size"]))
+        futures = [pool.submit(_verdict_runs, curves[curves["size"] == s], config, False) for s in sizes]
+        runs = pd.concat([f.result() for f in futures], ignore_index=True)
+    time_t, scale_t, layer_t, controls = _summaries(curves, runs, config)
     timings["verdicts"] = time.perf_counter() - t0
 
-    mini = {"presence": [], "sae": [], "layers": [], "match": []}
-    if config.minilm_per_category and checkpoints is None:
-        _minilm(config, mini["presence"], mini["sae"], mini["layers"], mini["match"], timings, progress)
+    if mini is None:
+        mini = {"presence": [], "sae": [], "layers": [], "match": []}
+        if config.minilm_per_category and checkpoints is None:
+            _minilm(config, mini["presence"], mini["sae"], mini["layers"], mini["match"], timings, progress)
+    else:
+        timings.update(mini.get("timings", {}))
     sae_frame = pd.concat([frames["sae"], pd.DataFrame(mini["sae"])], ignore_index=True) if mini["sae"] \
         else frames["sae"]
     return EmergenceResult(config, frames["curves"], runs, time_t, scale_t, layer_t, controls, sae_frame,
@@ -534,7 +555,7 @@ def _summaries(curves, runs, config):
         n_sharp = int((g["verdict"] == "sharp").sum())
         n_fit = int(g["verdict"].isin(["sharp", "smooth"]).sum())
         if not emerged.sum():
-            verdict = "no emergence"
+            verdict = "no emergence" if g["testable"].sum() >= need(n) else "not testable (decodable at step 0)"
         elif n_sharp >= need(n):
             verdict = "supported (sharp)"
         elif n_sharp <= max(1, n // 5) and n_fit:
