@@ -204,6 +204,40 @@ def test_conflict_limit_is_deterministic():
     assert a.status is b.status is Status.REPRESENTABLE and a.witness.to_dict() == b.witness.to_dict()
 
 
+def test_time_limit_stops_cadical_in_the_middle_of_a_search():
+    """The deadline stops one uninterrupted CaDiCaL search (its own terminate(), from a native timer), so the
+    whole call returns within T + 2 s: ReLU U-AND m = 5, K = 3, width 2 is undecided after minutes."""
+    from capacity.features import from_spec
+    from capacity.lrat import lrat_solver
+    from capacity.solvers._interrupt import deadline_timer
+
+    p = Problem(from_spec(Domain(5, 2), "pairs"), 2, "relu", 3)
+    t0 = time.perf_counter()
+    r = sat.solve(p, time_limit=3)
+    assert time.perf_counter() - t0 <= 3 + 2
+    assert r.status is Status.UNKNOWN and r.info["unknown_reason"] == "time limit"
+    assert r.info["stopped_by"].startswith("CaDiCaL terminate()")
+    # the timer alone, on a search with no conflict budget: nothing else can end it within seconds
+    s = lrat_solver("cadical195", sat.encode(p)[0])
+    t0 = time.perf_counter()
+    timer = deadline_timer(s, "cadical195", t0 + 1)
+    answer = s.solve_limited()
+    elapsed = time.perf_counter() - t0
+    timer.cancel()
+    s.delete()
+    assert answer is None and 1 <= elapsed < 3
+
+
+def test_limits_do_not_change_the_search():
+    """A time limit or a conflict budget only ends the search; the witness is the one the unlimited search finds
+    (ReLU U-AND m = 4, K = 2, width 2 takes tens of thousands of conflicts)."""
+    from capacity.features import from_spec
+
+    p = Problem(from_spec(Domain(4, 2), "pairs"), 2, "relu", 2)
+    a, b = sat.solve(p), sat.solve(p, time_limit=600, conflict_limit=10**7)
+    assert a.status is b.status is Status.REPRESENTABLE and a.witness.to_dict() == b.witness.to_dict()
+
+
 @st.composite
 def real_step_problems(draw):
     m = draw(st.integers(1, 3))

@@ -24,14 +24,13 @@ from .problem import Certificate, Problem, Result, Status, verify_witness
 
 __all__ = ["solve"]
 
-_BUDGET = 2000  # conflicts per slice between looks at the clock
-
 
 def _cube_task(item) -> dict:
     """Worker: decide the CNF of ``problem`` under one cube. ``deadline`` is a ``time.time()`` value."""
     from ..drup import check_drup
     from ..lrat import lrat_solver, solver_proof
-    from .sat import encode
+    from ._interrupt import deadline_timer
+    from .sat import _search, encode
 
     index, problem, symmetry_breaking, solver, cube, deadline = item
     t0 = time.perf_counter()
@@ -41,12 +40,15 @@ def _cube_task(item) -> dict:
     units = [[l] for l in cube]
     out = {"index": index, "cube": list(cube), "status": "UNKNOWN"}
     with lrat_solver(solver, clauses + units) as s:
-        answer = None
-        while answer is None:
-            if deadline is not None and time.time() >= deadline:
-                return {**out, "seconds": time.perf_counter() - t0}
-            s.conf_budget(_BUDGET)
-            answer = s.solve_limited()
+        end = None if deadline is None else time.perf_counter() + (deadline - time.time())
+        timer = None if end is None else deadline_timer(s, solver, end)
+        try:
+            answer = _search(s, end if timer is None else None, None)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if answer is None:
+            return {**out, "seconds": time.perf_counter() - t0}
         out["conflicts"] = int(s.accum_stats().get("conflicts", 0))
         if answer:
             return {**out, "status": "SAT", "witness": decode(s.get_model()), "seconds": time.perf_counter() - t0}

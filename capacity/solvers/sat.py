@@ -45,8 +45,9 @@ units are encoded by hidden-pattern uniqueness (``proofs/check_point_indicator_r
 An UNSAT proof then refutes the symmetry-broken CNF, which by these arguments is unsatisfiable exactly when
 the unbroken one is; pass ``symmetry_breaking=False`` for a proof of the plain encoding.
 
-Time limit: CaDiCaL cannot be interrupted through python-sat, so the search runs in conflict-budget
-slices (``conf_budget`` + ``solve_limited``) and gives up with UNKNOWN between slices.
+Time limit: python-sat cannot interrupt CaDiCaL, so :mod:`._interrupt` calls CaDiCaL's own ``terminate()``
+from a native timer thread at the deadline; where that is unavailable the search runs in conflict slices and
+gives up with UNKNOWN between them.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from ..drup import check_drup, keep_proof
 from ..lrat import lrat_solver, solver_proof
 from ..errors import CapacityError
 from ..network import Network
+from ._interrupt import deadline_timer
 from .problem import Certificate, Problem, Result, Status, verify_witness
 
 __all__ = ["PROOF_SOLVERS", "encode", "integer_bounds", "solve"]
@@ -68,7 +70,7 @@ __all__ = ["PROOF_SOLVERS", "encode", "integer_bounds", "solve"]
 #: python-sat solvers that log DRUP proofs and accept conflict budgets.
 PROOF_SOLVERS = ("cadical103", "cadical153", "cadical195", "glucose3", "glucose4", "glucose42")
 
-_BUDGET = 2000  # conflicts per slice when a time limit is set
+_BUDGET = 2000  # conflicts per slice when the clock must be polled (no native timer)
 
 
 class _Int:
@@ -436,6 +438,27 @@ def _open_solver(name: str, clauses):
         raise RuntimeError(f"python-sat could not start solver {name!r}: {exc}") from exc
 
 
+def _search(s, deadline, conflict_limit):
+    """Run the solver: True (SAT), False (UNSAT) or None (stopped). One uninterrupted search, with
+    ``conflict_limit`` as CaDiCaL's own conflict limit, so a budgeted or time-limited call follows the same
+    search as an unlimited one. ``deadline`` is given only when no native timer can stop CaDiCaL
+    (:mod:`._interrupt`): the search then runs in slices of :data:`_BUDGET` conflicts and looks at the clock
+    between them."""
+    if deadline is None:  # solve_limited, not solve: python-sat's solve reads a terminated search as UNSAT
+        if conflict_limit is not None:
+            s.conf_budget(max(int(conflict_limit), 1))
+        return s.solve_limited()
+    used = 0
+    while time.perf_counter() < deadline and (conflict_limit is None or used < conflict_limit):
+        step = _BUDGET if conflict_limit is None else min(_BUDGET, conflict_limit - used)
+        s.conf_budget(step)
+        answer = s.solve_limited()
+        if answer is not None:
+            return answer
+        used += step
+    return None
+
+
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
           solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None,
           conflict_limit: int | None = None) -> Result:
@@ -450,9 +473,10 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     ``.cnf``. ``solver`` is one of :data:`PROOF_SOLVERS`; the default CaDiCaL 1.9.5 writes LRAT hints, which
     make the check one linear pass (:mod:`capacity.lrat`); ``pb_encoding`` a ``pysat.pb.EncType``. ``seed``
     is recorded only (CaDiCaL's search is deterministic for a given CNF). ``conflict_limit`` is a
-    deterministic budget: past it (counted in slices of 2000 conflicts) the answer is UNKNOWN with
+    deterministic budget (CaDiCaL's conflict limit): past it the answer is UNKNOWN with
     ``info["unknown_reason"] == "conflict limit"``, the same on any machine; the time limit gives
-    ``"time limit"``."""
+    ``"time limit"``: CaDiCaL is stopped at the deadline by a native timer (:mod:`._interrupt`), so the
+    search is the same with or without a limit and only its end can differ."""
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
         raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
@@ -462,23 +486,23 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
                  "encode_seconds": round(time.perf_counter() - t0, 6)})
     t1 = time.perf_counter()
     s = _open_solver(solver, clauses)
+    timer = None if time_limit is None else deadline_timer(s, solver, t0 + time_limit)
     try:
         try:
-            if time_limit is None and conflict_limit is None:
-                answer = s.solve()
-            else:
-                answer, used = None, 0
-                while answer is None:
-                    out = "time limit" if time_limit is not None and time.perf_counter() - t0 > time_limit else \
-                        "conflict limit" if conflict_limit is not None and used >= conflict_limit else None
-                    if out:
-                        info.update(solve_seconds=round(time.perf_counter() - t1, 6), unknown_reason=out)
-                        return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
-                    s.conf_budget(_BUDGET)
-                    answer = s.solve_limited()
-                    used += _BUDGET
+            poll = t0 + time_limit if timer is None and time_limit is not None else None
+            answer = _search(s, poll, conflict_limit)
         except Exception as exc:  # pragma: no cover - a solver crash, not a user error
             raise RuntimeError(f"SAT solver {solver} failed: {exc}") from exc
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if answer is None:
+            late = time_limit is not None and time.perf_counter() - t0 >= time_limit
+            info.update(solve_seconds=round(time.perf_counter() - t1, 6),
+                        unknown_reason="time limit" if late or conflict_limit is None else "conflict limit")
+            if late:
+                info["stopped_by"] = "CaDiCaL terminate() at the deadline" if timer else "clock between slices"
+            return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
         info["solve_seconds"] = round(time.perf_counter() - t1, 6)
         if answer:
             net = decode(s.get_model())
