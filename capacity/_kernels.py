@@ -1147,6 +1147,229 @@ def _simplex_realise(fbits, X, max_pivots):
     return status, W, T
 
 
+
+def _min_weight_lp(fbits, X, max_pivots):
+    """Bounds on the minimal total weight ``sum(w) + |2t - 1 - sum(w)|`` of each positive function
+    ``fbits[r]`` regular in index order, from the LP relaxation (margin 1): minimise ``u`` with
+    ``u >= 2t - 1``, ``u >= 2 sum(w) + 1 - 2t``, ``x.w >= t`` on the shift-minimal true points, ``y.w <= t - 1``
+    on the shift-maximal false ones and ``w_1 >= ... >= w_k >= 0``, solved by a dense two-phase simplex in
+    floats (Dantzig's rule, Bland's after ``max_pivots // 2`` pivots, at most ``max_pivots`` per phase).
+
+    Lower bound: the float duals are scaled by ``2^20`` and rounded to integers ``cert[r, p]`` (the multiplier
+    of point ``p``'s row) and ``cert[r, N + c]`` (of the order row ``w_c >= w_{c+1}``), and the smallest
+    denominator ``D[r] >= 2^20`` that makes them a valid certificate is computed in exact integers (see
+    ``capacity.threshold.check_weight_certificates``, which re-checks it); ``lo[r]`` is the smallest odd integer
+    ``>= (A + B) / (2 D)``. Upper bound: ``W = rint(w)`` with the best threshold, checked on every point here;
+    ``hi[r]`` its total. ``-1``: no bound (simplex out of pivots, or the rounding is not a realisation)."""
+    P, N = fbits.shape
+    k = X.shape[1]
+    lo = np.full(P, -1, dtype=np.int64)
+    hi = np.full(P, -1, dtype=np.int64)
+    W = np.zeros((P, k), dtype=np.int64)
+    T = np.zeros(P, dtype=np.int64)
+    cert = np.zeros((P, N + k), dtype=np.int64)
+    D = np.zeros(P, dtype=np.int64)
+    pts = np.zeros(N, dtype=np.int64)
+    eps = 1e-9
+    scale = float(1 << 20)
+    for r in range(P):
+        row = fbits[r]
+        if row[0] != 0:  # constant 1: [0 >= 0], total 1; bound: every total is odd, so >= 1
+            lo[r] = 1
+            hi[r] = 1
+            D[r] = 1
+            continue
+        nt = _shift_points(row, N, k, True, pts)
+        if nt == 0:  # constant 0: [0 >= 1], total 1
+            T[r] = 1
+            lo[r] = 1
+            hi[r] = 1
+            D[r] = 1
+            continue
+        nf = _shift_points(row, N, k, False, pts[nt:])
+        no = k - 1
+        m = nt + no + 1 + nf + 1  # true, order, u >= 2t - 1, false, u >= 2S + 1 - 2t
+        n = k + 2  # w_0 .. w_{k-1}, t, u (all >= 0: t >= 1 since the zero point is false)
+        na = nf + 1  # artificials of the ">=" rows
+        cols = n + m + na
+        tab = np.zeros((m, cols + 1))
+        basis = np.zeros(m, dtype=np.int64)
+        for q in range(m):
+            if q < nt:  # -x.w + t + s = 0
+                for c in range(k):
+                    tab[q, c] = -float(X[pts[q], c])
+                tab[q, k] = 1.0
+            elif q < nt + no:  # -w_c + w_{c+1} + s = 0
+                c = q - nt
+                tab[q, c] = -1.0
+                tab[q, c + 1] = 1.0
+            elif q == nt + no:  # 2t - u + s = 1
+                tab[q, k] = 2.0
+                tab[q, k + 1] = -1.0
+                tab[q, cols] = 1.0
+            elif q < m - 1:  # t - y.w - s + a = 1
+                y = pts[q - no - 1]
+                for c in range(k):
+                    tab[q, c] = -float(X[y, c])
+                tab[q, k] = 1.0
+                tab[q, cols] = 1.0
+            else:  # u - 2 sum(w) + 2t - s + a = 1
+                for c in range(k):
+                    tab[q, c] = -2.0
+                tab[q, k] = 2.0
+                tab[q, k + 1] = 1.0
+                tab[q, cols] = 1.0
+            if q <= nt + no:
+                tab[q, n + q] = 1.0
+                basis[q] = n + q
+            else:
+                tab[q, n + q] = -1.0
+                tab[q, n + m + q - nt - no - 1] = 1.0
+                basis[q] = n + m + q - nt - no - 1
+        red1 = np.zeros(cols + 1)  # phase 1: min sum(artificials)
+        for q in range(nt + no + 1, m):
+            for c in range(n + m):
+                red1[c] -= tab[q, c]
+            red1[cols] -= tab[q, cols]
+        red2 = np.zeros(cols + 1)  # phase 2: min u
+        red2[k + 1] = 1.0
+        ok = True
+        for phase in (1, 2):
+            pivots = 0
+            while True:
+                red = red1 if phase == 1 else red2
+                limit = cols if phase == 1 else n + m  # artificials never re-enter in phase 2
+                enter = -1
+                bland = pivots >= max_pivots // 2
+                for c in range(limit):
+                    if red[c] < -eps and (enter < 0 or (not bland and red[c] < red[enter])):
+                        enter = c
+                        if bland:
+                            break
+                if enter < 0:
+                    break
+                if pivots >= max_pivots:
+                    ok = False
+                    break
+                leave = -1
+                best = 0.0
+                for q in range(m):
+                    if tab[q, enter] > eps:
+                        ratio = tab[q, cols] / tab[q, enter]
+                        if leave < 0 or ratio < best - eps or (ratio <= best + eps and basis[q] < basis[leave]):
+                            leave = q
+                            best = ratio
+                if leave < 0:
+                    ok = False
+                    break
+                pv = tab[leave, enter]
+                for c in range(cols + 1):
+                    tab[leave, c] /= pv
+                for q in range(m):
+                    if q != leave and tab[q, enter] != 0.0:
+                        fac = tab[q, enter]
+                        for c in range(cols + 1):
+                            tab[q, c] -= fac * tab[leave, c]
+                fac = red1[enter]
+                for c in range(cols + 1):
+                    red1[c] -= fac * tab[leave, c]
+                fac = red2[enter]
+                for c in range(cols + 1):
+                    red2[c] -= fac * tab[leave, c]
+                basis[leave] = enter
+                pivots += 1
+            if not ok:
+                break
+            if phase == 1:
+                if -red1[cols] > 1e-7:
+                    ok = False
+                    break
+                for q in range(m):  # drive artificials at level 0 out of the basis
+                    if basis[q] >= n + m:
+                        for c in range(n + m):
+                            if abs(tab[q, c]) > 1e-7:
+                                pv = tab[q, c]
+                                for cc in range(cols + 1):
+                                    tab[q, cc] /= pv
+                                for qq in range(m):
+                                    if qq != q and tab[qq, c] != 0.0:
+                                        fac = tab[qq, c]
+                                        for cc in range(cols + 1):
+                                            tab[qq, cc] -= fac * tab[q, cc]
+                                fac = red2[c]
+                                for cc in range(cols + 1):
+                                    red2[cc] -= fac * tab[q, cc]
+                                basis[q] = c
+                                break
+        if not ok:
+            continue
+        # lower bound: the duals are the reduced costs of the slack / surplus columns, scaled and rounded
+        A = np.int64(0)
+        B = np.int64(0)
+        for q in range(m):
+            if q == nt + no or q == m - 1:
+                continue
+            v = np.int64(np.rint(max(red2[n + q], 0.0) * scale))
+            if q < nt:
+                cert[r, pts[q]] = v
+                A += v
+            elif q < nt + no:
+                cert[r, N + q - nt] = v
+            else:
+                cert[r, pts[q - no - 1]] = v
+                B += v
+        need = np.int64(1 << 20)
+        for c in range(k):  # 2 L_c + (B - A) <= 2 D, L_c = sum a x_c - sum b y_c + r_c - r_{c-1}
+            L = np.int64(0)
+            for p in range(N):
+                if X[p, c] != 0:
+                    L += cert[r, p] if row[p] != 0 else -cert[r, p]
+            L += cert[r, N + c] if c < k - 1 else 0
+            L -= cert[r, N + c - 1] if c > 0 else 0
+            two_d = 2 * L + B - A
+            if (two_d + 1) // 2 > need:
+                need = (two_d + 1) // 2
+        gap = B - A if B >= A else A - B
+        if (gap + 1) // 2 > need:
+            need = (gap + 1) // 2
+        D[r] = need
+        num = A + B  # lower bound (A + B) / (2 D): its ceiling, made odd
+        c0 = (num + 2 * need - 1) // (2 * need)
+        lo[r] = c0 if c0 % 2 == 1 else c0 + 1
+        # upper bound: the rounded primal, checked on every point, with the best threshold
+        S = np.int64(0)
+        for c in range(k):
+            W[r, c] = 0
+        for q in range(m):
+            if basis[q] < k:
+                W[r, basis[q]] = np.int64(np.rint(tab[q, cols]))
+        for c in range(k):
+            S += W[r, c]
+        lt = np.int64(1) << 62
+        hf = -lt
+        for p in range(N):
+            sv = np.int64(0)
+            for c in range(k):
+                sv += W[r, c] * X[p, c]
+            if row[p] != 0:
+                lt = min(lt, sv)
+            else:
+                hf = max(hf, sv)
+        if hf < lt:
+            t = (S + 1) // 2  # |2t - 1 - S| is smallest at t nearest (S + 1) / 2 in (hf, lt]
+            t = min(max(t, hf + 1), lt)
+            c1 = 2 * t - 1 - S
+            c1 = -c1 if c1 < 0 else c1
+            t2 = min(max(t + 1, hf + 1), lt)
+            c2 = 2 * t2 - 1 - S
+            c2 = -c2 if c2 < 0 else c2
+            if c2 < c1:
+                t, c1 = t2, c2
+            T[r] = t
+            hi[r] = S + c1
+    return lo, hi, W, T, cert, D
+
+
 # -------------------------------------------------------------------------------------------------
 # compile: helpers are register_jitable (plain Python when called from Python, inlined under Numba)
 
@@ -1165,6 +1388,7 @@ TWINS = {
     "pair_candidates": _pair_candidates,
     "cheap_certify": _cheap_certify,
     "simplex_realise": _simplex_realise,
+    "min_weight_lp": _min_weight_lp,
 }
 
 _jit = njit(cache=_CACHE, nogil=True)

@@ -33,7 +33,8 @@ from .domain import Domain, pack
 from .errors import CapacityError
 
 __all__ = ["ReadoutCount", "MembershipCheck", "Structure", "Generation", "threshold_tables", "count_step_by_readouts",
-           "in_readout_set", "membership_sample", "structure", "certify_threshold", "count_by_generation",
+           "in_readout_set", "membership_sample", "structure", "min_total_weights", "check_weight_certificates",
+           "certify_threshold", "count_by_generation",
            "MAX_READOUT_WORK"]
 
 #: ``count_step_by_readouts`` refuses when it would combine more unit tuples than this (hours of work).
@@ -188,6 +189,8 @@ class Structure:
     W: np.ndarray = field(repr=False)
     T: np.ndarray = field(repr=False)
     seconds: float
+    method: str = "scan"
+    tallies: dict = field(default_factory=dict)  # how each minimum was proven (scan, LP bounds meet, CP-SAT)
 
     @property
     def np_classes(self) -> int:
@@ -216,7 +219,7 @@ class Structure:
 
     def to_dict(self) -> dict:
         k = self.k
-        return {"k": k, "np_classes": self.np_classes, "npn_exactly": self.npn_exactly[k],
+        return {"k": k, "method": self.method, "proven_by": self.tallies, "np_classes": self.np_classes, "npn_exactly": self.npn_exactly[k],
                 "npn_by_essential_inputs": self.npn_exactly, "A001530": A001530[k] if k < len(A001530) else None,
                 "selfdual_np_exactly": self.selfdual_np_exactly[k],
                 "A003184": A003184[k] if k < len(A003184) else None,
@@ -233,29 +236,74 @@ class Structure:
                 f"{d['min_total_weight_distribution']}")
 
 
-def structure(k: int, *, backend: str = "numba", threads: int | None = None) -> Structure:
-    """The structure of the threshold functions of ``k`` inputs (see :class:`Structure`): canonical functions
-    from the orbit enumeration (weights up to Muroga's bound), then every non-increasing ``w >= 0`` in order of
-    ``sum(w)`` bounds until every canonical function has been seen and no larger sum can lower a total -- so
-    each minimal total weight is exact by exhaustion, and its realisation is re-checked on every point."""
+def structure(k: int, *, method: str = "auto", backend: str = "numba", threads: int | None = None,
+              workers: int | None = 1, cache_dir=None, progress: bool = False) -> Structure:
+    """The structure of the threshold functions of ``k`` inputs (see :class:`Structure`).
+
+    ``method="scan"`` (``k <= 7``): canonical functions from the orbit enumeration (weights up to Muroga's
+    bound), then every non-increasing ``w >= 0`` in order of ``sum(w)`` bounds until every canonical function
+    has been seen and no larger sum can lower a total -- each minimal total weight is exact by exhaustion.
+    ``method="lp"`` (``k <= 8``, the default ``auto``): canonical functions by :func:`count_by_generation`
+    (``workers``, ``cache_dir``), minimal total weights by :func:`min_total_weights` (LP bounds with checked
+    certificates, CP-SAT where they differ). Either way every minimal realisation is re-checked on every point."""
+    if method not in ("auto", "scan", "lp"):
+        raise CapacityError(f"structure: method must be 'auto', 'scan' or 'lp', got {method!r}")
+    method = "lp" if method == "auto" else method
+    top = 7 if method == "scan" else 8
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= top):
+        raise CapacityError(f"the structure by {method} is computed for 1 <= k <= {top} inputs, got {k!r}")
+    t0 = time.perf_counter()
+    d = Domain(k)
+    X = d.points.astype(np.int64)
+    if method == "scan":
+        canon, best, W, T = _scan_min_weights(k, backend, threads)
+        tallies = {"scan": len(canon)}
+    else:
+        canon = count_by_generation(k, workers=workers, cache_dir=cache_dir, progress=progress).canon
+        best, W, T, tallies = min_total_weights(canon, k, backend=backend, progress=progress)
+    essential, selfdual = _essential_and_selfdual(canon, k)
+    # re-check every minimal realisation on every point, in exact integers
+    for a in range(0, len(canon), 1 << 15):
+        sl = slice(a, a + (1 << 15))
+        got = d.pack((X @ W[sl].T >= T[sl]).T)
+        if not np.array_equal(got, canon[sl]) or not np.array_equal(_total(W[sl], T[sl]), best[sl]):
+            raise RuntimeError("a minimal realisation does not reproduce its function: a bug, please report")
+    return Structure(int(k), canon, essential, selfdual, best, W, T, time.perf_counter() - t0, method, tallies)
+
+
+def _total(W, T):
+    """``sum(w) + |2t - 1 - sum(w)|`` per row: the total weight of the realisations ``[W x >= T]``."""
+    S = W.sum(axis=1)
+    return S + np.abs(2 * T - 1 - S)
+
+
+def _essential_and_selfdual(canon, k, rows: int = 1 << 16):
+    """Per packed table: its number of essential inputs and whether it is self-dual (``rows`` at a time)."""
+    from .enumeration import _transpositions
+
+    d = Domain(k)
+    _, flips = _transpositions(d)
+    ess = np.zeros(len(canon), dtype=np.int64)
+    sd = np.zeros(len(canon), dtype=bool)
+    for a in range(0, len(canon), rows):
+        bits = d.unpack(canon[a:a + rows])
+        for i in range(k):
+            ess[a:a + rows] += np.any(bits[:, flips[i]] != bits, axis=1)
+        sd[a:a + rows] = np.all(~bits[:, ::-1] == bits, axis=1)
+    return ess, sd
+
+
+def _scan_min_weights(k, backend, threads):
+    """Canonical functions and their minimal total weights by the exhaustive scan (``structure(method="scan")``)."""
     import os
 
-    from .enumeration import _canonical, _kernels, _transpositions, muroga_bound
+    from .enumeration import _canonical, _kernels, muroga_bound
 
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 7):
-        raise CapacityError(f"the structure is computed for 1 <= k <= 7 inputs, got {k!r}")
-    t0 = time.perf_counter()
     kern = _kernels(backend)
     threads = threads or int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count() or 1
     d = Domain(k)
     with np.errstate(over="ignore"):
         canon, _ = _canonical(d, muroga_bound(k), False, kern, threads, False)
-    bits = d.unpack(canon)
-    _, flips = _transpositions(d)
-    essential = np.zeros(len(canon), dtype=np.int64)
-    for i in range(k):
-        essential += np.any(bits[:, flips[i]] != bits, axis=1)
-    selfdual = np.all(~bits[:, ::-1] == bits, axis=1)
     X = d.points.astype(np.int64)
     C = len(canon)
     best = np.full(C, -1, dtype=np.int64)
@@ -272,12 +320,128 @@ def structure(k: int, *, backend: str = "numba", threads: int | None = None) -> 
                 break
             # every function met: a scan up to the largest total found settles all; else look further
             s_max = int(best.max()) if best.min() >= 0 else 2 * s_max
-    # re-check every minimal realisation on every point, in exact integers
-    got = d.pack((X @ W.T >= T).T)
-    if not np.array_equal(got, canon) or not np.array_equal(
-            W.sum(axis=1) + np.abs(2 * T - 1 - W.sum(axis=1)), best):
-        raise RuntimeError("a minimal realisation does not reproduce its function: a bug, please report")
-    return Structure(int(k), canon, essential, selfdual, best, W, T, time.perf_counter() - t0)
+    return canon, best, W, T
+
+
+#: pivots per phase of the float simplex of ``min_total_weights`` (a deterministic budget; then CP-SAT)
+MIN_WEIGHT_PIVOTS = 500
+#: CP-SAT's deterministic time per function where the LP bounds differ (then the function stays open)
+MIN_WEIGHT_CPSAT_DETERMINISTIC_TIME = 60.0
+
+
+def check_weight_certificates(fbits: np.ndarray, X: np.ndarray, cert: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """Check lower-bound certificates on minimal total weights in exact integers; the certified odd lower
+    bound per row (``-1`` where a certificate is invalid).
+
+    Row ``r`` certifies, for the positive function ``fbits[r]`` over the points ``X``, that every integer
+    realisation ``[w.x >= t]`` with ``w_1 >= ... >= w_k >= 0`` has total ``u = sum(w) + |2t - 1 - sum(w)|``
+    at least ``(A + B) / (2 D)``, with multipliers ``a_x = cert[r, x] >= 0`` on true points (sum ``A``),
+    ``b_y = cert[r, y] >= 0`` on false points (sum ``B``), ``r_c = cert[r, N + c] >= 0`` on the order rows,
+    ``D = D[r] > 0``, whenever ``|B - A| <= 2D`` and, for every input ``j``, ``2 L_j + B - A <= 2D`` with
+    ``L_j = sum a_x x_j - sum b_y y_j + r_j - r_{j-1}``. Proof: adding ``a_x (x.w - t) >= 0``,
+    ``b_y (t - 1 - y.w) >= 0`` and ``r_c (w_c - w_{c+1}) >= 0`` gives ``sum_j w_j L_j + 2qt >= B`` with
+    ``q = (B - A) / 2``, so ``(D - q) sum(w) + 2qt >= B`` (as ``w >= 0``); and ``D u >= ((D + q)(2t - 1) +
+    (D - q)(2 sum(w) + 1 - 2t)) / 2 = 2qt + (D - q) sum(w) - q >= B - q = (A + B) / 2``. Every total is odd,
+    so the bound is rounded up to an odd integer. (A minimal realisation of a function regular in index order
+    may be taken non-increasing: if ``w_i < w_j`` for ``i`` before ``j``, the two inputs are symmetric and
+    swapping their weights keeps the function and the total.)"""
+    P, N = fbits.shape
+    k = X.shape[1]
+    f = fbits.astype(bool)
+    m = cert[:, :N]
+    a, b = np.where(f, m, 0), np.where(f, 0, m)
+    r = cert[:, N:N + k - 1]
+    A, B = a.sum(axis=1), b.sum(axis=1)
+    L = a @ X - b @ X
+    L[:, :k - 1] += r
+    L[:, 1:] -= r
+    ok = ((cert >= 0).all(axis=1) & (cert[:, N + k - 1:] == 0).all(axis=1) & (D > 0)
+          & (np.abs(B - A) <= 2 * D) & np.all(2 * L + (B - A)[:, None] <= 2 * D[:, None], axis=1))
+    c0 = -(-(A + B) // (2 * np.maximum(D, 1)))
+    return np.where(ok, c0 + (c0 % 2 == 0), -1)
+
+
+def _cpsat_min_weight(f: np.ndarray, X: np.ndarray, lo: int, hi: int, seed: int = 0):
+    """The minimal total weight of the positive function ``f`` (booleans over ``X``) by CP-SAT, between the
+    odd bounds ``lo`` and ``hi`` (``hi`` realised; ``hi < 0``: unknown): ``(total, W, T)`` with ``W, T``
+    checked on every point here, or None if CP-SAT does not prove optimality within its deterministic time.
+    The optimality (the bound) rests on CP-SAT's OPTIMAL status; CP-SAT works in exact integers."""
+    from ortools.sat.python import cp_model
+
+    k = X.shape[1]
+    tp, fp = _extremal_points(f, k)
+    top = hi if hi > 0 else 4 * (1 << k) * (k + 1) ** ((k + 1) // 2 + 1)  # far above any minimal total
+    mdl = cp_model.CpModel()
+    w = [mdl.NewIntVar(0, top, f"w{j}") for j in range(k)]
+    t = mdl.NewIntVar(0, top, "t")
+    u = mdl.NewIntVar(max(lo, 1), top, "u")
+    for p in tp:
+        mdl.Add(sum(int(X[p, j]) * w[j] for j in range(k)) >= t)
+    for p in fp:
+        mdl.Add(sum(int(X[p, j]) * w[j] for j in range(k)) <= t - 1)
+    mdl.Add(u >= 2 * t - 1)
+    mdl.Add(u >= 2 * sum(w) + 1 - 2 * t)
+    mdl.Minimize(u)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.max_deterministic_time = MIN_WEIGHT_CPSAT_DETERMINISTIC_TIME
+    if solver.Solve(mdl) != cp_model.OPTIMAL:
+        return None
+    W = np.array([solver.Value(v) for v in w], dtype=np.int64)
+    T = int(solver.Value(t))
+    total = int(_total(W[None], np.array([T]))[0])
+    if not (np.array_equal(X @ W >= T, f) and total == int(solver.ObjectiveValue()) and (W >= 0).all()):
+        raise RuntimeError("a CP-SAT realisation does not reproduce its function: a bug, please report")
+    return total, W, T
+
+
+def min_total_weights(canon: np.ndarray, k: int, *, backend: str = "numba", chunk: int = 1 << 14,
+                      max_pivots: int = MIN_WEIGHT_PIVOTS, progress: bool = False):
+    """The exact minimal total weight ``sum(w) + |2t - 1 - sum(w)|`` of every canonical function (packed
+    tables ``canon`` of ``k`` inputs, positive and regular in index order), with a minimal realisation.
+
+    Per function (``docs/counting.md``): the LP relaxation with margin 1, solved by a float simplex in Numba,
+    gives a lower bound through a dual certificate re-checked here in exact integers
+    (:func:`check_weight_certificates`), and its rounded optimum an integer realisation checked on every point
+    (the upper bound). Where the two meet the minimum is proven; the rest go to CP-SAT (:func:`_cpsat_min_weight`;
+    its OPTIMAL status is the proof there). Returns ``(best, W, T, tallies)``; ``best[i] = -1`` where CP-SAT did
+    not finish within its deterministic time (never so far)."""
+    from tqdm.auto import tqdm
+
+    kern = KERNELS if backend == "numba" else TWINS
+    d = Domain(k)
+    X = d.points.astype(np.int64)
+    C = len(canon)
+    best = np.full(C, -1, dtype=np.int64)
+    W = np.zeros((C, k), dtype=np.int64)
+    T = np.zeros(C, dtype=np.int64)
+    tallies = {"lp_bounds_meet": 0, "cp_sat": 0, "open": 0}
+    bar = tqdm(total=C, desc=f"minimal weights, k={k}", disable=not progress, leave=False)
+    for a in range(0, C, chunk):
+        sl = slice(a, min(a + chunk, C))
+        fb = d.unpack(canon[sl]).astype(np.uint8)
+        lo, hi, Wc, Tc, cert, Dc = kern["min_weight_lp"](fb, X, max_pivots)
+        if not np.array_equal(check_weight_certificates(fb, X, cert, Dc)[lo >= 0], lo[lo >= 0]):
+            raise RuntimeError("a weight certificate failed its exact check: a bug, please report")
+        real = hi >= 0
+        if not (np.array_equal(d.pack((X @ Wc[real].T >= Tc[real]).T), canon[sl][real])
+                and np.array_equal(_total(Wc[real], Tc[real]), hi[real]) and (Wc >= 0).all()):
+            raise RuntimeError("a rounded LP realisation does not reproduce its function: a bug, please report")
+        meet = real & (lo == hi)
+        idx = a + np.flatnonzero(meet)
+        best[idx], W[idx], T[idx] = hi[meet], Wc[meet], Tc[meet]
+        tallies["lp_bounds_meet"] += int(meet.sum())
+        for r in np.flatnonzero(~meet):
+            got = _cpsat_min_weight(fb[r].astype(bool), X, int(lo[r]), int(hi[r]))
+            if got is None:
+                tallies["open"] += 1
+            else:
+                best[a + r], W[a + r], T[a + r] = got
+                tallies["cp_sat"] += 1
+        bar.update(sl.stop - sl.start)
+    bar.close()
+    return best, W, T, tallies
 
 
 # -------------------------------------------------------------------------------------------------
@@ -472,17 +636,11 @@ class Generation:
         ``k``), and the functions with exactly ``j`` essential inputs (orbit sizes summed; OEIS A000615)."""
         from .enumeration import _transpositions
 
-        k, d = self.k, Domain(self.k)
-        swaps, flips = _transpositions(d)
+        k = self.k
+        swaps, flips = _transpositions(Domain(k))
         fact = np.array([math.factorial(i) for i in range(k + 1)], dtype=np.int64)
-        ess = np.zeros(len(self.canon), dtype=np.int64)
-        sd = np.zeros(len(self.canon), dtype=bool)
         size = KERNELS["orbit_sizes"](self.canon, swaps, flips, True, fact)
-        for a in range(0, len(self.canon), rows):
-            bits = d.unpack(self.canon[a:a + rows])
-            for i in range(k):
-                ess[a:a + rows] += np.any(bits[:, flips[i]] != bits, axis=1)
-            sd[a:a + rows] = np.all(~bits[:, ::-1] == bits, axis=1)
+        ess, sd = _essential_and_selfdual(self.canon, k, rows)
         by = [int(np.sum(ess == j)) for j in range(k + 1)]
         by_sd = [int(np.sum(sd & (ess == j))) for j in range(k + 1)]
         return {"np_classes": len(self.canon), "npn_by_essential_inputs": [(a + b) // 2 for a, b in zip(by, by_sd)],
