@@ -386,6 +386,28 @@ def _final(inconsistent, lemmas, deletions, t0) -> DrupCheck:
 _ADD, _LEMMA, _DELETE = 0, 1, 2
 
 
+@register_jitable
+def _int_token(buf, i, n):
+    """The integer token at ``buf[i]`` (ASCII bytes, shared by the DRUP and LRAT scanners): ``(value, index
+    after it, error)``, error 0 = none, 1 = not an integer followed by a blank or line end (``-0`` included),
+    3 = above 2^40."""
+    neg = False
+    if buf[i] == 45:  # '-'
+        neg = True
+        i += 1
+    v = 0
+    nd = 0
+    while i < n and 48 <= buf[i] <= 57:
+        v = v * 10 + (int(buf[i]) - 48)
+        nd += 1
+        i += 1
+        if v > (1 << 40):
+            return 0, i, 3
+    if nd == 0 or (neg and v == 0) or (i < n and buf[i] != 32 and buf[i] != 9 and buf[i] != 13 and buf[i] != 10):
+        return 0, i, 1
+    return (-v if neg else v), i, 0
+
+
 def _scan(buf, lits, lens, dels, stop):
     """Parse DRUP text (``uint8`` bytes) into flat literals, step lengths and deletion flags: one step per
     line, ``[d] l1 l2 ... 0``; blank lines and ``c`` comment lines skipped. Returns ``(steps, literals,
@@ -431,26 +453,13 @@ def _scan(buf, lits, lens, dels, stop):
                 break
             if done:  # something after the closing 0
                 return nst, nl, 2, line
-            neg = False
-            if buf[i] == 45:  # '-'
-                neg = True
-                i += 1
-            v = 0
-            nd = 0
-            while i < n and 48 <= buf[i] <= 57:
-                v = v * 10 + (int(buf[i]) - 48)
-                nd += 1
-                i += 1
-                if v > (1 << 40):
-                    return nst, nl, 3, line
-            if nd == 0 or (i < n and buf[i] != 32 and buf[i] != 9 and buf[i] != 13 and buf[i] != 10):
-                return nst, nl, 1, line
+            v, i, err = _int_token(buf, i, n)
+            if err:
+                return nst, nl, err, line
             if v == 0:
-                if neg:
-                    return nst, nl, 1, line
                 done = True
                 continue
-            lits[nl] = -v if neg else v
+            lits[nl] = v
             nl += 1
         lens[nst] = nl - first
         dels[nst] = isdel

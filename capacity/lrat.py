@@ -26,6 +26,7 @@ import tempfile
 
 import numpy as np
 
+from .drup import _int_token
 from .errors import CapacityError
 
 __all__ = ["LRAT_SOLVERS", "is_lrat", "lrat_solver", "lrat_to_drup", "parse_lrat", "solver_proof"]
@@ -137,29 +138,15 @@ def _scan_lrat(buf, ids, dels, nlits, nhints, lits, hints, stop):
                     return nst, 1, line
                 part = 2
                 continue
-            neg = False
-            if buf[i] == 45:  # '-'
-                neg = True
-                i += 1
-            v = 0
-            nd = 0
-            while i < n and 48 <= buf[i] <= 57:
-                v = v * 10 + (int(buf[i]) - 48)
-                nd += 1
-                i += 1
-                if v > (1 << 40):
-                    return nst, 3, line
-            if nd == 0 or (i < n and buf[i] != 32 and buf[i] != 9 and buf[i] != 13 and buf[i] != 10):
-                return nst, 1, line
-            x = -v if neg else v
+            x, i, err = _int_token(buf, i, n)
+            if err:
+                return nst, err, line
             if part == 0:
                 if x < 0:
                     return nst, 1, line
                 ids[nst] = x
                 part = 1
             elif x == 0:
-                if neg:
-                    return nst, 1, line
                 part = 3 if (part == 2) else 2
             elif part == 1:
                 lits[nl] = x
