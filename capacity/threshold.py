@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -253,21 +253,26 @@ def structure(k: int, *, method: str = "auto", backend: str = "numba", threads: 
     if not (isinstance(k, (int, np.integer)) and 1 <= k <= top):
         raise CapacityError(f"the structure by {method} is computed for 1 <= k <= {top} inputs, got {k!r}")
     t0 = time.perf_counter()
+    if method == "lp":
+        g = count_by_generation(k, workers=workers, cache_dir=cache_dir, progress=progress)
+        return replace(g.structure(backend=backend, progress=progress), seconds=time.perf_counter() - t0)
+    canon, best, W, T = _scan_min_weights(k, backend, threads)
+    return _checked_structure(k, canon, best, W, T, {"scan": len(canon)}, "scan", t0)
+
+
+def _checked_structure(k, canon, best, W, T, tallies, method, t0) -> Structure:
+    """The :class:`Structure` of ``canon`` with minimal totals ``best`` realised by ``W, T``, after re-checking
+    every realisation on every point in exact integers (open minima, ``best = -1``, are skipped)."""
     d = Domain(k)
     X = d.points.astype(np.int64)
-    if method == "scan":
-        canon, best, W, T = _scan_min_weights(k, backend, threads)
-        tallies = {"scan": len(canon)}
-    else:
-        canon = count_by_generation(k, workers=workers, cache_dir=cache_dir, progress=progress).canon
-        best, W, T, tallies = min_total_weights(canon, k, backend=backend, progress=progress)
-    essential, selfdual = _essential_and_selfdual(canon, k)
-    # re-check every minimal realisation on every point, in exact integers
     for a in range(0, len(canon), 1 << 15):
         sl = slice(a, a + (1 << 15))
-        got = d.pack((X @ W[sl].T >= T[sl]).T)
-        if not np.array_equal(got, canon[sl]) or not np.array_equal(_total(W[sl], T[sl]), best[sl]):
+        done = best[sl] >= 0
+        got = d.pack((X @ W[sl][done].T >= T[sl][done]).T)
+        if not (np.array_equal(got, canon[sl][done])
+                and np.array_equal(_total(W[sl][done], T[sl][done]), best[sl][done])):
             raise RuntimeError("a minimal realisation does not reproduce its function: a bug, please report")
+    essential, selfdual = _essential_and_selfdual(canon, k)
     return Structure(int(k), canon, essential, selfdual, best, W, T, time.perf_counter() - t0, method, tallies)
 
 
@@ -646,6 +651,16 @@ class Generation:
         return {"np_classes": len(self.canon), "npn_by_essential_inputs": [(a + b) // 2 for a, b in zip(by, by_sd)],
                 "selfdual_np_by_essential_inputs": by_sd,
                 "functions_by_essential_inputs": [int(size[ess == j].astype(object).sum()) for j in range(k + 1)]}
+
+    def structure(self, *, backend: str = "numba", progress: bool = False) -> Structure:
+        """The :class:`Structure` of this level (``k <= 8``, a complete run): minimal total weights of its
+        canonical functions by :func:`min_total_weights`."""
+        if self.count < 0 or self.k > 8:
+            raise CapacityError(f"minimal weights need a complete level of at most 8 inputs, got k = {self.k}"
+                                f"{' (sampled)' if self.count < 0 else ''}")
+        t0 = time.perf_counter()
+        best, W, T, tallies = min_total_weights(self.canon, self.k, backend=backend, progress=progress)
+        return _checked_structure(self.k, self.canon, best, W, T, tallies, "lp", t0)
 
 
 def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = None, chunk: int = 64,

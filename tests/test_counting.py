@@ -1,11 +1,14 @@
 """Counting at the frontier: size guards, the count API and CLI, multi-unit counts checked by a second method,
 and the structure of threshold-function counts against published sequences."""
 
+import functools
 import json
 import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capacity import Domain
 from capacity.cli import main
@@ -205,6 +208,79 @@ def test_min_total_weight_kernel_equals_twin():
         assert np.array_equal(a, b)
 
 
+def _weights_by_table(s):
+    return dict(zip(map(tuple, s.canon.tolist()), s.min_total_weight.tolist()))
+
+
+@pytest.mark.parametrize("k", range(1, 7))
+def test_lp_minimal_weights_equal_the_exhaustive_scan(k):
+    """Two independent methods, function by function: LP bounds (+ CP-SAT) on the generated canonical set, and
+    the exhaustive scan of sorted weight vectors on the orbit enumeration's canonical set."""
+    from capacity.threshold import structure
+
+    lp, scan = structure(k, method="lp"), structure(k, method="scan")
+    assert _weights_by_table(lp) == _weights_by_table(scan)
+    assert lp.weight_distribution() == scan.weight_distribution()
+    assert lp.tallies["open"] == 0 and lp.tallies["lp_bounds_meet"] + lp.tallies["cp_sat"] == lp.np_classes
+
+
+def test_cp_sat_path_equals_the_exhaustive_scan():
+    """Two pivots leave every LP unsolved: each minimum then comes from CP-SAT, and still equals the scan."""
+    from capacity.threshold import count_by_generation, min_total_weights, structure
+
+    g = count_by_generation(5)
+    best, W, T, tallies = min_total_weights(g.canon, 5, max_pivots=2)
+    assert tallies["cp_sat"] > 100 and tallies["open"] == 0
+    got = dict(zip(map(tuple, g.canon.tolist()), best.tolist()))
+    assert got == _weights_by_table(structure(5, method="scan"))
+    X = Domain(5).points.astype(np.int64)
+    assert np.array_equal(Domain(5).pack((X @ W.T >= T).T), g.canon)
+
+
+def test_min_weight_lp_kernel_equals_twin():
+    from capacity._kernels import KERNELS, TWINS
+    from capacity.threshold import count_by_generation
+
+    d = Domain(6)
+    fb = d.unpack(count_by_generation(6).canon[::7]).astype(np.uint8)
+    X = d.points.astype(np.int64)
+    a, b = KERNELS["min_weight_lp"](fb, X, 500), TWINS["min_weight_lp"](fb, X, 500)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert np.all(a[0] >= 1) and np.all(a[0] == a[1])  # at k = 6 the LP bounds always meet
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(0, 118), st.integers(0, 2**32 - 1))
+def test_accepted_weight_certificates_are_sound(i, seed):
+    """A perturbed certificate is either refused by the exact check or still proves a bound at most the true
+    minimum (from the exhaustive scan): the check, not the simplex, carries the proof."""
+    from capacity._kernels import KERNELS
+    from capacity.threshold import check_weight_certificates, count_by_generation
+
+    d = Domain(5)
+    canon = count_by_generation(5).canon
+    fb = d.unpack(canon[i:i + 1]).astype(np.uint8)
+    X = d.points.astype(np.int64)
+    lo, _, _, _, cert, D = KERNELS["min_weight_lp"](fb, X, 500)
+    truth = _weights_by_table(_scan5())[tuple(canon[i].tolist())]
+    assert check_weight_certificates(fb, X, cert, D)[0] == lo[0] == truth
+    rng = np.random.default_rng(seed)
+    bad = cert + rng.integers(0, 3, cert.shape) * rng.integers(0, 1 << 19, cert.shape) * (rng.random(cert.shape) < .2)
+    got = check_weight_certificates(fb, X, bad, np.maximum(1, D + rng.integers(-(1 << 19), 1 << 19)))[0]
+    assert got == -1 or got <= truth
+    assert check_weight_certificates(fb, X, cert, np.zeros(1, np.int64))[0] == -1  # D must be positive
+    neg = cert.copy()
+    neg[0, np.argmax(cert[0])] *= -1
+    assert cert.max() == 0 or check_weight_certificates(fb, X, neg, D)[0] == -1  # multipliers must be >= 0
+
+
+@functools.lru_cache(maxsize=1)
+def _scan5():
+    from capacity.threshold import structure
+
+    return structure(5, method="scan")
+
+
 def test_cli_generation_counts_and_classes(tmp_path, capsys):
     argv = ["count", "--inputs", "5", "--hidden", "1", "--activation", "step", "--real", "--method", "generation",
             "--workers", "1", "--structure", "--json", "--cache", str(tmp_path)]
@@ -212,6 +288,7 @@ def test_cli_generation_counts_and_classes(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["count"] == A000609[5] and out["method"] == "generation"
     assert out["structure"]["npn_by_essential_inputs"][5] == 48  # OEIS A001530(5)
+    assert out["structure"]["max_min_total_weight"] == 17  # OEIS A003217(5)
     assert list((tmp_path / "level5").glob("chunk_*.npz"))  # the cache was written
 
 
@@ -313,6 +390,26 @@ def test_generation_k8_equals_A000609_and_its_class_counts():
     c = g.classes()
     assert c["npn_by_essential_inputs"][8] == A001530[8] and c["selfdual_np_by_essential_inputs"][8] == A003184[8]
     assert c["functions_by_essential_inputs"][8] == A000615[8]
+
+
+@pytest.mark.slow
+def test_lp_minimal_weights_k7_equal_the_exhaustive_scan():
+    from capacity.threshold import A003217, structure
+
+    lp = structure(7, method="lp")
+    assert _weights_by_table(lp) == _weights_by_table(structure(7, method="scan"))
+    assert int(lp.min_total_weight.max()) == A003217[7]
+
+
+@pytest.mark.slow
+def test_minimal_weights_k8_against_published_sequences():
+    """Minutes on 2 cores: generation of level 8, then 2.7 million LPs."""
+    from capacity.threshold import A001530, A003217, structure
+
+    s = structure(8, method="lp", workers=2)
+    assert s.tallies["open"] == 0
+    assert int(s.min_total_weight.max()) == A003217[8]  # 209, published; the run never reads it
+    assert sum(s.weight_distribution().values()) == A001530[8]
 
 
 @pytest.mark.slow

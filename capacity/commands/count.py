@@ -28,8 +28,9 @@ def add_arguments(p):
     p.add_argument("--code", metavar="FILE", help="a code (.npz or text of + - 0 rows) constraining the weights")
     p.add_argument("--threads", type=positive_int, default=None, help="worker threads (default: all cores)")
     p.add_argument("--structure", action="store_true",
-                   help="with --hidden 1 --real on the full cube (inputs <= 7): also the classes of threshold "
-                        "functions up to symmetry and their minimal total weights, checked against OEIS")
+                   help="with --hidden 1 --real on the full cube (inputs <= 9): also the classes of threshold "
+                        "functions up to symmetry and (inputs <= 8) their minimal total weights, checked against "
+                        "OEIS")
     p.add_argument("--method", choices=["auto", "enumerate", "generation"], default="auto",
                    help="enumerate: scan weight boxes; generation: one unit, real weights, full cube only, the "
                         "threshold functions level by level from k - 1 (docs/counting.md); auto: generation "
@@ -54,7 +55,7 @@ def run(args) -> int:
     require(not args.structure or (args.hidden == 1 and args.real and args.sparsity in (None, args.inputs)
                                    and not args.code and not args.nonnegative and args.inputs <= 9),
             "--structure describes one unit with real weights on the full cube of at most 9 inputs (minimal "
-            "weights up to 7): use it with --hidden 1 --real, no --sparsity, --code or --nonnegative")
+            "weights up to 8): use it with --hidden 1 --real, no --sparsity, --code or --nonnegative")
     one_threshold_unit = (args.hidden == 1 and args.real and args.sparsity in (None, args.inputs) and not args.code
                           and not args.nonnegative)
     require(args.method != "generation" or (one_threshold_unit and args.inputs <= 9),
@@ -99,8 +100,12 @@ def _generation(args) -> int:
                             progress=not args.no_progress and not args.json)
     out = {"inputs": args.inputs, "hidden": 1, "activation": args.activation, "weight_bound": "real",
            "method": "generation", **g.to_dict()}
+    st = None
     if args.structure:
         out["structure"] = g.classes()
+        if args.inputs <= 8:
+            st = g.structure(progress=not args.no_progress and not args.json)
+            out["structure"].update(st.to_dict())
     if args.out is not None:
         write_atomic(args.out, json.dumps(to_jsonable(out), indent=1) + "\n")
     if args.json:
@@ -109,5 +114,5 @@ def _generation(args) -> int:
         print(f"{g.count} functions on {{0,1}}^{args.inputs} from 1 {args.activation} unit, real weights "
               f"[generation, {len(g.canon)} canonical functions, {g.seconds:.3f} s]")
         if args.structure:
-            print(out["structure"])
+            print(st.summary() if st is not None else out["structure"])
     return 0
