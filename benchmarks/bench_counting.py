@@ -4,7 +4,7 @@ of threshold-function counts.
 Usage:
     python benchmarks/bench_counting.py [--out DIR] [--sections multi,structure] [--cell-timeout 900]
         [--samples 10] [--cells 4x2,4x3,5x2,5x3] [--workers 2] [--k8 full | --k8-chunks C] [--k9-chunks C]
-        [--cache DIR]
+        [--cache DIR] [--name counting]
 
 ``multi``: for k = 4, 5 inputs and n = 2, 3 step units with real weights, the combination enumeration
 (``capacity count --inputs k --hidden n --activation step --real``) and the readout-type count
@@ -14,9 +14,14 @@ functions inside and outside the set decided by the SAT front door (witness re-v
 ``structure``: :func:`capacity.threshold.structure` for k = 1..7 against OEIS A001530, A003184 and A003217.
 ``generation``: A000609(7) by :func:`capacity.threshold.count_by_generation` against the orbit enumeration
 (same run, ratio of wall and of CPU seconds), then with ``--k8 full`` every level up to 8 (A000609(8) and its class
-counts) or with ``--k8-chunks C`` a sampled level 8, and with ``--k9-chunks C`` a sampled level 9. Every timing
-records wall and CPU seconds (this process and its worker processes) and the load average.
-Results go to ``counting.json`` and ``counting.md`` in ``--out`` (default ``benchmarks/out/``, untracked).
+counts) or with ``--k8-chunks C`` a sampled level 8, and with ``--k9-chunks C`` a sampled level 9.
+``weights``: minimal total weights by LP bounds (``structure(k, method="lp")``) against the exhaustive scan
+(``method="scan"``) at k = 7 (``--max-k``; same run: equal per function, ratio), then at k = 8 (generation with ``--workers``,
+then the minimal weights in this process): the distribution over the NPN classes, the largest minimum, how each
+minimum was proven, and whether every function and its dual got the same minimum. Every timing records wall and
+CPU seconds (this process and its worker processes) and the load average.
+Results go to ``NAME.json`` and ``NAME.md`` (``--name``, default ``counting``) in ``--out`` (default
+``benchmarks/out/``, untracked).
 """
 
 from __future__ import annotations
@@ -160,6 +165,52 @@ def generation(args):
     return out
 
 
+def _dual_pairs_agree(s) -> bool:
+    """Whether every canonical function of ``s`` and its dual ``not f(not x)`` (also canonical) have the same
+    minimal total weight (their self-dual forms differ by one complemented input)."""
+    import numpy as np
+
+    from capacity import Domain
+
+    d = Domain(s.k)
+    keys = np.ascontiguousarray(s.canon).view(np.dtype((np.void, s.canon.shape[1] * 8))).ravel()
+    order = np.argsort(keys)
+    for a in range(0, len(keys), 1 << 16):
+        dual = d.pack(~d.unpack(s.canon[a:a + (1 << 16)])[:, ::-1])
+        dk = np.ascontiguousarray(dual).view(keys.dtype).ravel()
+        pos = order[np.searchsorted(keys[order], dk)]
+        if not (np.array_equal(keys[pos], dk)
+                and np.array_equal(s.min_total_weight[pos], s.min_total_weight[a:a + (1 << 16)])):
+            return False
+    return True
+
+
+def weights(args):
+    """Minimal total weights: the LP route against the exhaustive scan at k = ``--max-k`` (7; same run), then
+    k = 8 with ``--k8 full``."""
+    from capacity.threshold import count_by_generation, structure
+
+    structure(5, method="lp"), structure(5, method="scan")  # compile the kernels outside the timings
+    k = args.max_k
+    lp7, t_lp = _timed(f"k={k} minimal weights by LP bounds", lambda: structure(k, method="lp"))
+    sc7, t_sc = _timed(f"k={k} minimal weights by the exhaustive scan", lambda: structure(k, method="scan"))
+    same = (dict(zip(map(bytes, lp7.canon), lp7.min_total_weight.tolist()))
+            == dict(zip(map(bytes, sc7.canon), sc7.min_total_weight.tolist())))
+    out = {"k7": {"k": k, "lp_time": t_lp, "scan_time": t_sc, "equal_per_function": same, "lp": lp7.to_dict(),
+                  "ratio_lp_over_scan": t_lp["wall_seconds"] / t_sc["wall_seconds"],
+                  "ratio_cpu": t_lp["cpu_seconds"] / t_sc["cpu_seconds"]}}
+    print(f"  equal per function: {same}", flush=True)
+    if args.k8 == "full":
+        g8, t_gen = _timed(f"k=8 generation, {args.workers} worker(s)",
+                           lambda: count_by_generation(8, workers=args.workers, progress=True, cache_dir=args.cache))
+        s8, t_w = _timed("k=8 minimal weights by LP bounds (this process)", lambda: g8.structure(progress=True))
+        out["k8"] = {"generation_time": t_gen, "weights_time": t_w, **s8.to_dict(),
+                     "dual_pairs_agree": _dual_pairs_agree(s8)}
+        print(f"  {s8.summary()}; proven by {s8.tallies}; dual pairs agree: {out['k8']['dual_pairs_agree']}",
+              flush=True)
+    return out
+
+
 def markdown(result) -> str:
     md = ["# Exact counts of step networks (one run)", "", f"{result['meta']}", ""]
     if "multi" in result:
@@ -207,6 +258,26 @@ def markdown(result) -> str:
                        f"CPU, load {t['load_before']:.1f} to {t['load_after']:.1f}; level 9: {k9['levels'][-1]}; "
                        f"projected level 9: {k9['projected_level9_wall_seconds'] / 3600:.1f} h wall at this load with "
                        f"{k9['workers']} worker(s), {k9['projected_level9_cpu_seconds'] / 3600:.1f} CPU-hours"]
+    if "weights" in result:
+        w = result["weights"]
+        k7, tl, ts = w["k7"], w["k7"]["lp_time"], w["k7"]["scan_time"]
+        md += ["", "# Minimal total weights: LP bounds against the exhaustive scan (same run)", "",
+               f"k = {k7['k']}: LP bounds {tl['wall_seconds']:.1f} s wall / {tl['cpu_seconds']:.1f} s CPU (load "
+               f"{tl['load_before']:.1f} to {tl['load_after']:.1f}); scan {ts['wall_seconds']:.1f} s wall / "
+               f"{ts['cpu_seconds']:.1f} s CPU (load {ts['load_before']:.1f} to {ts['load_after']:.1f}); ratio LP / "
+               f"scan {k7['ratio_lp_over_scan']:.3f} (wall), {k7['ratio_cpu']:.3f} (CPU); equal per function: "
+               f"{k7['equal_per_function']}; proven by {k7['lp']['proven_by']}"]
+        k8 = w.get("k8")
+        if k8:
+            tg, tw = k8["generation_time"], k8["weights_time"]
+            md += ["", f"k = 8: generation {tg['wall_seconds']:.1f} s wall / {tg['cpu_seconds']:.1f} s CPU (load "
+                       f"{tg['load_before']:.1f} to {tg['load_after']:.1f}); minimal weights of the "
+                       f"{k8['np_classes']} canonical functions {tw['wall_seconds']:.1f} s wall / "
+                       f"{tw['cpu_seconds']:.1f} s CPU (load {tw['load_before']:.1f} to {tw['load_after']:.1f}); "
+                       f"proven by {k8['proven_by']}; every function and its dual agree: {k8['dual_pairs_agree']}",
+                   "", f"NPN classes of exactly 8 inputs: {k8['npn_exactly']} (A001530: {k8['A001530']}); largest "
+                       f"minimal total weight {k8['max_min_total_weight']} (A003217: {k8['A003217']})", "",
+                   f"distribution (minimal total weight: NPN classes): {k8['min_total_weight_distribution']}"]
     return "\n".join(md) + "\n"
 
 
@@ -215,17 +286,19 @@ def main(argv=None):
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"),
                     help="output folder (default benchmarks/out/, untracked; benchmarks/results only when asked)")
     ap.add_argument("--sections", default="multi,structure,generation",
-                    help="comma-separated: multi, structure, generation")
+                    help="comma-separated: multi, structure, generation, weights")
     ap.add_argument("--cell-timeout", type=float, default=900, help="seconds per (k, n, method) cell")
     ap.add_argument("--samples", type=int, default=10, help="sampled functions inside and outside each count")
     ap.add_argument("--cells", default="4x2,4x3,5x2,5x3", help="multi section: comma-separated KxN cells")
     ap.add_argument("--max-k", type=int, default=7, help="largest k for the structure section")
     ap.add_argument("--workers", type=int, default=2, help="local processes (generation) / threads (enumeration)")
-    ap.add_argument("--k8", choices=["full", "none"], default="none", help="full: every level up to 8, counted")
+    ap.add_argument("--k8", choices=["full", "none"], default="none",
+                    help="full: every level up to 8, counted (generation), and its minimal weights (weights)")
     ap.add_argument("--k8-chunks", type=int, default=0,
                     help="sampled chunks of level 8 (0: skip; ignored with --k8 full)")
     ap.add_argument("--k9-chunks", type=int, default=0, help="sampled chunks of level 9 (0: skip; needs level 8)")
     ap.add_argument("--cache", default=None, help="cache folder for the generation levels (resumable)")
+    ap.add_argument("--name", default="counting", help="file stem of the outputs (NAME.json, NAME.md)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -239,10 +312,12 @@ def main(argv=None):
         result["structure"] = structure(args)
     if "generation" in sections:
         result["generation"] = generation(args)
+    if "weights" in sections:
+        result["weights"] = weights(args)
     result["meta"]["load_after"] = os.getloadavg()[0]
-    (out / "counting.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
-    (out / "counting.md").write_text(markdown(result))
-    print(f"wrote {out / 'counting.json'} and {out / 'counting.md'}")
+    (out / f"{args.name}.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    (out / f"{args.name}.md").write_text(markdown(result))
+    print(f"wrote {out / (args.name + '.json')} and {out / (args.name + '.md')}")
 
 
 if __name__ == "__main__":
