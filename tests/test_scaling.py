@@ -660,6 +660,12 @@ def test_no_cache_run_still_writes_certificate_files(tmp_path):
     index = json.loads((out / "certificates" / "index.json").read_text())["entries"]
     lower = [e for e in index if e.get("proven") and (e.get("min_width") or 0) > 1]
     assert lower and all("proof" in e["files"] and "cnf" in e["files"] for e in lower)
+    # the invocation's own log: its arguments, when it ran, what it computed, and its CPU time
+    log = json.loads((out / "run.json").read_text())
+    assert log["arguments"]["preset"] == "smoke" and log["arguments"]["no_cache"] is True
+    assert log["started_utc"] <= log["finished_utc"] and log["stale"] == {} and log["missing"] == {}
+    assert log["computed"] == log["points"] > 0 and log["cached"] == 0
+    assert log["invocation_cpu_seconds"] >= log["computed_point_seconds"]["cpu"] * 0.9 > 0
 
 
 def test_sweep_to_frame_has_one_row_per_point(tiny_run):

@@ -235,6 +235,28 @@ def check_out(path) -> Path:
     return p
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the worker processes, once shut)."""
+    import resource
+    import time
+
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
+def write_run_log(out: Path, args, run: dict, cpu_seconds: float) -> Path:
+    """``OUT/run.json``: how this invocation went (its arguments, start and end in UTC, load average, wall
+    time, the CPU seconds of this process and its workers, the points' own summed times, what came from the
+    cache), so a shipped folder says which run computed it."""
+    import json
+
+    from ._common import write_atomic
+
+    arguments = {k: v for k, v in sorted(vars(args).items()) if isinstance(v, (str, int, float, bool))}
+    log = {"arguments": arguments, **run, "invocation_cpu_seconds": round(cpu_seconds, 2)}
+    return write_atomic(out / "run.json", json.dumps(log, indent=1, sort_keys=True) + "\n")
+
+
 def run(args) -> int:
     import sys
 
@@ -246,6 +268,7 @@ def run(args) -> int:
 
     cfg = config_from(args)
     out = check_out(args.out)
+    cpu0 = _cpu()
     cache = NullCache() if args.no_cache else ResultCache(args.cache or default_cache_path())
     try:
         executor = make_executor(dask=args.dask, workers=1 if args.report_only else args.workers)
@@ -258,6 +281,7 @@ def run(args) -> int:
             executor.close()
     finally:
         cache.close()
+    paths["run_log"] = write_run_log(out, args, sr.run, _cpu() - cpu0)
     print(
         f"capacity scaling: {sr.run['points']} points ({sr.run['cached']} from the cache) in "
         f"{sr.run['wall_seconds']:.1f} s; tables in {out}",

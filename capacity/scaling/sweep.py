@@ -17,6 +17,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from math import comb
+from pathlib import Path
 
 from ..errors import SpecError
 from .cache import NullCache, ResultCache, point_key, source_hash
@@ -602,6 +603,23 @@ def _loadavg():
         return None
 
 
+def _utc() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _preload(kinds) -> None:
+    """Import every module of the source files the point kinds run (``KIND_SOURCES``)."""
+    import importlib
+
+    from .cache import _COMMON, KIND_SOURCES
+
+    root = Path(__file__).resolve().parent.parent
+    files = {f for k in kinds for g in _COMMON + KIND_SOURCES.get(k, ()) for f in root.glob(g) if f.is_file()}
+    for f in sorted(files):
+        parts = ("capacity",) + f.relative_to(root).with_suffix("").parts
+        importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+
+
 def _cost_rank(p: Point) -> tuple:
     return (p.n_features * p.m, p.kind)
 
@@ -635,8 +653,12 @@ def run_sweep(
     own_exec = executor is None
     t0 = time.perf_counter()
     load_start = _loadavg()
+    started_utc = _utc()
     points = plan(cfg)
     fname = _fn_name(point_fn)
+    # import the code every kind runs before hashing it, so forked workers run the code the keys name even
+    # if a file is edited while the sweep runs
+    _preload({p.kind for p in points})
     sources = {kind: source_hash(kind) for kind in {p.kind for p in points}}
     keys = [point_key(p.to_dict(), fname, f"{__version__}/{POINT_SCHEMA}/{sources[p.kind]}") for p in points]
     results: list = [None] * len(points)
@@ -701,6 +723,8 @@ def run_sweep(
         },
         "loadavg_start": load_start,
         "loadavg_end": _loadavg(),
+        "started_utc": started_utc,
+        "finished_utc": _utc(),
         "point_function": fname,
         "version": __version__,
         "executor": executor.describe() if executor is not None else {"executor": "none (all cached)"},
