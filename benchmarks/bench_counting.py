@@ -16,8 +16,8 @@ functions inside and outside the set decided by the SAT front door (witness re-v
 (same run, ratio of wall and of CPU seconds), then with ``--k8 full`` every level up to 8 (A000609(8) and its class
 counts) or with ``--k8-chunks C`` a sampled level 8, and with ``--k9-chunks C`` a sampled level 9.
 ``weights``: minimal total weights by LP bounds (``structure(k, method="lp")``) against the exhaustive scan
-(``method="scan"``) at k = 7 (``--max-k``; same run: equal per function, ratio), then at k = 8 (generation with ``--workers``,
-then the minimal weights in this process): the distribution over the NPN classes, the largest minimum, how each
+(``method="scan"``) at k = 7 (``--max-k``; same run: equal per function, ratio), then at k = 8 (generation with
+``--workers``, then the minimal weights in this process): the distribution over the NPN classes, the largest minimum, how each
 minimum was proven, and whether every function and its dual got the same minimum. Every timing records wall and
 CPU seconds (this process and its worker processes) and the load average.
 Results go to ``NAME.json`` and ``NAME.md`` (``--name``, default ``counting``) in ``--out`` (default

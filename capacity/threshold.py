@@ -179,7 +179,8 @@ class Structure:
     ``npn_exactly[j]`` / ``selfdual_np_exactly[j]``: NPN classes / self-dual NP classes with exactly ``j``
     essential inputs; ``min_total_weight[i]``: for canonical function ``i`` the smallest total weight
     ``sum(w) + |2t - 1 - sum(w)|`` over integer realisations ``[w.x >= t]`` (the number of inputs of a
-    majority gate that computes it), realised by ``W[i]``, ``T[i]``; ``essential[i]`` its essential inputs."""
+    majority gate that computes it; ``-1`` if left open, see ``tallies``), realised by ``W[i]``, ``T[i]``;
+    ``essential[i]`` its essential inputs."""
 
     k: int
     canon: np.ndarray = field(repr=False)
@@ -219,7 +220,8 @@ class Structure:
 
     def to_dict(self) -> dict:
         k = self.k
-        return {"k": k, "method": self.method, "proven_by": self.tallies, "np_classes": self.np_classes, "npn_exactly": self.npn_exactly[k],
+        return {"k": k, "method": self.method, "proven_by": self.tallies, "np_classes": self.np_classes,
+                "npn_exactly": self.npn_exactly[k],
                 "npn_by_essential_inputs": self.npn_exactly, "A001530": A001530[k] if k < len(A001530) else None,
                 "selfdual_np_exactly": self.selfdual_np_exactly[k],
                 "A003184": A003184[k] if k < len(A003184) else None,
