@@ -213,3 +213,35 @@ def test_cubes_on_a_dask_cluster():
         r = cubes.solve(problem, depth=2, executor=DaskExecutor(client=client))
     assert r.status is Status.NOT_REPRESENTABLE and r.certificate.checked
     assert r.info["executor"]["executor"] == "dask"
+
+
+def test_code_sets_are_certified_by_one_lrat_proof():
+    """representable_set's incremental method: one CaDiCaL 1.9.5 solver, every refutation under assumptions
+    certified by its LRAT lemma 'not s_f', closed by one step; the answers match enumeration, no feature needs
+    a fresh re-solve, and a closing step that leaves one refuted feature out does not check."""
+    from capacity.drup import check_drup
+    from capacity.features import all_functions
+    from capacity.lrat import lrat_solver, solver_proof
+    from capacity.solvers.codeset import _lrat_conclusion, decide_set
+
+    fam = all_functions(Domain(3))
+    problems = [Problem(fam.select([i]), 1, "relu", 1) for i in range(len(fam))]
+    results, info = decide_set(problems, None, merge=False)
+    truth = front.representable_set(None, fam, d_hidden=1, activation="relu", weight_bound=1, method="enumerate")
+    assert [r.status is Status.REPRESENTABLE for r in results] == truth.mask.tolist()
+    assert sum(c["fresh_fallbacks"] for c in info["chunks"]) == 0
+    refuted = [r for r in results if r.status is Status.NOT_REPRESENTABLE]
+    assert refuted and all(r.certificate.detail.startswith("LRAT proof") for r in refuted)
+    # the closing step by hand on a toy instance with three selectors (10 and 12 refuted, 11 satisfiable)
+    base = [[1, 2], [-1, 2], [3, 4], [-10, -2], [-11, 3], [-12, -3], [-12, -4]]
+    s = lrat_solver("cadical195", base)
+    sels = [10, 11, 12]
+    answers = [s.solve_limited(assumptions=[x] + [-y for y in sels if y != x]) for x in sels]
+    proof = solver_proof(s)
+    s.delete()
+    assert answers == [False, True, False]
+    text, missing = _lrat_conclusion(proof, len(base), [10, 12])
+    assert missing is None and check_drup(base + [[10, 12]], text, engine="lrat").ok
+    short, _ = _lrat_conclusion(proof, len(base), [10])  # closes over s_10 only: the clause (s_10 or s_12) stays
+    assert not check_drup(base + [[10, 12]], short, engine="lrat").ok
+    assert _lrat_conclusion(proof, len(base), [10, 11])[1] is not None  # no lemma 'not s_11': not refuted

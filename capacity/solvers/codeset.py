@@ -8,18 +8,20 @@ so the work is shared too:
    :mod:`capacity.solvers.sat`: offset-binary integers, clamped bias ranges, ReLU phase literals and value
    bits, ``pysat.pb.PBEnc`` for every linear constraint), with a literal ``q_p <-> y(p) >= 0`` per domain point
    (``not q_p -> y(p) <= -1``, the integer margin). A feature is only its truth table on the ``q_p``, guarded
-   by a fresh *selector* ``s_f``: ``s_f -> q_p`` on its ones, ``s_f -> not q_p`` on its zeros. One CaDiCaL
-   instance with DRUP proof logging answers ``solve(assumptions=[s_f])`` feature after feature and keeps its
-   learned clauses; a decided feature's selector is switched off for good (the unit ``not s_f``).
+   by a fresh *selector* ``s_f``: ``s_f -> q_p`` on its ones, ``s_f -> not q_p`` on its zeros. All selector
+   clauses are given to one CaDiCaL 1.9.5 instance with LRAT proof tracing, which answers
+   ``solve(assumptions=[s_f, not s_g for every other g])`` feature after feature and keeps its learned clauses
+   (``s_g`` only guards ``g``'s own clauses, so switching it off removes no model of the rest).
 2. **Sound refutations under assumptions.** The solver's lemmas follow from the clauses ``F`` alone
-   (assumptions are only decisions), and after a refutation ``not s_f`` is RUP. For the features
-   ``f_1 .. f_k`` one solver refuted, :func:`capacity.drup.check_drup` replays the whole proof, with the
-   lemma ``not s_i`` inserted where ``f_i`` was refuted, against ``F`` plus the units ``not s_g`` of the
-   representable features plus the clause ``(s_1 or ... or s_k)``; the empty clause follows after the last
-   ``not s_i``. That formula is unsatisfiable exactly when every ``F' and s_i`` is, and because selectors only
-   occur negated (in ``s_g -> q_p``), a model for one feature extends to ``F'`` by setting every other
-   selector false: so one check certifies all ``k`` single-feature refutations. If it fails, each refuted
-   feature is re-solved alone by :func:`capacity.solvers.sat.solve`, which checks its own proof.
+   (assumptions are only decisions), and after refuting ``s_f`` CaDiCaL writes the lemma ``not s_f`` with its
+   hints. For the features ``f_1 .. f_k`` one solver refuted, :func:`capacity.drup.check_drup` checks the whole
+   LRAT proof, closed by one step that derives the empty clause from the lemmas ``not s_i`` and the clause
+   ``(s_1 or ... or s_k)`` added to ``F``. That formula is unsatisfiable exactly when every ``F and s_i`` is:
+   selectors only occur negated (in ``s_g -> q_p``), so a model for one feature extends by setting every other
+   selector false; so one check certifies all ``k`` single-feature refutations. (A DRUP solver, e.g.
+   ``cadical153``, writes no ``not s_i``; it is inserted into the DRUP proof where ``f_i`` was refuted, RUP
+   there.) If the check fails, each refuted feature is re-solved alone by :func:`capacity.solvers.sat.solve`,
+   which checks its own proof.
 3. **Code automorphisms.** A pair ``(pi, sigma)`` of an input permutation and a hidden-unit permutation
    with ``S[sigma(j), pi(i)] = S[j, i]`` (and the same for bias and readout signs) maps the class onto itself;
    a network computing ``f`` becomes one computing ``f o pi^-1``. Features in one orbit are decided once; the
@@ -66,7 +68,6 @@ __all__ = ["CodeAutomorphisms", "CodeEncoding", "automorphisms", "is_automorphis
 MAX_CLAUSES = 6_000_000
 #: automorphisms of the reduced code graph VF2 lists at most (a deterministic budget)
 MAX_VF2 = 64
-_SLICE = 2000  # conflicts per solver slice when a time limit is set
 _CANDIDATES = 8  # hidden layers kept as cheap candidates (the most recent witnesses first)
 _CHEAP_TIME = 0.5  # CP-SAT deterministic time of one cheap readout search
 METHOD = "sat-incremental"
@@ -469,7 +470,7 @@ class ChunkTask:
     problems: tuple
     features: tuple
     time_limit: float | None
-    solver: str = "cadical153"
+    solver: str = "cadical195"
     symmetry_breaking: bool = True
     hidden_layers: tuple = ()  # candidate (W_in, b_in), e.g. a trained network rounded into the class
     max_clauses: int | None = None  # the encoding's clause budget (memory), None for :data:`MAX_CLAUSES`
@@ -483,16 +484,65 @@ def _unknown(problem, t0, reason, info=None) -> Result:
     return Result(Status.UNKNOWN, problem, METHOD, time.perf_counter() - t0, info={**(info or {}), "reason": reason})
 
 
+def _solve_under(s, assume, deadline, timer):
+    """One solver call under the assumptions: True, False or None (the deadline passed)."""
+    from .sat import _BUDGET
+
+    try:
+        if deadline is None or timer is not None:  # one search; the timer stops it at the deadline
+            return s.solve_limited(assumptions=assume)
+        answer = None
+        while answer is None and time.perf_counter() < deadline:  # no native timer: poll between slices
+            s.conf_budget(_BUDGET)
+            answer = s.solve_limited(assumptions=assume)
+        return answer
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _lrat_conclusion(proof: bytes, n_added: int, selectors: list[int]):
+    """The LRAT text of a chunk's solver, closed by one step deriving the empty clause from CaDiCaL's unit
+    lemmas ``not s_i`` (each with its hints, written when it refuted feature ``i`` under the assumption ``s_i``)
+    and the selector clause ``(s_1 or ... or s_k)``, the formula's last clause after the ``n_added`` clauses
+    given to the solver (ids as in :mod:`capacity.lrat`). Returns ``(text, None)``, or ``(None, reason)`` when
+    a lemma is missing."""
+    from ..lrat import parse_lrat
+
+    ids, dels, nlits, nhints, lits, hints = parse_lrat(proof)
+    unit = {}  # -s_i -> id of its latest unit lemma
+    ends = np.cumsum(nlits)
+    for k in np.flatnonzero(~dels & (nlits == 1)).tolist():
+        unit[int(lits[ends[k] - 1])] = int(ids[k])
+    dead = set(hints[np.repeat(dels, nhints)].tolist())  # a deletion's hints are the ids it deletes
+    chain = []
+    for sel in selectors:
+        if unit.get(-sel) is None or unit[-sel] in dead:
+            return None, f"the LRAT proof has no live lemma 'not s' for selector {sel}"
+        chain.append(unit[-sel])
+    used = set(ids[~dels].tolist())
+    nxt = 0
+    for _ in range(n_added + 1):  # the formula's clauses take the ids no added line uses, in order
+        nxt += 1
+        while nxt in used:
+            nxt += 1
+    sel_id = nxt
+    top = max(int(ids.max(initial=0)), sel_id) + 1
+    text = bytes(proof).rstrip(b"\n") + f"\n{top} 0 {' '.join(map(str, chain))} {sel_id} 0\n".encode()
+    return text, None
+
+
 def decide_features(task: ChunkTask, on_result=None) -> dict:
     """Run one chunk: returns ``{feature index: Result}`` for every feature of the task (UNKNOWN where the
     budget ran out), plus ``"_stats"``. ``on_result()`` is called after each feature (progress).
 
-    Features are added to the solver one at a time; after a feature is decided its selector is switched off
-    for good: by an added unit clause ``not s_f`` when it was representable (sound for the others: ``s_f``
-    only guards clauses over ``f``'s own variables, so any model can set it false), and by the lemma
-    ``not s_f`` (checked as part of the proof) when it was refuted."""
-    from pysat.solvers import Solver
-
+    Every feature still open when the solver is built gets its selector clauses then, before any search (so
+    LRAT's clause ids are known); each call assumes ``s_f`` and ``not s_g`` for every other feature ``g`` (sound:
+    ``s_g`` only guards clauses over ``g``'s own variables, so any model can set it false). A refutation is
+    certified by the lemma ``not s_f``: CaDiCaL 1.9.5 writes it with hints; for DRUP solvers it is inserted
+    into the proof where ``f`` was refuted (RUP there)."""
+    from ..lrat import lrat_solver, solver_proof
+    from ._interrupt import deadline_timer
     from .sat import PROOF_SOLVERS
     from .sat import solve as sat_solve
 
@@ -507,7 +557,6 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
     if task.solver not in PROOF_SOLVERS:
         raise CapacityError(f"solver {task.solver!r} cannot log DRUP proofs; use one of {PROOF_SOLVERS}")
     code = s = None  # built at the first feature no known hidden layer answers
-    units: list = []  # unit clauses "not s_f" added as axioms (representable features)
     candidates = list(task.hidden_layers)
     refuted: list[tuple[int, int, float]] = []  # (feature, proof length at refutation, seconds)
     try:
@@ -531,7 +580,10 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
             if f not in out and s is None and "encoding_too_large" not in stats:
                 try:
                     code = CodeEncoding(p, task.symmetry_breaking, max_clauses=task.max_clauses)
-                    s = Solver(name=task.solver, with_proof=True, bootstrap_with=code.clauses)
+                    for g in task.features[task.features.index(f):]:
+                        code.add_feature(g, problems[g].features.bits[0])
+                    added = list(code.clauses)  # the whole formula the solver gets, in order
+                    s = lrat_solver(task.solver, added)
                 except EncodingTooLarge as exc:  # later features may still have cheap witnesses
                     stats["encoding_too_large"] = str(exc)
             if f not in out and s is None:
@@ -540,21 +592,12 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                 if on_result is not None:
                     on_result()
                 continue
-            for cl in code.add_feature(f, p.features.bits[0]):
-                s.add_clause(cl)
             sel = code.selectors[f]
+            assume = [sel] + [-x for x in code.selectors.values() if x != sel]
             stats["calls"] += 1
-            answer = None
-            if deadline is None:
-                answer = s.solve(assumptions=[sel])
-            else:
-                while answer is None and time.perf_counter() < deadline:
-                    s.conf_budget(_SLICE)
-                    answer = s.solve_limited(assumptions=[sel])
+            answer = _solve_under(s, assume, deadline, deadline_timer(s, task.solver, deadline) if deadline else None)
             if answer is None:
                 out[f] = _unknown(p, t1, "time limit")
-                s.add_clause([-sel])
-                units.append([-sel])
             elif answer:
                 net = code.decode(s.get_model())
                 ok, why = verify_witness(p, net)
@@ -566,27 +609,32 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                 if not any(np.array_equal(net.W_in, W) and np.array_equal(net.b_in, b) for W, b in candidates):
                     candidates.insert(0, (net.W_in, net.b_in))
                     del candidates[_CANDIDATES:]
-                s.add_clause([-sel])
-                units.append([-sel])
             else:
                 stats["unsat"] += 1
-                refuted.append((f, len(s.get_proof() or []), time.perf_counter() - t1))
-                s.add_clause([-sel])  # the checker gets it as the lemma inserted at this point of the proof
+                lrat = getattr(s, "_capacity_lrat", False)
+                refuted.append((f, 0 if lrat else len(s.get_proof() or []), time.perf_counter() - t1))
             if on_result is not None:
                 on_result()
-        proof = list(s.get_proof() or []) if refuted else []
+        lrat = getattr(s, "_capacity_lrat", False)
+        proof = (solver_proof(s) if lrat else list(s.get_proof() or [])) if refuted else []
     finally:
         if s is not None:
             s.delete()
     if code is not None:
         stats["variables"], stats["clauses"] = code.enc.pool.top, len(code.clauses)
     if refuted:
-        lines, start = [], 0
-        for f, pos, _ in refuted:
-            lines += proof[start:pos] + [f"{-code.selectors[f]} 0"]
-            start = pos
-        formula = code.clauses + units + [[code.selectors[f] for f, _, _ in refuted]]
-        if deadline is not None and time.perf_counter() >= deadline:  # no time left: do not start the check
+        selectors = [code.selectors[f] for f, _, _ in refuted]
+        formula = added + [selectors]
+        if lrat:
+            lines, missing = _lrat_conclusion(proof, len(added), selectors)
+        else:
+            lines, start, missing = [], 0, None
+            for f, pos, _ in refuted:
+                lines += proof[start:pos] + [f"{-code.selectors[f]} 0"]
+                start = pos
+        if missing is not None:  # the fresh re-solve below decides every refuted feature alone
+            check = DrupCheck(False, 0, 0, 0.0, missing)
+        elif deadline is not None and time.perf_counter() >= deadline:  # no time left: do not start the check
             check = DrupCheck(False, 0, 0, 0.0, "time limit reached before the proof check", timed_out=True)
         else:  # the time limit bounds the check too
             check = check_drup(formula, lines, deadline=deadline)
@@ -602,11 +650,12 @@ def decide_features(task: ChunkTask, on_result=None) -> dict:
                                          f"the time limit ({check.reason}); CNF and proof kept: capacity "
                                          f"check-proof {kept}", {"proof_path": kept})
             elif check.ok:
-                detail = (f"DRUP proof of the shared code CNF ({stats['variables']} variables, "
+                how = ("LRAT proof (CaDiCaL's own lemmas 'not s' with hints, closed by one step over them)"
+                       if lrat else "DRUP proof, 'not s' inserted where each was refuted,")
+                detail = (f"{how} of the shared code CNF ({stats['variables']} variables, "
                           f"{len(formula)} clauses) with (s_1 or ... or s_{len(refuted)}) over the refuted "
-                          f"features' selectors, 'not s' inserted where each was refuted; replayed by "
-                          f"capacity.drup ({check.lemmas} lemmas, {check.seconds:.3f}s, shared by "
-                          f"{len(refuted)} features): {check.reason}")
+                          f"features' selectors; checked by capacity.drup ({check.lemmas} lemmas, "
+                          f"{check.seconds:.3f}s, shared by {len(refuted)} features): {check.reason}")
                 cert = Certificate("drup", True, detail, data={"check": check, "selector": code.selectors[f],
                                                                "refuted_together": len(refuted)})
                 out[f] = Result(Status.NOT_REPRESENTABLE, p, METHOD, secs, certificate=cert)
@@ -662,7 +711,7 @@ def _trivial_or_full(problem: Problem, code: Code | None, merge: bool) -> CodeAu
 
 
 def decide_set(problems: list[Problem], code: Code | None, *, time_limit=None, max_calls=None, network=None,
-               merge=True, workers=1, executor=None, progress=False, t0=None, solver="cadical153"):
+               merge=True, workers=1, executor=None, progress=False, t0=None, solver="cadical195"):
     """Every single-feature problem of one class (see the module docstring); returns ``(results, info)``."""
     t0 = time.perf_counter() if t0 is None else t0
     deadline = None if time_limit is None else t0 + float(time_limit)
