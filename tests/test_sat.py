@@ -217,6 +217,11 @@ def test_time_limit_stops_cadical_in_the_middle_of_a_search():
     assert time.perf_counter() - t0 <= 3 + 2
     assert r.status is Status.UNKNOWN and r.info["unknown_reason"] == "time limit"
     assert r.info["stopped_by"].startswith("CaDiCaL terminate()")
+    # a deadline inside the encoding (m = 6, K = 3, width 3: seconds of encoding) stops it there
+    big = Problem(from_spec(Domain(6, 2), "pairs"), 3, "relu", 3)
+    t0 = time.perf_counter()
+    r = sat.solve(big, time_limit=0.3)
+    assert time.perf_counter() - t0 < 0.3 + 1 and r.info["stopped_by"] == "deadline while encoding"
     # the timer alone, on a search with no conflict budget: nothing else can end it within seconds
     s = lrat_solver("cadical195", sat.encode(p)[0])
     t0 = time.perf_counter()

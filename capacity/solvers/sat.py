@@ -272,11 +272,21 @@ def _distinguish(enc, problem: Problem, h, indicator) -> int:
     return len(pairs)
 
 
-def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
+class _Late(Exception):
+    """The deadline passed while encoding."""
+
+
+def _on_time(deadline) -> None:
+    if deadline is not None and time.perf_counter() > deadline:
+        raise _Late
+
+
+def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
-    Deterministic: the same problem gives the same clauses."""
+    Deterministic: the same problem gives the same clauses. ``deadline`` (a :func:`time.perf_counter` value,
+    for :func:`solve`) stops a long encoding with the internal exception ``_Late``."""
     enc = _Encoder(pb_encoding)
     n, F, act = problem.d_hidden, problem.n_features, problem.activation
     points = problem.domain.points.astype(np.int64)
@@ -298,6 +308,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
     phase = [[None] * N for _ in range(n)]  # relu: a literal true exactly when z_j(p) >= 1
     for j in range(n):
         for p in range(N):
+            _on_time(deadline)
             active = np.flatnonzero(points[p])
             z_terms = [t for i in active for t in W[j][i].terms()] + B[j].terms()
             z_const = int(sum(W[j][i].lo for i in active)) + B[j].lo
@@ -341,6 +352,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None):
         c = enc.integer(("b_out", f), -T - 1, T)
         C.append(c)
         for p in range(N):
+            _on_time(deadline)
             terms, const = c.terms(), c.lo
             for j in range(n):
                 v = V[f][j]
@@ -480,7 +492,12 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
         raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
-    clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding)
+    try:
+        clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding,
+                                       None if time_limit is None else t0 + time_limit)
+    except _Late:
+        return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0,
+                      info={"unknown_reason": "time limit", "stopped_by": "deadline while encoding"})
     del info["split_bits"]  # for capacity.solvers.cubes only
     info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "seed": seed,
                  "encode_seconds": round(time.perf_counter() - t0, 6)})
