@@ -45,8 +45,8 @@ from ._files import write_atomic
 from .errors import CapacityError
 
 
-__all__ = ["ENGINES", "DrupCheck", "check_drup", "keep_proof", "parse_proof", "proof_cache_dir", "read_dimacs",
-           "read_proof", "write_dimacs", "write_proof"]
+__all__ = ["ENGINES", "DrupCheck", "check_drup", "keep_proof", "keep_proof_later", "kept_proof_path", "parse_proof",
+           "proof_cache_dir", "read_dimacs", "read_proof", "wait_for_kept_proofs", "write_dimacs", "write_proof"]
 
 
 @dataclass(frozen=True)
@@ -1301,10 +1301,7 @@ def keep_proof(cnf_clauses, proof_lines, nv: int | None = None, comments=(), pat
     (suffix ``.cnf``, DIMACS) for a later ``capacity check-proof``; returns the proof's path."""
     from .lrat import is_lrat
 
-    if path is None:
-        digest = hashlib.sha256(repr(cnf_clauses).encode()).hexdigest()[:20]
-        path = proof_cache_dir() / f"{digest}.{'lrat' if is_lrat(proof_lines) else 'drup'}"
-    path = Path(path)
+    path = kept_proof_path(cnf_clauses, proof_lines) if path is None else Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_dimacs(path.with_suffix(".cnf"), cnf_clauses, nv, comments)
     if isinstance(proof_lines, (bytes, bytearray)):
@@ -1314,6 +1311,37 @@ def keep_proof(cnf_clauses, proof_lines, nv: int | None = None, comments=(), pat
     else:
         write_proof(path, proof_lines)
     return path
+
+
+def kept_proof_path(cnf_clauses, proof_lines) -> Path:
+    """Where :func:`keep_proof` puts a proof without a given path: ``proof_cache_dir()/<hash of the CNF>``
+    with suffix ``.lrat`` or ``.drup``."""
+    from .lrat import is_lrat
+
+    flat, lens = _flat_cnf(cnf_clauses)
+    digest = hashlib.sha256(flat.tobytes() + b"|" + lens.tobytes()).hexdigest()[:20]
+    return proof_cache_dir() / f"{digest}.{'lrat' if is_lrat(proof_lines) else 'drup'}"
+
+
+_WRITERS: list = []
+
+
+def keep_proof_later(cnf_clauses, proof_lines, nv: int | None = None, comments=(), path=None) -> Path:
+    """:func:`keep_proof` in a background thread, for a call already at its deadline: returns the proof's path
+    at once; both files appear whole (atomic writes) once written. The thread is not a daemon, so the
+    interpreter finishes it before exiting; :func:`wait_for_kept_proofs` waits for it in the process."""
+    path = kept_proof_path(cnf_clauses, proof_lines) if path is None else Path(path)
+    t = threading.Thread(target=keep_proof, args=(cnf_clauses, proof_lines, nv, comments, path),
+                         name="capacity-keep-proof")
+    t.start()
+    _WRITERS.append(t)
+    return path
+
+
+def wait_for_kept_proofs() -> None:
+    """Wait until every proof handed to :func:`keep_proof_later` is on disk."""
+    while _WRITERS:
+        _WRITERS.pop().join()
 
 
 def read_proof(path) -> list[str]:

@@ -357,6 +357,7 @@ def test_sat_time_limit_includes_the_check_and_keeps_the_proof(tmp_path, monkeyp
 
     import capacity.solvers.sat as sat
     from capacity.cli import main
+    from capacity.drup import wait_for_kept_proofs
     from capacity.solvers import Status
 
     problem = _uand(6, 4)  # UNSAT in about 0.5 s, a proof of about 40000 lines
@@ -374,6 +375,7 @@ def test_sat_time_limit_includes_the_check_and_keeps_the_proof(tmp_path, monkeyp
     assert res.status is Status.UNKNOWN and "did not finish" in res.info["reason"]
     kept = res.info["proof_path"]
     assert kept.startswith(str(tmp_path)) and kept.endswith(".lrat")  # the default solver writes LRAT
+    wait_for_kept_proofs()  # written in the background, after the call returned
     assert main(["check-proof", kept]) == 0
     assert main(["check-proof", kept, "--time-limit", "1e-9"]) == 3
 

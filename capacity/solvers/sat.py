@@ -58,7 +58,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..drup import check_drup, keep_proof
+from ..drup import check_drup, keep_proof, keep_proof_later
 from ..lrat import lrat_solver, solver_proof
 from ..errors import CapacityError
 from ..network import Network
@@ -535,8 +535,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     info.update({"proof_lemmas": check.lemmas, "proof_deletions": check.deletions, "proof_core": check.core,
                  "check_seconds": round(check.seconds, 6)})
     comments = [f"capacity sat encoding: {problem.to_dict()}", f"symmetry_breaking={symmetry_breaking}"]
-    if check.timed_out:
-        path = keep_proof(clauses, proof, info["variables"], comments, proof_path)
+    if check.timed_out:  # written in the background: the call is at its deadline
+        path = keep_proof_later(clauses, proof, info["variables"], comments, proof_path)
         info.update({"reason": f"the solver answered UNSAT but the proof check did not finish within the time "
                                f"limit ({check.reason}); CNF and proof kept: capacity check-proof {path}",
                      "proof_path": str(path)})
