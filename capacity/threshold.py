@@ -179,7 +179,8 @@ class Structure:
     ``npn_exactly[j]`` / ``selfdual_np_exactly[j]``: NPN classes / self-dual NP classes with exactly ``j``
     essential inputs; ``min_total_weight[i]``: for canonical function ``i`` the smallest total weight
     ``sum(w) + |2t - 1 - sum(w)|`` over integer realisations ``[w.x >= t]`` (the number of inputs of a
-    majority gate that computes it; ``-1`` if left open, see ``tallies``), realised by ``W[i]``, ``T[i]``;
+    majority gate that computes it; ``-1`` if left open), realised by ``W[i]``, ``T[i]``; ``proof[i]`` how that
+    minimum was proven (``PROOFS``);
     ``essential[i]`` its essential inputs."""
 
     k: int
@@ -191,7 +192,12 @@ class Structure:
     T: np.ndarray = field(repr=False)
     seconds: float
     method: str = "scan"
-    tallies: dict = field(default_factory=dict)  # how each minimum was proven (scan, LP bounds meet, CP-SAT)
+    proof: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def tallies(self) -> dict:
+        """How many minima each kind of proof settled (``PROOFS``)."""
+        return {name: int(np.sum(self.proof == code)) for code, name in PROOFS.items()}
 
     @property
     def np_classes(self) -> int:
@@ -259,10 +265,10 @@ def structure(k: int, *, method: str = "auto", backend: str = "numba", threads: 
         g = count_by_generation(k, workers=workers, cache_dir=cache_dir, progress=progress)
         return replace(g.structure(backend=backend, progress=progress), seconds=time.perf_counter() - t0)
     canon, best, W, T = _scan_min_weights(k, backend, threads)
-    return _checked_structure(k, canon, best, W, T, {"scan": len(canon)}, "scan", t0)
+    return _checked_structure(k, canon, best, W, T, np.zeros(len(canon), np.int8), "scan", t0)
 
 
-def _checked_structure(k, canon, best, W, T, tallies, method, t0) -> Structure:
+def _checked_structure(k, canon, best, W, T, proof, method, t0) -> Structure:
     """The :class:`Structure` of ``canon`` with minimal totals ``best`` realised by ``W, T``, after re-checking
     every realisation on every point in exact integers (open minima, ``best = -1``, are skipped)."""
     d = Domain(k)
@@ -275,7 +281,7 @@ def _checked_structure(k, canon, best, W, T, tallies, method, t0) -> Structure:
                 and np.array_equal(_total(W[sl][done], T[sl][done]), best[sl][done])):
             raise RuntimeError("a minimal realisation does not reproduce its function: a bug, please report")
     essential, selfdual = _essential_and_selfdual(canon, k)
-    return Structure(int(k), canon, essential, selfdual, best, W, T, time.perf_counter() - t0, method, tallies)
+    return Structure(int(k), canon, essential, selfdual, best, W, T, time.perf_counter() - t0, method, proof)
 
 
 def _total(W, T):
@@ -330,6 +336,8 @@ def _scan_min_weights(k, backend, threads):
     return canon, best, W, T
 
 
+#: how a minimal total weight was proven (``Structure.proof``, ``min_total_weights``)
+PROOFS = {0: "scan", 1: "lp_bounds_meet", 2: "cp_sat", -1: "open"}
 #: pivots per phase of the float simplex of ``min_total_weights`` (a deterministic budget; then CP-SAT)
 MIN_WEIGHT_PIVOTS = 500
 #: CP-SAT's deterministic time per function where the LP bounds differ (then the function stays open)
@@ -412,8 +420,8 @@ def min_total_weights(canon: np.ndarray, k: int, *, backend: str = "numba", chun
     gives a lower bound through a dual certificate re-checked here in exact integers
     (:func:`check_weight_certificates`), and its rounded optimum an integer realisation checked on every point
     (the upper bound). Where the two meet the minimum is proven; the rest go to CP-SAT (:func:`_cpsat_min_weight`;
-    its OPTIMAL status is the proof there). Returns ``(best, W, T, tallies)``; ``best[i] = -1`` where CP-SAT did
-    not finish within its deterministic time (never so far)."""
+    its OPTIMAL status is the proof there). Returns ``(best, W, T, proof)`` (``PROOFS``); ``best[i] = -1`` where
+    CP-SAT did not finish within its deterministic time (never so far)."""
     from tqdm.auto import tqdm
 
     kern = KERNELS if backend == "numba" else TWINS
@@ -423,7 +431,7 @@ def min_total_weights(canon: np.ndarray, k: int, *, backend: str = "numba", chun
     best = np.full(C, -1, dtype=np.int64)
     W = np.zeros((C, k), dtype=np.int64)
     T = np.zeros(C, dtype=np.int64)
-    tallies = {"lp_bounds_meet": 0, "cp_sat": 0, "open": 0}
+    proof = np.full(C, -1, dtype=np.int8)
     bar = tqdm(total=C, desc=f"minimal weights, k={k}", disable=not progress, leave=False)
     for a in range(0, C, chunk):
         sl = slice(a, min(a + chunk, C))
@@ -437,18 +445,15 @@ def min_total_weights(canon: np.ndarray, k: int, *, backend: str = "numba", chun
             raise RuntimeError("a rounded LP realisation does not reproduce its function: a bug, please report")
         meet = real & (lo == hi)
         idx = a + np.flatnonzero(meet)
-        best[idx], W[idx], T[idx] = hi[meet], Wc[meet], Tc[meet]
-        tallies["lp_bounds_meet"] += int(meet.sum())
+        best[idx], W[idx], T[idx], proof[idx] = hi[meet], Wc[meet], Tc[meet], 1
         for r in np.flatnonzero(~meet):
             got = _cpsat_min_weight(fb[r].astype(bool), X, int(lo[r]), int(hi[r]))
-            if got is None:
-                tallies["open"] += 1
-            else:
+            if got is not None:
                 best[a + r], W[a + r], T[a + r] = got
-                tallies["cp_sat"] += 1
+                proof[a + r] = 2
         bar.update(sl.stop - sl.start)
     bar.close()
-    return best, W, T, tallies
+    return best, W, T, proof
 
 
 # -------------------------------------------------------------------------------------------------
@@ -661,8 +666,8 @@ class Generation:
             raise CapacityError(f"minimal weights need a complete level of at most 8 inputs, got k = {self.k}"
                                 f"{' (sampled)' if self.count < 0 else ''}")
         t0 = time.perf_counter()
-        best, W, T, tallies = min_total_weights(self.canon, self.k, backend=backend, progress=progress)
-        return _checked_structure(self.k, self.canon, best, W, T, tallies, "lp", t0)
+        best, W, T, proof = min_total_weights(self.canon, self.k, backend=backend, progress=progress)
+        return _checked_structure(self.k, self.canon, best, W, T, proof, "lp", t0)
 
 
 def count_by_generation(k: int, *, workers: int | None = 1, dask: str | None = None, chunk: int = 64,
