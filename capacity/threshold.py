@@ -383,9 +383,12 @@ def _cpsat_min_weight(f: np.ndarray, X: np.ndarray, lo: int, hi: int, seed: int 
     The optimality (the bound) rests on CP-SAT's OPTIMAL status; CP-SAT works in exact integers."""
     from ortools.sat.python import cp_model
 
+    from .enumeration import muroga_bound
+
     k = X.shape[1]
     tp, fp = _extremal_points(f, k)
-    top = hi if hi > 0 else 4 * (1 << k) * (k + 1) ** ((k + 1) // 2 + 1)  # far above any minimal total
+    # Muroga's box has a realisation with sum(w) <= k K(k), so total <= 2 k K(k) + 1, and w_j, t <= total
+    top = hi if hi > 0 else 2 * k * muroga_bound(k) + 1
     mdl = cp_model.CpModel()
     w = [mdl.NewIntVar(0, top, f"w{j}") for j in range(k)]
     t = mdl.NewIntVar(0, top, "t")
