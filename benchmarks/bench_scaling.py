@@ -100,6 +100,7 @@ def dask_vs_local(name: str, workers: int) -> dict:
     from capacity.scaling import DaskExecutor, LocalExecutor, preset, run_sweep
 
     cfg = preset(name)
+    load_local, c0 = _load(), _cpu()
     t0 = time.perf_counter()
     ex = LocalExecutor(workers)
     try:
@@ -107,6 +108,8 @@ def dask_vs_local(name: str, workers: int) -> dict:
     finally:
         ex.close()
     t_local = time.perf_counter() - t0
+    cpu_local = _cpu() - c0
+    load_dask = _load()
     t0 = time.perf_counter()
     cluster = LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
@@ -140,6 +143,14 @@ def dask_vs_local(name: str, workers: int) -> dict:
         "local_seconds": round(t_local, 2),
         "dask_seconds": round(t_dask, 2),
         "dask_cluster_start_seconds": round(t_start, 2),
+        # CPU: the local run's process and its (reaped) workers; for both, the points' own CPU seconds summed
+        # (the Dask workers are not children of this process)
+        "local_cpu_seconds": round(cpu_local, 2),
+        "local_point_cpu_seconds": round(sum(float(r.get("cpu_seconds", 0.0)) for r in local.results), 2),
+        "dask_point_cpu_seconds": round(sum(float(r.get("cpu_seconds", 0.0)) for r in dask.results), 2),
+        "load_before_local": load_local,
+        "load_before_dask": load_dask,
+        "load_after": _load(),
         "speedup_dask_over_local": round(t_local / t_dask, 3),
         "same_tables": bool(same),
         "kinds_with_different_raw_results": differ,
@@ -286,7 +297,10 @@ def main(argv=None) -> dict:
             f"- Dask vs local (`{d['preset']}` preset, {d['workers']} workers each): local "
             f"{d['local_seconds']} s, Dask {d['dask_seconds']} s "
             f"(cluster start {d['dask_cluster_start_seconds']} s, not counted): "
-            f"speed-up **{d['speedup_dask_over_local']}x**; byte-identical tables: {d['same_tables']}; kinds whose "
+            f"speed-up **{d['speedup_dask_over_local']}x**; points' CPU seconds local {d['local_point_cpu_seconds']}, "
+            f"Dask {d['dask_point_cpu_seconds']} (local invocation with its workers {d['local_cpu_seconds']}); load "
+            f"average before local {d['load_before_local']}, before Dask {d['load_before_dask']}, after "
+            f"{d['load_after']}; byte-identical tables: {d['same_tables']}; kinds whose "
             f"raw results differ (witness choice, not tables): {d['kinds_with_different_raw_results']}"
         )
     lp = out["largest_exact_point"]
@@ -307,7 +321,12 @@ def main(argv=None) -> dict:
                                                       for f, v in fams.items()))
     for name, fr in (("quick", out.get("quick_run")), ("full", (ls or {}).get("full_run"))):
         if fr:
-            md.append(f"- Shipped `{name}` run: run log {fr['run_log']}; sum of the points' own wall times "
+            log = fr["run_log"] or {}
+            md.append(f"- Shipped `{name}` run ({log.get('started_utc')} to {log.get('finished_utc')}, "
+                      f"{log.get('computed')} points computed, {log.get('cached')} from the cache): wall "
+                      f"{round(log.get('wall_seconds') or 0)} s, CPU of the invocation {log.get('invocation_cpu_seconds')} s, "
+                      f"load average {log.get('loadavg_start')} at the start, {log.get('loadavg_end')} at the end; "
+                      f"sum of the points' own wall times "
                       f"{fr['sum_of_point_wall_seconds']} s and CPU times {fr['sum_of_point_cpu_seconds']} s "
                       f"({fr['points_without_cpu_time']} points without a CPU time): idle 2-core estimate "
                       f"**{fr['idle_2_core_estimate_seconds']} s**; per kind {fr['per_kind']}; missing points "
