@@ -314,7 +314,7 @@ def test_report_only_marks_missing_and_stale_points(tmp_path):
     with ResultCache(tmp_path / "c.sqlite") as cache:
         cache.put("an-old-key", points[0].to_dict(), {"construction": "dedicated", "max_width": 3, "per_seed": []})
         sr = run_sweep(cfg, cache=cache, progress=False, compute=False)
-    assert sr.run["computed"] == 0
+    assert sr.run["computed"] == 0 and sr.run["cached"] == 1
     assert sr.run["stale"] == {"construction": 1} and sr.run["missing"] == {"construction": 1}
     assert sr.keys[0] == "an-old-key" and sr.results[1] is None
 

@@ -712,7 +712,7 @@ def run_sweep(
         },
         "points": len(points),
         "computed": len(todo),
-        "cached": len(points) - len(todo),
+        "cached": len(points) - len(todo) - len(missing),
         "not_wired": not_wired,
         "wall_seconds": time.perf_counter() - t0,
         # the points' own times, summed over the points computed in this run: CPU over wall says how loaded
