@@ -48,9 +48,10 @@ def layer_list(text: str) -> tuple[int, ...]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", choices=("smoke", "quick", "full"), default="quick",
-                   help="smoke (seconds), quick (2 LM x 2 SAE seeds, 256 steps, minutes; default) or full (the "
-                        "pre-registered 5 x 3 seed grid, 512 steps; the shipped results)")
+    p.add_argument("--preset", choices=("smoke", "quick", "full", "order"), default="quick",
+                   help="smoke (seconds), quick (2 LM x 2 SAE seeds, 256 steps, minutes; default), full (the "
+                        "pre-registered 5 x 3 seed grid, 512 steps; the shipped results) or order (amendment: "
+                        "the full grid at 2048 steps, no MiniLM)")
     p.add_argument("--checkpoints", metavar="DIR",
                    help="analyse a local step<N>/ checkpoint series (HF format) instead of training toy LMs")
     p.add_argument("--layers", type=layer_list, help="only these residual-stream layers (default: all)")

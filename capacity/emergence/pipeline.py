@@ -38,7 +38,16 @@ from .evidence import (
     sharpness,
     shuffle_within_family,
 )
-from .lm import Corpus, CorpusConfig, LMTrainConfig, ToyLMConfig, dense_checkpoints, determinism, train_toylm
+from .lm import (
+    Corpus,
+    CorpusConfig,
+    LMTrainConfig,
+    ToyLMConfig,
+    dense_checkpoints,
+    determinism,
+    log_checkpoints,
+    train_toylm,
+)
 from .rules import detect_reactivation, emergence_time, match_features
 from .sae import SAEConfig, train_saes
 from .scores import ScoreConfig, score_latents
@@ -148,6 +157,10 @@ PRESETS = {
                              lm_seeds=2, sae_seeds=2, n_boot=100),
     # the pre-registered grid: 5 LM seeds x 3 SAE seeds, 512 LM steps (37 checkpoints) + MiniLM
     "full": EmergenceConfig(name="full"),
+    # amendment v3: the same grid trained 4x longer (2048 LM steps, 14 checkpoints), no MiniLM; the scale test
+    # on the order family, which no size learned in 512 steps
+    "order": EmergenceConfig(name="order", lm=LMTrainConfig(steps=2048, checkpoints=log_checkpoints(2048) + (1536,)),
+                             minilm_per_category=0),
 }
 
 
