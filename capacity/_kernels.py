@@ -1027,6 +1027,59 @@ def _shift_points(row, N, k, truth, out):
     return n
 
 
+@register_jitable
+def _entering(red, limit, bland, eps):
+    """The entering column among ``red[:limit]``: the most negative reduced cost (Dantzig), or the first
+    negative one when ``bland``; ``-1`` when none is below ``-eps`` (optimal)."""
+    enter = -1
+    for c in range(limit):
+        if red[c] < -eps and (enter < 0 or (not bland and red[c] < red[enter])):
+            enter = c
+            if bland:
+                break
+    return enter
+
+
+@register_jitable
+def _leaving(tab, basis, enter, eps):
+    """The leaving row of the ratio test on column ``enter`` (ties to the smallest basic variable, Bland's
+    rule); ``-1`` when the column is unbounded."""
+    cols = tab.shape[1] - 1
+    leave = -1
+    best = 0.0
+    for q in range(tab.shape[0]):
+        if tab[q, enter] > eps:
+            ratio = tab[q, cols] / tab[q, enter]
+            if leave < 0 or ratio < best - eps or (ratio <= best + eps and basis[q] < basis[leave]):
+                leave = q
+                best = ratio
+    return leave
+
+
+@register_jitable
+def _pivot(tab, basis, leave, enter, red, red2):
+    """One simplex pivot on ``tab[leave, enter]``: scale the pivot row to 1, eliminate the column from the
+    other rows and from the reduced-cost rows ``red`` and ``red2`` (``None``: only one), enter the basis.
+    Shared by the simplex kernels so every pivot does the same float operations in the same order."""
+    cols1 = tab.shape[1]
+    pv = tab[leave, enter]
+    for c in range(cols1):
+        tab[leave, c] /= pv
+    for q in range(tab.shape[0]):
+        if q != leave and tab[q, enter] != 0.0:
+            fac = tab[q, enter]
+            for c in range(cols1):
+                tab[q, c] -= fac * tab[leave, c]
+    fac = red[enter]
+    for c in range(cols1):
+        red[c] -= fac * tab[leave, c]
+    if red2 is not None:
+        fac = red2[enter]
+        for c in range(cols1):
+            red2[c] -= fac * tab[leave, c]
+    basis[leave] = enter
+
+
 def _simplex_realise(fbits, X, max_pivots):
     """A proposed integer realisation of each positive function ``fbits[r]`` regular in index order (over the
     points ``X``): a dense phase-1 simplex in floats (Dantzig's rule, Bland's after ``max_pivots // 2``
@@ -1091,37 +1144,14 @@ def _simplex_realise(fbits, X, max_pivots):
             red[cols] -= tab[q, cols]
         pivots = 0
         while pivots < max_pivots:
-            enter = -1
-            bland = pivots >= max_pivots // 2  # Dantzig's rule first, Bland's (no cycling) after
-            for c in range(cols):
-                if red[c] < -eps and (enter < 0 or (not bland and red[c] < red[enter])):
-                    enter = c
-                    if bland:
-                        break
+            # Dantzig's rule first, Bland's (no cycling) after
+            enter = _entering(red, cols, pivots >= max_pivots // 2, eps)
             if enter < 0:
                 break
-            leave = -1
-            best = 0.0
-            for q in range(m):
-                if tab[q, enter] > eps:
-                    ratio = tab[q, cols] / tab[q, enter]
-                    if leave < 0 or ratio < best - eps or (ratio <= best + eps and basis[q] < basis[leave]):
-                        leave = q
-                        best = ratio
+            leave = _leaving(tab, basis, enter, eps)
             if leave < 0:
                 break  # unbounded cannot happen in phase 1; give up
-            pv = tab[leave, enter]
-            for c in range(cols + 1):
-                tab[leave, c] /= pv
-            for q in range(m):
-                if q != leave and tab[q, enter] != 0.0:
-                    fac = tab[q, enter]
-                    for c in range(cols + 1):
-                        tab[q, c] -= fac * tab[leave, c]
-            fac = red[enter]
-            for c in range(cols + 1):
-                red[c] -= fac * tab[leave, c]
-            basis[leave] = enter
+            _pivot(tab, basis, leave, enter, red, None)
             pivots += 1
         if -red[cols] > 1e-7:
             continue
@@ -1239,44 +1269,17 @@ def _min_weight_lp(fbits, X, max_pivots):
             while True:
                 red = red1 if phase == 1 else red2
                 limit = cols if phase == 1 else n + m  # artificials never re-enter in phase 2
-                enter = -1
-                bland = pivots >= max_pivots // 2
-                for c in range(limit):
-                    if red[c] < -eps and (enter < 0 or (not bland and red[c] < red[enter])):
-                        enter = c
-                        if bland:
-                            break
+                enter = _entering(red, limit, pivots >= max_pivots // 2, eps)
                 if enter < 0:
                     break
                 if pivots >= max_pivots:
                     ok = False
                     break
-                leave = -1
-                best = 0.0
-                for q in range(m):
-                    if tab[q, enter] > eps:
-                        ratio = tab[q, cols] / tab[q, enter]
-                        if leave < 0 or ratio < best - eps or (ratio <= best + eps and basis[q] < basis[leave]):
-                            leave = q
-                            best = ratio
+                leave = _leaving(tab, basis, enter, eps)
                 if leave < 0:
                     ok = False
                     break
-                pv = tab[leave, enter]
-                for c in range(cols + 1):
-                    tab[leave, c] /= pv
-                for q in range(m):
-                    if q != leave and tab[q, enter] != 0.0:
-                        fac = tab[q, enter]
-                        for c in range(cols + 1):
-                            tab[q, c] -= fac * tab[leave, c]
-                fac = red1[enter]
-                for c in range(cols + 1):
-                    red1[c] -= fac * tab[leave, c]
-                fac = red2[enter]
-                for c in range(cols + 1):
-                    red2[c] -= fac * tab[leave, c]
-                basis[leave] = enter
+                _pivot(tab, basis, leave, enter, red1, red2)
                 pivots += 1
             if not ok:
                 break
@@ -1288,18 +1291,7 @@ def _min_weight_lp(fbits, X, max_pivots):
                     if basis[q] >= n + m:
                         for c in range(n + m):
                             if abs(tab[q, c]) > 1e-7:
-                                pv = tab[q, c]
-                                for cc in range(cols + 1):
-                                    tab[q, cc] /= pv
-                                for qq in range(m):
-                                    if qq != q and tab[qq, c] != 0.0:
-                                        fac = tab[qq, c]
-                                        for cc in range(cols + 1):
-                                            tab[qq, cc] -= fac * tab[q, cc]
-                                fac = red2[c]
-                                for cc in range(cols + 1):
-                                    red2[cc] -= fac * tab[q, cc]
-                                basis[q] = c
+                                _pivot(tab, basis, q, c, red2, None)
                                 break
         if not ok:
             continue
