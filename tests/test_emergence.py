@@ -703,3 +703,12 @@ def test_run_restores_torch_settings(tmp_path):
 
     run_emergence(replace(_tiny(), lm_seeds=1, sae_seeds=1), tmp_path, progress=False, threads=2)
     assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled() == before
+
+
+def test_order_preset_is_the_full_grid_at_2048_steps():
+    """Amendment v3 changes only the LM budget and drops MiniLM (docs/science-emergence.md): check that."""
+    from dataclasses import replace
+
+    full, order = PRESETS["full"], PRESETS["order"]
+    assert order.lm.steps == 2048 and order.lm.checkpoints[-1] == 2048 and order.minilm_per_category == 0
+    assert replace(order, name="full", lm=full.lm, minilm_per_category=full.minilm_per_category) == full
