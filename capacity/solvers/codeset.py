@@ -486,16 +486,10 @@ def _unknown(problem, t0, reason, info=None) -> Result:
 
 def _solve_under(s, assume, deadline, timer):
     """One solver call under the assumptions: True, False or None (the deadline passed)."""
-    from .sat import _BUDGET
+    from .sat import _search
 
-    try:
-        if deadline is None or timer is not None:  # one search; the timer stops it at the deadline
-            return s.solve_limited(assumptions=assume)
-        answer = None
-        while answer is None and time.perf_counter() < deadline:  # no native timer: poll between slices
-            s.conf_budget(_BUDGET)
-            answer = s.solve_limited(assumptions=assume)
-        return answer
+    try:  # with a timer, one search it stops at the deadline; without one, slices polled against the clock
+        return _search(s, None if timer is not None else deadline, None, assume)
     finally:
         if timer is not None:
             timer.cancel()

@@ -450,21 +450,21 @@ def _open_solver(name: str, clauses):
         raise RuntimeError(f"python-sat could not start solver {name!r}: {exc}") from exc
 
 
-def _search(s, deadline, conflict_limit):
-    """Run the solver: True (SAT), False (UNSAT) or None (stopped). One uninterrupted search, with
-    ``conflict_limit`` as CaDiCaL's own conflict limit, so a budgeted or time-limited call follows the same
-    search as an unlimited one. ``deadline`` is given only when no native timer can stop CaDiCaL
+def _search(s, deadline, conflict_limit, assumptions=()):
+    """Run the solver (under ``assumptions``): True (SAT), False (UNSAT) or None (stopped). One uninterrupted
+    search, with ``conflict_limit`` as CaDiCaL's own conflict limit, so a budgeted or time-limited call follows
+    the same search as an unlimited one. ``deadline`` is given only when no native timer can stop CaDiCaL
     (:mod:`._interrupt`): the search then runs in slices of :data:`_BUDGET` conflicts and looks at the clock
     between them."""
     if deadline is None:  # solve_limited, not solve: python-sat's solve reads a terminated search as UNSAT
         if conflict_limit is not None:
             s.conf_budget(max(int(conflict_limit), 1))
-        return s.solve_limited()
+        return s.solve_limited(assumptions=assumptions)
     used = 0
     while time.perf_counter() < deadline and (conflict_limit is None or used < conflict_limit):
         step = _BUDGET if conflict_limit is None else min(_BUDGET, conflict_limit - used)
         s.conf_budget(step)
-        answer = s.solve_limited()
+        answer = s.solve_limited(assumptions=assumptions)
         if answer is not None:
             return answer
         used += step
