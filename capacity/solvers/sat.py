@@ -97,18 +97,25 @@ class _Encoder:
         self.clauses: list[list[int]] = []
         self.pb_encoding = EncType.binmerge if pb_encoding is None else pb_encoding
         self._and: dict[tuple[int, int], int] = {}
+        self._ints: dict = {}
 
     def var(self, name) -> int:
         return self.pool.id(name)
 
     def integer(self, name, lo: int, hi: int) -> _Int:
         lo, hi = int(lo), int(hi)
+        if name in self._ints:  # an integer shared by an orbit (encode's ``group``): one set of bits
+            x = self._ints[name]
+            if (x.lo, x.hi) != (lo, hi):  # pragma: no cover - _orbits checks the boxes
+                raise RuntimeError(f"sat encoding bug: {name} with two ranges")
+            return x
         if hi < lo:
             raise CapacityError(f"empty range [{lo}, {hi}] for {name}")
         nbits = (hi - lo).bit_length()
         x = _Int(lo, hi, [self.var((name, k)) for k in range(nbits)])
         if hi - lo + 1 != 1 << nbits:
             self.geq([(-w, b) for w, b in x.terms()], hi - lo)  # hi - lo - sum >= 0
+        self._ints[name] = x
         return x
 
     def geq(self, terms, const: int, when: int | None = None) -> None:
@@ -272,6 +279,81 @@ def _distinguish(enc, problem: Problem, h, indicator) -> int:
     return len(pairs)
 
 
+def permuted(problem: Problem, pi):
+    """``(pp, pf)`` for a permutation ``pi`` of the inputs (``(pi x)[pi[i]] = x[i]``): point ``p`` goes to
+    point ``pp[p]`` and feature ``f`` to feature ``pf[f]`` (the feature whose value at ``pi x`` is ``f(x)``);
+    ``pf`` is None when ``pi`` does not map the feature set onto itself or two features are equal."""
+    dom, bits = problem.domain, problem.features.bits
+    pi = np.asarray(pi, dtype=np.int64)
+    if sorted(pi.tolist()) != list(range(dom.m)):
+        raise CapacityError("a group generator is not a permutation of the inputs")
+    pts = dom.points.astype(np.int64)
+    moved = np.zeros_like(pts)
+    moved[:, pi] = pts
+    pp = dom.lookup(moved)
+    image = np.zeros_like(bits)
+    image[:, pp] = bits
+    rows = {bits[f].tobytes(): f for f in range(bits.shape[0])}
+    pf = [rows.get(image[f].tobytes()) for f in range(bits.shape[0])]
+    return pp, (None if None in pf or len(rows) != len(pf) else np.asarray(pf))
+
+
+def _orbits(problem: Problem, group, boxes) -> dict:
+    """Orbits of the indices under the generators ``(pi, sigma)`` of ``group``, each given by its smallest
+    member. ``pi`` permutes the inputs (``(pi x)[pi[i]] = x[i]``), which permutes the points and, when it maps
+    the feature set onto itself, the features (``pi_f``); ``sigma`` permutes the hidden units. A network is
+    invariant when ``W_in[sigma j, pi i] = W_in[j, i]``, ``b_in[sigma j] = b_in[j]``,
+    ``W_out[pi_f f, sigma j] = W_out[f, j]`` and ``b_out[pi_f f] = b_out[f]``; then ``z_{sigma j}(pi x) = z_j(x)``
+    and ``y_{pi_f f}(pi x) = y_f(x)``, so the hidden values and readouts of a whole orbit are one. Raises
+    :class:`CapacityError` when a generator does not map the features onto themselves or moves an entry to one
+    with another box (there is no invariant network of the class then, or not one this encoding can share)."""
+    dom, n, F = problem.domain, problem.d_hidden, problem.n_features
+    maps = []
+    for pi, sigma in group:
+        sigma = np.asarray(sigma, dtype=np.int64)
+        if sorted(sigma.tolist()) != list(range(n)):
+            raise CapacityError("a group generator is not a permutation of the hidden units")
+        pp, pf = permuted(problem, pi)
+        if pf is None:
+            raise CapacityError("an input permutation of the group does not map the feature set onto itself")
+        maps.append((np.asarray(pi, dtype=np.int64), sigma, pp, pf))
+
+    def orbits(shape, step):
+        parent = {k: k for k in itertools.product(*map(range, shape))}
+
+        def root(k):
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        for k in parent:
+            for g in maps:
+                a, b = root(k), root(step(g, k))
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+        return {k: root(k) for k in parent}
+
+    lo_in, hi_in, lo_out, hi_out, brange = boxes
+    out = {"ji": orbits((n, dom.m), lambda g, k: (int(g[1][k[0]]), int(g[0][k[1]]))),
+           "j": orbits((n,), lambda g, k: (int(g[1][k[0]]),)),
+           "fj": orbits((F, n), lambda g, k: (int(g[3][k[0]]), int(g[1][k[1]]))),
+           "f": orbits((F,), lambda g, k: (int(g[3][k[0]]),))}
+    jp = orbits((n, dom.size), lambda g, k: (int(g[1][k[0]]), int(g[2][k[1]])))
+    fp = orbits((F, dom.size), lambda g, k: (int(g[3][k[0]]), int(g[2][k[1]])))
+    same = (all((lo_in[k], hi_in[k]) == (lo_in[r], hi_in[r]) for k, r in out["ji"].items())
+            and all(brange[k[0]] == brange[r[0]] for k, r in out["j"].items())
+            and all((lo_out[k], hi_out[k]) == (lo_out[r], hi_out[r]) for k, r in out["fj"].items()))
+    if not same:
+        raise CapacityError("a group generator moves a weight to one with another box")
+    out["jp"], out["fp"] = jp, fp
+    f_orbit: dict = {}
+    for (f,), (r,) in out["f"].items():
+        f_orbit.setdefault(r, []).append(f)
+    out["f_orbit"] = {f: tuple(f_orbit[r]) for (f,), (r,) in out["f"].items()}
+    return out
+
+
 class _Late(Exception):
     """The deadline passed while encoding."""
 
@@ -281,12 +363,20 @@ def _on_time(deadline) -> None:
         raise _Late
 
 
-def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None):
+def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
+           group=None):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
     Deterministic: the same problem gives the same clauses. ``deadline`` (a :func:`time.perf_counter` value,
-    for :func:`solve`) stops a long encoding with the internal exception ``_Late``."""
+    for :func:`solve`) stops a long encoding with the internal exception ``_Late``.
+
+    ``group`` (for :mod:`capacity.solvers.symmetric`): generators ``(pi, sigma)``, a permutation of the inputs
+    and one of the hidden units; the CNF then asks only for networks invariant under them (:func:`_orbits`), so
+    it is smaller and its witnesses are witnesses of ``problem``, but an UNSAT answer refutes nothing. The
+    lexicographic orders are left out there (they need not hold for an invariant network); the per-unit rules
+    (step complements, ReLU normalisation) stay: they transform a whole orbit of units alike, so an invariant
+    network obeying them exists whenever an invariant one does."""
     enc = _Encoder(pb_encoding)
     n, F, act = problem.d_hidden, problem.n_features, problem.activation
     points = problem.domain.points.astype(np.int64)
@@ -296,11 +386,14 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     mode = problem.code.mode if problem.code is not None else "sign"
     bits = problem.features.bits
 
-    W = [[enc.integer(("W_in", j, i), lo_in[j, i], hi_in[j, i]) for i in range(problem.domain.m)] for j in range(n)]
     brange = [_bias_range(lo_in[j], hi_in[j], points, None if signs is None else int(signs[j]), mode, act)
               for j in range(n)]
-    B = [enc.integer(("b_in", j), *brange[j]) for j in range(n)]
-    V = [[enc.integer(("W_out", f, j), lo_out[f, j], hi_out[f, j]) for j in range(n)] for f in range(F)]
+    orb = _orbits(problem, group, (lo_in, hi_in, lo_out, hi_out, brange)) if group else None
+    rep = (lambda kind, *key: orb[kind][key]) if orb else (lambda kind, *key: key)
+    W = [[enc.integer(("W_in",) + rep("ji", j, i), lo_in[j, i], hi_in[j, i]) for i in range(problem.domain.m)]
+         for j in range(n)]
+    B = [enc.integer(("b_in",) + rep("j", j), *brange[j]) for j in range(n)]
+    V = [[enc.integer(("W_out",) + rep("fj", f, j), lo_out[f, j], hi_out[f, j]) for j in range(n)] for f in range(F)]
 
     # hidden layer: h[j][p] is a literal (step) or the (weight, bit) terms of an unsigned integer (relu);
     # hmax[j][p] its largest value
@@ -309,6 +402,10 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     for j in range(n):
         for p in range(N):
             _on_time(deadline)
+            if orb and orb["jp"][j, p] != (j, p):  # h_j(p) = h_rj(rp) in an invariant network: the same literals
+                rj, rp = orb["jp"][j, p]
+                h[j][p], hmax[j, p], phase[j][p] = h[rj][rp], hmax[rj, rp], phase[rj][rp]
+                continue
             active = np.flatnonzero(points[p])
             z_terms = [t for i in active for t in W[j][i].terms()] + B[j].terms()
             z_const = int(sum(W[j][i].lo for i in active)) + B[j].lo
@@ -347,12 +444,15 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                     enc.clauses.append(ds)
             C.append(None)
             continue
-        vmax = np.maximum(np.abs(lo_out[f]), np.abs(hi_out[f]))
-        T = int(max(int(vmax @ hmax[:, p]) for p in range(N)))
-        c = enc.integer(("b_out", f), -T - 1, T)
+        # the largest readout over the feature's orbit (one shared range; the readout bias is free)
+        T = max(int(max(int(np.maximum(np.abs(lo_out[g]), np.abs(hi_out[g])) @ hmax[:, p]) for p in range(N)))
+                for g in (orb["f_orbit"][f] if orb else (f,)))
+        c = enc.integer(("b_out",) + rep("f", f), -T - 1, T)
         C.append(c)
         for p in range(N):
             _on_time(deadline)
+            if orb and orb["fp"][f, p] != (f, p):  # y_f(p) = y_rf(rp): already constrained
+                continue
             terms, const = c.terms(), c.lo
             for j in range(n):
                 v = V[f][j]
@@ -374,7 +474,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     n_sym = relu_normalised = 0
     inputs_sorted = False
     if symmetry_breaking:
-        n_sym = lex_order_units(enc, W, B, classes.values())
+        n_sym = 0 if group else lex_order_units(enc, W, B, classes.values())
         # Input permutations: when they map the feature set onto itself and all units are interchangeable,
         # the columns of W_in may be assumed in lexicographic order too (double lex: rows (W_in[j], b_j) and
         # columns (W_in[0, i], ..., W_in[n-1, i]) both sorted). Read [W_in | b_in] row by row: sorting the
@@ -407,7 +507,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                 zero_out = [-lit for lit in fix_out]  # some readout weight is not 0
                 enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
                 relu_normalised += 1
-        if len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
+        if not group and len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
             for i in range(problem.domain.m - 1):  # columns of W_in in lexicographic order (double lex)
                 ci = [b for j in range(n) for b in reversed(W[j][i].bits)]
                 ck = [b for j in range(n) for b in reversed(W[j][i + 1].bits)]
@@ -437,6 +537,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
             "point_indicators": sum(i is not None for i in indicator), "distinguished_pairs": n_dist,
             "split_bits": [b for w in W[0] for b in reversed(w.bits)],  # the first unit's weights, for cubes
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
+    if orb:
+        info["free_weights"] = len({v for row in W + V for x in row for v in x.bits} | {v for x in B for v in x.bits})
     return enc.clauses, decode, info
 
 

@@ -1,0 +1,137 @@
+"""Witnesses by imposed symmetry: look for a network that is invariant under a chosen permutation of the
+inputs and of the hidden units, in a much smaller CNF than the whole question.
+
+A pair ``(pi, sigma)`` (``pi`` permutes the inputs and maps the feature set onto itself, ``sigma`` permutes
+the hidden units) asks for ``W_in[sigma j, pi i] = W_in[j, i]``, ``b_in[sigma j] = b_in[j]`` and the matching
+readout equalities (:func:`capacity.solvers.sat.encode` with ``group``, which shares the bits of each orbit and
+encodes each orbit of hidden values and readouts once). A model of that CNF is a network of the class; its
+witness is verified exactly like any other, so SAT there answers the question. UNSAT there says nothing
+about the question (a witness need not be invariant), so this module only ever returns witnesses.
+
+Candidates (:func:`candidates`), when every input permutation maps the feature set onto itself and the units
+are interchangeable (no code): conjugate pairs give the same answer (conjugating ``pi`` by an input permutation
+and ``sigma`` by a unit permutation maps invariant networks onto invariant networks of the same class), so one
+pair per pair of cycle types. A pair is left out when ``pi_f^o`` (``pi_f`` the induced map of the features,
+``o`` the order of ``sigma``) is not the identity: the network would be invariant under ``(pi^o, id)``, so
+``h(pi^o x) = h(x)`` and every feature would be invariant under ``pi^o``, which it is not. The rest are tried in
+a fixed order (fewest orbits of ``W_in`` first, the smallest CNFs), each within :data:`CONFLICTS` conflicts,
+all within :data:`TOTAL_CONFLICTS`: the same candidates, budgets and witness on any machine. A time limit can
+only make the search return no witness.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import reduce
+
+import numpy as np
+
+from ..errors import CapacityError
+from ..network import Network
+from . import sat
+from ._interrupt import deadline_timer
+from .problem import Problem, verify_witness
+
+__all__ = ["CONFLICTS", "TOTAL_CONFLICTS", "candidates", "search"]
+
+#: conflict budget of one candidate group
+CONFLICTS = 20_000
+#: conflict budget of the whole search (the candidates are tried in order until it is spent)
+TOTAL_CONFLICTS = 200_000
+
+
+def _partitions(n: int, largest: int | None = None):
+    """The partitions of ``n``, largest parts first, in decreasing lexicographic order."""
+    if n == 0:
+        yield ()
+        return
+    for k in range(min(n, n if largest is None else largest), 0, -1):
+        for rest in _partitions(n - k, k):
+            yield (k,) + rest
+
+
+def _cycles(parts) -> tuple:
+    """The permutation with cycles of the given lengths on consecutive indices (``i -> i + 1`` within a cycle)."""
+    perm, start = [], 0
+    for c in parts:
+        perm += list(range(start + 1, start + c)) + [start]
+        start += c
+    return tuple(perm)
+
+
+def _order(perm) -> int:
+    """The order of a permutation given as a sequence of images."""
+    perm, seen, out = list(perm), set(), 1
+    for i in range(len(perm)):
+        length, k = 0, i
+        while k not in seen:
+            seen.add(k)
+            k, length = perm[k], length + 1
+        if length:
+            out = out * length // math.gcd(out, length)
+    return out
+
+
+def candidates(problem: Problem) -> list[tuple[tuple, tuple]]:
+    """The ``(pi, sigma)`` pairs :func:`search` tries, in its order (module docstring); empty when the problem
+    has a code or an input permutation that does not map the feature set onto itself."""
+    if problem.code is not None or not problem.features.permutation_invariant():
+        return []
+    m, n = problem.domain.m, problem.d_hidden
+    out = []
+    for pp in _partitions(m):
+        if max(pp) == 1:
+            continue  # pi = id only duplicates units
+        pi = _cycles(pp)
+        _, pf = sat.permuted(problem, pi)
+        if pf is None:
+            continue
+        for sp in _partitions(n):
+            sigma = _cycles(sp)
+            o = _order(sigma)
+            power = reduce(lambda q, _: pf[q], range(o), np.arange(len(pf)))  # pi_f^o
+            if (power == np.arange(len(pf))).all():
+                out.append((sum(math.gcd(a, b) for a in pp for b in sp), pi, sigma))
+    out.sort(key=lambda c: c[0])  # stable: ties keep the partition order
+    return [(pi, sigma) for _, pi, sigma in out]
+
+
+def search(problem: Problem, *, conflicts: int = CONFLICTS, total_conflicts: int = TOTAL_CONFLICTS,
+           deadline: float | None = None) -> tuple[Network | None, dict]:
+    """A verified witness of ``problem`` invariant under one of :func:`candidates`, or None; and an info dict
+    (``group``: the pair that gave it, ``tried``, ``conflicts``). Deterministic: fixed candidates and conflict
+    budgets; ``deadline`` (a :func:`time.perf_counter` value) only ever stops it without a witness."""
+    from pysat.solvers import Solver
+
+    info = {"tried": 0, "conflicts": 0, "group": None}
+    for pi, sigma in candidates(problem):
+        left = total_conflicts - info["conflicts"]
+        if left <= 0 or (deadline is not None and time.perf_counter() >= deadline):
+            break
+        try:
+            clauses, decode, _ = sat.encode(problem, group=[(pi, sigma)], deadline=deadline)
+        except CapacityError:  # a group that moves a weight to another box: not for this class
+            continue
+        except sat._Late:
+            break
+        info["tried"] += 1
+        s = Solver(name="cadical195", bootstrap_with=clauses)
+        timer = None if deadline is None else deadline_timer(s, "cadical195", deadline)
+        try:
+            s.conf_budget(min(conflicts, left))
+            answer = s.solve_limited()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        info["conflicts"] += int(s.accum_stats().get("conflicts", 0))
+        model = s.get_model() if answer else None
+        s.delete()
+        if model is not None:
+            net = decode(model)
+            ok, reason = verify_witness(problem, net)
+            if not ok:
+                raise RuntimeError(f"symmetric encoding bug: the decoded witness fails verification ({reason})")
+            info["group"] = {"pi": list(pi), "sigma": list(sigma)}
+            return net, info
+    return None, info
