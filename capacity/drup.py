@@ -46,7 +46,8 @@ from .errors import CapacityError
 
 
 __all__ = ["ENGINES", "DrupCheck", "check_drup", "keep_proof", "keep_proof_later", "kept_proof_path", "parse_proof",
-           "proof_cache_dir", "read_dimacs", "read_proof", "wait_for_kept_proofs", "write_dimacs", "write_proof"]
+           "proof_cache_dir", "read_dimacs", "read_proof", "wait_for_kept_proofs", "warm_up", "write_dimacs",
+           "write_proof"]
 
 
 @dataclass(frozen=True)
@@ -237,9 +238,38 @@ def _max_var(clauses) -> int:
     return max((abs(l) for c in clauses for l in c), default=0)
 
 
-#: under ``auto``, LRAT proofs up to this size are checked by the plain twin (about 0.1 s), which spares a
-#: fresh process Numba's start-up (0.5 to 2 s)
-LRAT_PYTHON_BYTES = 1 << 18
+#: under ``auto``, LRAT proofs up to this size are checked by the plain twin (a few ms), larger ones by the
+#: compiled kernels, which :func:`warm_up` loads in the background before the first check (a property of the
+#: proof, never of the clock: the same proof always goes to the same engine)
+LRAT_PYTHON_BYTES = 1 << 15
+
+_WARM: list = []  # the warm-up thread, once per process
+
+
+def warm_up() -> None:
+    """Load (or, on a fresh machine, compile into Numba's disk cache) the compiled LRAT kernels in a background
+    thread, once per process, so that the first check of a process does not pay for it on the clock of the
+    call (0.3 s from the cache, seconds to compile). Called by the front doors before a SAT step; a check that
+    starts earlier waits for the kernels (Numba's compiler lock). A fork waits for the thread first (a child
+    must not inherit a held compiler lock)."""
+    if _WARM:
+        return
+    from . import lrat
+
+    def work():
+        cnf = (np.array([1, -1], np.int64), np.array([1, 1], np.int64))
+        lrat.check_lrat(cnf, b"3 0 1 2 0\n", time.perf_counter(), np.zeros(1, np.int8), jit=True)
+
+    _WARM.append(threading.Thread(target=work, name="capacity-lrat-warm-up", daemon=True))
+    _WARM[0].start()
+
+
+def _join_warm_up() -> None:
+    if _WARM:
+        _WARM[0].join()
+
+
+os.register_at_fork(before=_join_warm_up)
 
 ENGINES = ("auto", "backward", "backward-python", "numba", "python", "forward", "lrat", "lrat-python")
 

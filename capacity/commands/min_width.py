@@ -25,6 +25,10 @@ def add_arguments(p):
     add_weight_arguments(p)
     add_solver_arguments(p, "seconds for the whole search (UNKNOWN, exit 3, when it runs out; default none)")
     p.add_argument("--max-width", type=positive_int, default=None, help="stop searching here (default: domain size)")
+    p.add_argument("--workers", "-j", type=positive_int, default=1,
+                   help="local processes for each width's auto steps, run at once and combined by the sequential "
+                        "rule: the same answer, sooner (default 1: one after the other in this process)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None, help="run those steps on this Dask scheduler instead")
     p.add_argument("--witness", metavar="PATH", help="save the witness network (.npz); JSON then gives its path")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_progress_argument(p)
@@ -39,11 +43,20 @@ def run(args) -> int:
     domain = domain_from(args)
     features = from_spec(domain, args.features, seed=args.seed)
     progress = not args.no_progress and not args.json
-    with heartbeat("min-width ladder", progress):
-        res = min_width(features, activation=args.activation,
-                        weight_bound=None if args.real else args.weight_bound, nonnegative=args.nonnegative,
-                        method=args.method, time_limit=args.time_limit, max_width=args.max_width, seed=args.seed,
-                        progress=progress)
+    executor = None
+    if args.dask:
+        from ..scaling.executors import make_executor
+
+        executor = make_executor(dask=args.dask)
+    try:
+        with heartbeat("min-width ladder", progress):
+            res = min_width(features, activation=args.activation,
+                            weight_bound=None if args.real else args.weight_bound, nonnegative=args.nonnegative,
+                            method=args.method, time_limit=args.time_limit, max_width=args.max_width,
+                            seed=args.seed, progress=progress, workers=args.workers, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     out = res.to_dict()
     if args.witness and res.witness is not None:
         out["witness"] = str(res.witness.save(args.witness))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..codes import Code
+from ..drup import warm_up
 from ..domain import Domain
 from ..errors import CapacityError
 from ..features import FeatureSet
@@ -31,7 +32,8 @@ from ..network import Network
 from .problem import Certificate, Problem, Result, Status
 
 __all__ = ["METHODS", "representable", "min_width", "capacity", "representable_set", "MinWidthResult",
-           "CapacityResult", "RepresentableSet", "WidthStatus", "choose_method"]
+           "CapacityResult", "RepresentableSet", "WidthStatus", "choose_method", "auto_steps", "auto_answer",
+           "run_step"]
 
 METHODS = ("auto", "enumerate", "sat", "cpsat", "milp", "reference")
 #: ``auto`` enumerates when the estimated number of hidden layers is at most this
@@ -78,8 +80,9 @@ def choose_method(problem: Problem) -> str:
     return "milp" if problem.real else "cpsat"
 
 
-def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Result:
-    """Turn an unchecked NOT_REPRESENTABLE into a checked one by an independent second method."""
+def _confirm(first: Result, problem: Problem, deadline, seed, progress, known=None) -> Result:
+    """Turn an unchecked NOT_REPRESENTABLE into a checked one by an independent second method (``known``:
+    results of second methods already computed, by method name)."""
     second_methods = ["enumerate"] if _enumeration_size(problem) <= ENUMERATE_LIMIT else []
     if not problem.real or (problem.activation == "step" and problem.code is None):
         second_methods.append("sat")
@@ -89,9 +92,12 @@ def _confirm(first: Result, problem: Problem, deadline, seed, progress) -> Resul
         second_methods.remove(first.method)
     for m in second_methods:
         left = None if deadline is None else max(0.0, deadline - time.perf_counter())
-        if left is not None and left <= 0:
+        if known and m in known:
+            second = known[m]
+        elif left is not None and left <= 0:
             break
-        second = _call(m, problem, left, seed, progress)
+        else:
+            second = _call(m, problem, left, seed, progress)
         if second.status is Status.UNKNOWN and m in ("enumerate", "sat"):
             break  # only the wall clock stops these two: never let it pick the next method
         if second.status is Status.REPRESENTABLE:
@@ -156,44 +162,103 @@ def _call(method, problem, time_limit, seed, progress, **options) -> Result:
 
 
 def representable(problem: Problem, method: str = "auto", *, time_limit: float | None = None,
-                  seed: int | None = None, proof_path=None, progress: bool = False) -> Result:
+                  seed: int | None = None, proof_path=None, progress: bool = False, workers: int = 1,
+                  executor=None) -> Result:
     """Decide ``problem``; the result carries a verified witness, a checked certificate, or is UNKNOWN.
 
-    ``proof_path`` (method ``sat``) stores the CNF and the DRUP proof there.
+    ``proof_path`` (method ``sat``) stores the CNF and the DRUP proof there. ``workers`` > 1 (local processes)
+    or an ``executor`` of :mod:`capacity.scaling.executors` runs the steps of ``auto`` (:func:`auto_steps`)
+    concurrently and combines them by the sequential rule (:mod:`capacity.solvers.parallel`): the same answer,
+    method, certificate kind and witness as ``workers=1``.
     """
     if method not in METHODS:
         raise CapacityError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise CapacityError(f"workers must be an integer >= 1, got {workers!r}")
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
     seed = problem.seed if seed is None else seed
     chosen = choose_method(problem) if method == "auto" else method
-    options = {"proof_path": proof_path} if chosen == "sat" and proof_path is not None else {}
+    if chosen != "enumerate" or method == "auto":
+        warm_up()  # a SAT step may follow: its proof checker loads in the background meanwhile
     # auto with CP-SAT: a first try bounded in CP-SAT's deterministic time (witnesses come fast), then SAT,
     # whose refutations are checkable. Only running out of the deterministic budget moves on to SAT; the wall
     # clock only ever makes the answer UNKNOWN, so the method and the witness do not depend on machine load.
+    if method == "auto" and chosen == "cpsat" and not problem.real:
+        steps = auto_steps(problem, proof_path)
+        if workers > 1 or executor is not None:
+            from .parallel import portfolio
+
+            return portfolio(problem, steps, t0=t0, deadline=deadline, seed=seed, workers=workers,
+                             executor=executor, progress=progress)
+        got: dict = {}
+        while True:  # the sequential walk: run the step the rule asks for next
+            k = auto_answer(problem, steps, got, t0, deadline, seed, progress)
+            if isinstance(k, Result):
+                return k
+            got[k] = run_step(steps[k], deadline, seed, progress)
+    options = {"proof_path": proof_path} if chosen == "sat" and proof_path is not None else {}
     if method == "auto" and chosen == "cpsat":
         options = {"deterministic_time": AUTO_CPSAT_DETERMINISTIC_TIME, "num_workers": 1}
     res = _call(chosen, problem, time_limit, seed, progress, **options)
-    if (method == "auto" and chosen == "cpsat" and res.status is Status.UNKNOWN and not problem.real
-            and res.info.get("unknown_reason") == "deterministic limit"):
-        # no witness within CP-SAT's budget: first SAT on the same question on one input fewer, within a
-        # conflict budget (a refutation there refutes this one, at a fraction of the cost), then SAT on the
-        # whole problem
-        sub = restriction(problem)
-        left = None if deadline is None else deadline - time.perf_counter()
-        if sub is not None and (left is None or left > 0):
-            if progress:
-                _say(f"  trying the restriction to x{problem.domain.m - 1} = 0 ({sub.n_features} features)")
-            r = _call("sat", sub, left, seed, progress, conflict_limit=RESTRICTION_CONFLICTS)
-            if r.status is Status.NOT_REPRESENTABLE:
-                return _restricted(problem, r, t0)
-            if r.status is Status.UNKNOWN and r.info.get("unknown_reason") == "time limit":
-                return Result(Status.UNKNOWN, problem, r.method, time.perf_counter() - t0,
-                              info={"reason": "time limit (in the restriction)", "restriction": r.info})
-        left = None if deadline is None else deadline - time.perf_counter()
-        if left is None or left > 0:
-            res = _call("sat", problem, left, seed, progress, **({"proof_path": proof_path} if proof_path else {}))
     if res.status is Status.NOT_REPRESENTABLE and not res.certificate.checked:
+        res = _confirm(res, problem, deadline, seed, progress)
+    return res
+
+
+def auto_steps(problem: Problem, proof_path=None) -> list:
+    """The steps of ``auto`` on an integer class that starts with CP-SAT, in priority order, each
+    ``(method, problem, options)`` (None when it does not apply): CP-SAT within
+    :data:`AUTO_CPSAT_DETERMINISTIC_TIME` (one worker: a deterministic search); SAT on the
+    :func:`restriction` within :data:`RESTRICTION_CONFLICTS`; SAT on the whole problem. Every budget is
+    deterministic, so which step answers depends on the problem alone (:func:`auto_answer`)."""
+    sub = restriction(problem)
+    return [("cpsat", problem, {"deterministic_time": AUTO_CPSAT_DETERMINISTIC_TIME, "num_workers": 1}),
+            None if sub is None else ("sat", sub, {"conflict_limit": RESTRICTION_CONFLICTS}),
+            ("sat", problem, {"proof_path": proof_path} if proof_path is not None else {})]
+
+
+def run_step(step, deadline, seed, progress=False) -> Result:
+    """One step of :func:`auto_steps` with the time left until ``deadline`` (a ``time.perf_counter`` value);
+    UNKNOWN ("time limit") without starting when none is left."""
+    method, problem, options = step
+    left = None if deadline is None else deadline - time.perf_counter()
+    if left is not None and left <= 0:
+        return Result(Status.UNKNOWN, problem, method, 0.0, info={"unknown_reason": "time limit"})
+    return _call(method, problem, left, seed, progress, **options)
+
+
+def auto_answer(problem: Problem, steps: list, got: dict, t0: float, deadline, seed, progress=False):
+    """The answer of ``auto`` from the results ``got`` (step index -> Result) of :func:`auto_steps`, or the
+    index of the step it needs next. The first step in sequence order that decides within its deterministic
+    budget answers; a later step counts only once every earlier one has used up its budget. So the answer does
+    not depend on the order in which the steps finished (:mod:`capacity.solvers.parallel`), only the time does.
+    A step that ran out of time (or whose worker was lost) makes the answer UNKNOWN."""
+    first = got.get(0)
+    if first is None:
+        return 0
+    if not (first.status is Status.UNKNOWN and first.info.get("unknown_reason") == "deterministic limit"):
+        if first.status is Status.NOT_REPRESENTABLE and not first.certificate.checked:
+            if 2 not in got:  # CP-SAT's infeasibility is confirmed by SAT on the whole problem: step 2
+                return 2
+            return _confirm(first, problem, deadline, seed, progress, known={"sat": got[2]})
+        return first  # a witness, or the clock ran out
+    if steps[1] is not None:  # no witness within CP-SAT's budget: the restriction, then the whole problem
+        if 1 not in got:
+            if progress:
+                _say(f"  trying the restriction to x{problem.domain.m - 1} = 0 ({steps[1][1].n_features} features)")
+            return 1
+        r = got[1]
+        if r.status is Status.NOT_REPRESENTABLE:
+            return _restricted(problem, r, t0)
+        if r.status is Status.UNKNOWN and r.info.get("unknown_reason") != "conflict limit":
+            return Result(Status.UNKNOWN, problem, r.method, time.perf_counter() - t0,
+                          info={"reason": f"{r.info.get('unknown_reason', 'time limit')} (in the restriction)",
+                                "restriction": r.info})
+    if 2 not in got:
+        return 2
+    res = got[2]
+    if res.status is Status.NOT_REPRESENTABLE and not res.certificate.checked:  # pragma: no cover - sat checks
         res = _confirm(res, problem, deadline, seed, progress)
     return res
 
@@ -277,13 +342,15 @@ def _say(line: str) -> None:
 
 def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: int | None = 1,
               nonnegative: bool = False, method: str = "auto", time_limit: float | None = None,
-              max_width: int | None = None, seed: int = 0, progress: bool = False) -> MinWidthResult:
+              max_width: int | None = None, seed: int = 0, progress: bool = False, workers: int = 1,
+              executor=None) -> MinWidthResult:
     """The proven minimum number of hidden units that compute every feature at once.
 
     Widths are tried upwards from 1. Representability is monotone in the width (an extra unit with zero
     weights changes nothing), so a certificate at ``n - 1`` and a witness at ``n`` prove the minimum.
     ``max_width`` defaults to the domain size, which always suffices for integer weights with ``K >= 1``
-    and no sign restriction (one point-detector unit per point).
+    and no sign restriction (one point-detector unit per point). ``workers`` / ``executor``: each width's
+    ``auto`` steps run concurrently (:func:`representable`); the answer is the sequential one.
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
@@ -298,7 +365,8 @@ def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: i
         problem = Problem(features, n, activation, weight_bound, nonnegative, None, seed)
         if progress:
             _say(f"min-width: width {n} (lower bound {lower}) ...")
-        res = representable(problem, method, time_limit=left, seed=seed, progress=progress)
+        res = representable(problem, method, time_limit=left, seed=seed, progress=progress, workers=workers,
+                            executor=executor)
         if progress:
             _say(f"min-width: width {n}: {res.status} by {res.method} in {res.seconds:.1f}s")
         steps.append({"width": n, "status": str(res.status), "method": res.method, "seconds": round(res.seconds, 6),
