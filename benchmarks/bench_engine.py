@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/bench_engine.py [--out benchmarks/out] [--cap 60] [--old-cap 45] [--base-cap 60]
                                       [--cells relu:3:1,relu:4:2,step:9:1] [--old-rev 83b98ad]
+                                      [--workers 1,2]
 
 Cells: U-AND (all pairwise ANDs on 2-sparse inputs, feature family ``pairs``) with ReLU units for m = 3..6 and
 K = 1, 2, 3, and with step units, K = 1, for m = 9 and 10. Per cell, three pipelines, one after the other in
@@ -15,6 +16,10 @@ the same run, each in its own process (killed at its cap + 30 s; a killed run is
   products as CP-SAT constraints, 2 workers, lexicographic order on hidden units, nothing else) on OUR class:
   weights in [-K, K], hidden and readout biases free (a range that provably covers every behaviour, the same
   as the SAT encoding's). Its refutations are CP-SAT's word only (unchecked). Widths upwards from 1.
+
+``--workers 1,2`` runs the new pipeline once per value (``new`` with 1, ``new-w2`` with
+``min_width(..., workers=2)``: the parallel portfolio of ``auto``) and reports the ratio workers N / workers 1 in
+wall and CPU seconds, and in wall seconds summed over the widths both runs decided.
 
 Writes ``engine.json`` and ``engine.md`` to ``--out`` with, per cell, each pipeline's answer, wall seconds and
 CPU seconds of the call (``time.process_time()``, every thread, plus its children's
@@ -134,11 +139,12 @@ def plain_min_width(m, K, activation, cap):
     return {"n_star": None, "proven": False, "steps": steps, "certificate": ""}
 
 
-def package_min_width(m, K, activation, cap):
+def package_min_width(m, K, activation, cap, workers=1):
     """:func:`capacity.min_width` (``auto``) of whichever ``capacity`` package is on the path."""
     from capacity import min_width
 
-    r = min_width(_features(m), activation=activation, weight_bound=K, method="auto", time_limit=cap)
+    kw = {"workers": workers} if workers > 1 else {}
+    r = min_width(_features(m), activation=activation, weight_bound=K, method="auto", time_limit=cap, **kw)
     return {"n_star": r.min_width, "proven": r.proven, "lower": r.lower, "upper": r.upper,
             "certificate": r.certificate_kind or "", "steps": [dict(s) for s in r.steps]}
 
@@ -146,9 +152,11 @@ def package_min_width(m, K, activation, cap):
 def _one(args):
     """Child process: one pipeline on one cell, JSON on stdout."""
     act, m, K = args.one_cell.split(":")
-    fn = plain_min_width if args.one == "cpsat-plain" else package_min_width
     t, c = time.perf_counter(), time.process_time() + _child_cpu()
-    res = fn(int(m), int(K), act, args.one_cap)
+    if args.one == "cpsat-plain":
+        res = plain_min_width(int(m), int(K), act, args.one_cap)
+    else:
+        res = package_min_width(int(m), int(K), act, args.one_cap, args.one_workers)
     res["seconds"] = round(time.perf_counter() - t, 3)
     res["call_cpu_s"] = round(time.process_time() + _child_cpu() - c, 3)  # every thread, without the imports
     print("RESULT " + json.dumps(res, default=str), flush=True)
@@ -157,10 +165,12 @@ def _one(args):
 def run_cell(pipeline, cell, cap, src):
     """One pipeline on one cell in a child process importing the package from ``src[pipeline]``."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "PYTHONPATH": str(src[pipeline])}
+    workers = int(pipeline.split("-w")[1]) if pipeline.startswith("new-w") else 1
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", "cpsat-plain" if pipeline == "cpsat-plain"
-           else "package", "--one-cell", cell, "--one-cap", str(cap)]
+           else "package", "--one-cell", cell, "--one-cap", str(cap), "--one-workers", str(workers)]
     t = time.perf_counter()
     cpu0 = _child_cpu()
+    load_before = round(os.getloadavg()[0], 2)
     try:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=cap + 30, cwd=src[pipeline])
     except subprocess.TimeoutExpired:
@@ -174,6 +184,7 @@ def run_cell(pipeline, cell, cap, src):
     res["wall_s"] = round(time.perf_counter() - t, 3)  # the process, imports included
     res["cpu_s"] = res.get("call_cpu_s", round(_child_cpu() - cpu0, 3))  # killed: the whole process's
     res["load"] = round(os.getloadavg()[0], 2)
+    res["load_before"] = load_before
     return res
 
 
@@ -190,6 +201,25 @@ def _check_solve(res):
     if not step or not step.get("solve_seconds") or step.get("check_seconds") is None:
         return None
     return round(step["check_seconds"] / max(step["solve_seconds"], 1e-3), 3)
+
+
+def _parallel_ratios(one, many):
+    """workers N / workers 1: wall and CPU seconds of the call, and wall seconds summed over the widths both
+    runs decided; ``same_answer`` compares n*, the bounds and each width's status, method and certificate kind."""
+    def widths(r):
+        return {s["width"]: (s["status"], s["method"], s.get("certificate_kind")) for s in r.get("steps", [])}
+
+    def decided(r):
+        return {s["width"]: s["seconds"] for s in r.get("steps", []) if s["status"] != "UNKNOWN"}
+
+    both = set(decided(one)) & set(decided(many))
+    a, b = sum(decided(one)[w] for w in both), sum(decided(many)[w] for w in both)
+    w1, wn = widths(one), widths(many)
+    same = all(one.get(k) == many.get(k) for k in ("n_star", "lower", "upper")) and \
+        all(w1[w] == wn[w] for w in set(w1) & set(wn) if "UNKNOWN" not in (w1[w][0], wn[w][0]))
+    return {"wall": round(many["seconds"] / one["seconds"], 3) if one.get("seconds") else None,
+            "cpu": round(many["cpu_s"] / one["cpu_s"], 3) if one.get("cpu_s") else None,
+            "decided_widths": sorted(both), "decided_wall": round(b / a, 3) if a else None, "same_answer": same}
 
 
 def _cell_text(r):
@@ -212,20 +242,25 @@ def main(argv=None):
     ap.add_argument("--cells", default=",".join(CELLS))
     ap.add_argument("--pipelines", default="new,cpsat-plain,old")
     ap.add_argument("--old-rev", default="83b98ad")
+    ap.add_argument("--workers", default="1",
+                    help="comma list: the new pipeline once per value (workers > 1: the parallel portfolio of auto)")
+    ap.add_argument("--one-workers", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-cell", help=argparse.SUPPRESS)
     ap.add_argument("--one-cap", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
         return _one(args)
-    pipelines = args.pipelines.split(",")
-    caps = {"new": args.cap, "old": args.old_cap, "cpsat-plain": args.base_cap}
+    extra = [f"new-w{w}" for w in map(int, args.workers.split(",")) if w > 1]
+    pipelines = [q for p in args.pipelines.split(",") for q in ([p, *extra] if p == "new" else [p])]
+    caps = {"new": args.cap, "old": args.old_cap, "cpsat-plain": args.base_cap, **{q: args.cap for q in extra}}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         # frozen copies: the working tree as it is now (new, cpsat-plain) and the package at --old-rev (old);
         # edits made while the benchmark runs do not leak into it
         src = {p: Path(tmp) / ("old" if p == "old" else "new") for p in pipelines}
+        pipelines_warm = [p for p in pipelines if not p.startswith("new-w")]  # the same copy as new
         shutil.copytree(ROOT / "capacity", Path(tmp) / "new" / "capacity",
                         ignore=shutil.ignore_patterns("__pycache__"))
         if "old" in pipelines:
@@ -233,7 +268,7 @@ def main(argv=None):
             archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.old_rev, "capacity"],
                                      capture_output=True, check=True).stdout
             subprocess.run(["tar", "-x", "-C", str(Path(tmp) / "old")], input=archive, check=True)
-        for p in pipelines:  # warm-up (Numba compiles into each copy's cache, proof checkers too), not recorded
+        for p in pipelines_warm:  # warm-up (Numba compiles into each copy's cache, proof checkers too), not recorded
             print(f"warm-up {p} ...", flush=True)
             run_cell(p, "relu:3:1", 60, src)
             run_cell(p, "step:5:1", 60, src)
@@ -251,6 +286,8 @@ def main(argv=None):
             row["cpu_ratio_new_to_plain"] = (round(new["cpu_s"] / base["cpu_s"], 3)
                                              if both and base.get("cpu_s") else None)
             row["check_over_solve"] = _check_solve(new) if new else None
+            for q in extra:
+                row[f"ratio_{q}_to_new"] = _parallel_ratios(new, row[q]) if new else None
             rows.append(row)
             _write(out, args, pipelines, caps, rows)
 
@@ -279,6 +316,18 @@ def _write(out, args, pipelines, caps, rows):
         load = max((r[p].get("load", 0) for p in pipelines if r.get(p)), default=0)
         md.append(f"| {label} | " + " | ".join(cells) + f" | {ratio}"
                   f" | {r['check_over_solve'] if r['check_over_solve'] is not None else '-'} | {load} |")
+    extra = [p for p in pipelines if p.startswith("new-w")]
+    if extra:
+        md += ["", "Parallel portfolio: ratio workers N / workers 1 (wall; CPU; wall summed over the widths both "
+               "decided), same answer (n*, bounds, each decided width's method and certificate kind).", "",
+               "| cell | pipeline | wall | CPU | decided widths | same answer | load before / after |",
+               "|---|---|---|---|---|---|---|"]
+        for r in rows:
+            for q in extra:
+                x = r.get(f"ratio_{q}_to_new") or {}
+                lb = f"{r[q].get('load_before')} / {r[q].get('load')}" if r.get(q) else "-"
+                md.append(f"| {r['cell']} | {q} | {x.get('wall')} | {x.get('cpu')} | "
+                          f"{x.get('decided_widths')}: {x.get('decided_wall')} | {x.get('same_answer')} | {lb} |")
     (out / "engine.md").write_text("\n".join(md) + "\n")
 
 
