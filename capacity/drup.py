@@ -265,7 +265,7 @@ def warm_up() -> None:
 
 
 def _join_warm_up() -> None:
-    if _WARM:
+    if _WARM and _WARM[0] is not threading.current_thread():
         _WARM[0].join()
 
 

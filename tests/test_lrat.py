@@ -257,3 +257,24 @@ def test_check_proof_offers_every_engine():
     from capacity.commands import check_proof
 
     assert check_proof.ENGINES == drup.ENGINES
+
+
+def test_auto_engine_is_decided_by_the_proof_size_and_the_kernels_warm_up_in_the_background():
+    """check_drup's auto engine for LRAT text depends on the proof's size only (the plain twin up to
+    LRAT_PYTHON_BYTES, the compiled kernels above); warm_up loads those kernels in a background thread, once."""
+    import capacity.drup as drup
+    from capacity import Domain, Problem, from_spec
+    from capacity.solvers.sat import encode
+
+    drup.warm_up()
+    drup._join_warm_up()
+    assert len(drup._WARM) == 1 and not drup._WARM[0].is_alive()
+    drup.warm_up()  # idempotent: no second thread
+    assert len(drup._WARM) == 1
+    assert all(drup._JITTED[k].signatures for k in ("_scan_lrat", "_lrat"))  # compiled (or loaded from the cache)
+    cnf = encode(Problem(from_spec(Domain(10, 2), "pairs"), 3, "step", 1), True)[0]
+    sat, text = cadical_lrat(cnf)
+    assert not sat and len(text) > drup.LRAT_PYTHON_BYTES
+    big = check_drup(cnf, text)
+    small = check_drup(FOUR, GOOD)
+    assert big.ok and big.engine == "lrat" and small.ok and small.engine == "lrat-python"

@@ -63,6 +63,9 @@ def test_the_portfolio_gives_the_sequential_answer_on_many_points(force_portfoli
         two = front.representable(problem, time_limit=120, workers=2)
         assert _fingerprint(two) == _fingerprint(one), (problem.d_hidden, budget)
         assert one.status is not Status.UNKNOWN and two.info["portfolio"]["workers"] == 2
+        cost = two.info["portfolio"]  # the steps the rule read finished, and in parallel they end no later
+        assert set(cost["needed"]) <= set(cost["steps_finished"])
+        assert 0 < cost["critical_path_cpu_seconds"] <= cost["needed_cpu_seconds"] + 1e-9
         seen.add((str(one.status), one.method))
     # the points exercise every step of the rule
     assert {m for _, m in seen} >= {"cpsat", "cpsat+sat", "restriction+sat", "sat"}

@@ -196,10 +196,10 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
             k = auto_answer(problem, steps, got, t0, deadline, seed, progress)
             if isinstance(k, Result):
                 return k
+            if progress and k == 1:
+                _say(f"  trying the restriction to x{problem.domain.m - 1} = 0 ({steps[1][1].n_features} features)")
             got[k] = run_step(steps[k], deadline, seed, progress)
     options = {"proof_path": proof_path} if chosen == "sat" and proof_path is not None else {}
-    if method == "auto" and chosen == "cpsat":
-        options = {"deterministic_time": AUTO_CPSAT_DETERMINISTIC_TIME, "num_workers": 1}
     res = _call(chosen, problem, time_limit, seed, progress, **options)
     if res.status is Status.NOT_REPRESENTABLE and not res.certificate.checked:
         res = _confirm(res, problem, deadline, seed, progress)
@@ -245,8 +245,6 @@ def auto_answer(problem: Problem, steps: list, got: dict, t0: float, deadline, s
         return first  # a witness, or the clock ran out
     if steps[1] is not None:  # no witness within CP-SAT's budget: the restriction, then the whole problem
         if 1 not in got:
-            if progress:
-                _say(f"  trying the restriction to x{problem.domain.m - 1} = 0 ({steps[1][1].n_features} features)")
             return 1
         r = got[1]
         if r.status is Status.NOT_REPRESENTABLE:
@@ -371,7 +369,8 @@ def min_width(features: FeatureSet, *, activation: str = "relu", weight_bound: i
             _say(f"min-width: width {n}: {res.status} by {res.method} in {res.seconds:.1f}s")
         steps.append({"width": n, "status": str(res.status), "method": res.method, "seconds": round(res.seconds, 6),
                       "certificate_kind": None if res.certificate is None else res.certificate.kind,
-                      **_sat_seconds(res.info)})
+                      **_sat_seconds(res.info),
+                      **{k: v for k, v in res.info.get("portfolio", {}).items() if k.endswith("cpu_seconds")}})
         if res.status is Status.REPRESENTABLE:
             proven = lower == n
             return MinWidthResult(features, n if proven else None, lower, n,

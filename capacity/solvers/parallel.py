@@ -31,7 +31,34 @@ def _step_task(item) -> Result:
 
     _, step, end, seed = item
     deadline = None if end is None else time.perf_counter() + (end - time.time())
-    return run_step(step, deadline, seed)
+    cpu = time.process_time()
+    res = run_step(step, deadline, seed)
+    return dataclasses.replace(res, info={**res.info, "step_cpu_seconds": round(time.process_time() - cpu, 6)})
+
+
+def _critical_path(problem, steps, got, t0, deadline, seed, workers: int) -> dict:
+    """What the answer cost in CPU seconds: the steps the sequential rule read (``needed``), their sum (the
+    sequential walk on one core) and the time at which they are all done when the steps start in order on
+    ``workers`` idle cores, each taking its own CPU seconds (the portfolio on an idle machine). An estimate
+    for a shared machine, where the wall clock says little; from local processes (a Dask worker's threads
+    share one process's CPU clock)."""
+    from .front import auto_answer
+
+    read: dict = {}
+    while not isinstance(k := auto_answer(problem, steps, read, t0, deadline, seed), Result):
+        if k not in got:
+            return {}
+        read[k] = got[k]
+    cpu = {k: r.info.get("step_cpu_seconds") for k, r in got.items()}
+    if any(cpu[k] is None for k in read):
+        return {}
+    free, done = [0.0] * workers, {}
+    for k in sorted(k for k, step in enumerate(steps) if step is not None):
+        start = min(free)
+        done[k] = start + cpu[k] if cpu.get(k) is not None else float("inf")  # a killed step never ends
+        free[free.index(start)] = done[k]
+    return {"needed": sorted(read), "needed_cpu_seconds": round(sum(cpu[k] for k in read), 6),
+            "critical_path_cpu_seconds": round(max(done[k] for k in read), 6)}
 
 
 def _verified(res: Result) -> Result:
@@ -80,7 +107,8 @@ def portfolio(problem, steps, *, t0: float, deadline, seed, workers: int = 2, ex
             got.setdefault(k, Result(Status.UNKNOWN, steps[k][1], steps[k][0], 0.0,
                                      info={"unknown_reason": "worker lost", "worker_failure": failure}))
         answer = auto_answer(problem, steps, got, t0, deadline, seed, progress)
-    info = {**answer.info, "portfolio": {**executor.describe(), "steps_finished": sorted(got)}}
+    info = {**answer.info, "portfolio": {**executor.describe(), "steps_finished": sorted(got),
+                                         **_critical_path(problem, steps, got, t0, deadline, seed, executor.workers)}}
     if failure is not None:
         info["worker_failure"] = failure
         if answer.status is Status.UNKNOWN:
