@@ -97,7 +97,10 @@ def count_step_by_readouts(k: int, d_hidden: int, *, backend: str = "numba") -> 
 
 def in_readout_set(res: ReadoutCount, f: int) -> bool:
     """Whether the function with truth table ``f`` (an integer, bit ``p`` = value at point ``p``) is in the set
-    that ``res`` counted: ``f`` or its complement is marked."""
+    that ``res`` counted: ``f`` or its complement is marked (or, for a count by NPN classes, its class was
+    decided a member)."""
+    if hasattr(res, "contains"):
+        return res.contains(f)
     g = ((1 << (1 << res.k)) - 1) ^ f
     return bool((int(res.bits[f >> 6]) >> (f & 63)) & 1 or (int(res.bits[g >> 6]) >> (g & 63)) & 1)
 
@@ -118,7 +121,7 @@ class MembershipCheck:
         return self.checked and (self.status == "REPRESENTABLE") == self.in_count
 
 
-def membership_sample(res: ReadoutCount, n_in: int, n_out: int, *, seed: int = 0, method: str = "sat",
+def membership_sample(res, n_in: int, n_out: int, *, seed: int = 0, method: str = "sat",
                       time_limit: float | None = None) -> list[MembershipCheck]:
     """Decide ``n_in`` random functions of the counted set and ``n_out`` random functions outside it (as many
     as exist) with an exact solver of :mod:`capacity.solvers` (default SAT, with a checked DRUP proof for

@@ -506,3 +506,162 @@ def test_parity_of_three_needs_more_than_two_relu_units():
     assert not d.representable and d.certificates == d.patterns > 100
     # the integer enumeration agrees: parity is outside the K = 2 class (a subclass of the real one)
     assert count(Domain(3), 2, "relu", 2).count == 254
+
+
+# ---------------------------------------------------------------------------------------------
+# several step units by NPN classes (capacity.npn): orbits, each search against brute force, the counts
+
+# OEIS A000370: NPN classes of Boolean functions of k or fewer variables (k = 0..5).
+A000370 = [1, 2, 4, 14, 222, 616126]
+
+
+@functools.lru_cache(maxsize=None)
+def _tables(k):
+    from capacity.npn import point_bitsets
+    from capacity.threshold import threshold_tables
+
+    T = np.ascontiguousarray(threshold_tables(k)[:, 0])
+    return T, point_bitsets(T, 1 << k)
+
+
+@settings(max_examples=30, deadline=None)
+@given(k=st.integers(1, 4), seed=st.integers(0, 2**16 - 1))
+def test_orbit_walk_visits_the_npn_orbit(k, seed):
+    import itertools
+
+    from capacity.npn import KERNELS, TWINS, npn_orbit, orbit_walk
+
+    N = 1 << k
+    f = seed % (1 << N)
+    kinds, var, lo, A = orbit_walk(k)
+    assert len(kinds) + 1 == 2**k * len(list(itertools.permutations(range(k))))
+    expected = {sum(v << p for p, v in enumerate(t)) for t in _npn_images(tuple((f >> p) & 1 for p in range(N)), k)}
+    assert npn_orbit(f, k) == expected
+    for kern in (KERNELS, TWINS):
+        out = np.zeros(len(kinds) + 1, dtype=np.uint64)
+        kern["orbit_states"](np.uint64(f), kinds, var, lo, A, out)
+        assert {int(s) for s in out} | {(1 << N) - 1 - int(s) for s in out} == expected
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_npn_classes_equal_A000370_and_twin(k):
+    from capacity.npn import npn_classes
+
+    reps, sizes = npn_classes(k)
+    assert len(reps) == A000370[k] and sizes.sum() == 1 << (1 << k)
+    r2, s2 = npn_classes(k, backend="python")
+    assert np.array_equal(reps, r2) and np.array_equal(sizes, s2)
+
+
+def _brute_sets_three_inputs():
+    """The tables each form computes at 3 inputs, by brute force over every pair / triple of ``T``."""
+    T, _ = _tables(3)
+    a, b, c = T[:, None, None], T[None, :, None], T[None, None, :]
+    full = np.uint64(255)
+    and2 = set(np.unique(T[:, None] & T[None, :]).tolist())
+    and3 = set(np.unique(a & b & c).tolist())
+    and_or = set(np.unique(a & (b | c)).tolist())
+    maj = set(np.unique((a & b) | (a & c) | (b & c)).tolist())
+    neg = lambda S: {int(full) ^ f for f in S}  # noqa: E731
+    return {(2, 1): and2, (2, 2): neg(and2), (3, 1): and3, (3, 2): neg(and3), (3, 3): and_or, (3, 4): neg(and_or),
+            (3, 5): maj}
+
+
+def _brute_forms_four_inputs(f):
+    """Which forms compute ``f`` at 4 inputs, by brute force over the triples of ``T`` that can matter:
+    ``g1 >= h`` for the ANDs and for ``g1 & (g2 | g3)`` (whose ``g2 & g1``, ``g3 & g1`` must lie inside ``h``),
+    and for the majority every pair with disjoint errors plus "some error set avoids both" (a subset closure)."""
+    T, _ = _tables(4)
+    T = T.astype(np.int64)
+    full = (1 << 16) - 1
+    row = {}
+    for code, h in ((1, f), (2, full ^ f)):
+        S = T[T & h == h]
+        pair = np.unique(S[:, None] & S[None, :])
+        row[(2, code)] = bool((pair == h).any())
+        row[(3, code)] = bool(((pair[:, None] & S[None, :]) == h).any())
+    for code, h in ((3, f), (4, full ^ f)):
+        row[(3, code)] = False
+        for g1 in T[T & h == h]:
+            V = np.unique(T & g1)
+            V = V[V & ~h == 0]
+            if ((V[:, None] | V[None, :]) == h).any():
+                row[(3, code)] = True
+                break
+    E = T ^ f
+    has = np.zeros(1 << 16, dtype=bool)  # has[V]: some error set lies inside V
+    has[E] = True
+    idx = np.arange(1 << 16)
+    for x in range(16):
+        up = idx[(idx >> x) & 1 == 1]
+        has[up] |= has[up ^ (1 << x)]
+    pairs = (E[:, None] & E[None, :]) == 0
+    row[(3, 5)] = bool(has[full ^ (E[:, None] | E[None, :])][pairs].any())
+    return row
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_each_search_is_exhaustive_on_every_function_of_three_inputs(n):
+    """Every function of 3 inputs, each form's search on its own (kernel and plain twin) against brute force
+    over all triples of threshold functions: a form is found exactly when some triple computes it, and the
+    witness reproduces the function."""
+    from capacity.npn import KERNELS, TWINS, evaluate_form
+
+    T, Z = _tables(3)
+    fs = np.arange(256, dtype=np.uint64)
+    brute = _brute_sets_three_inputs()
+    for only in ((1, 2) if n == 2 else (1, 2, 3, 4, 5)):
+        got = {}
+        for name, kern in (("numba", KERNELS), ("python", TWINS)):
+            forms, wits = np.zeros(256, dtype=np.int64), np.zeros((256, 3), dtype=np.int64)
+            kern["decide"](fs, T, Z, 8, n, only, forms, wits)
+            got[name] = (forms.copy(), wits.copy())
+            for f in range(256):
+                assert (forms[f] == only) == (f in brute[(n, only)]), (name, only, f)
+                if forms[f]:
+                    assert evaluate_form(only, *(int(T[w]) for w in wits[f]), 8) == f
+        assert all(np.array_equal(a, b) for a, b in zip(got["numba"], got["python"]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(f=st.integers(0, 2**16 - 1))
+def test_each_search_agrees_with_brute_force_at_four_inputs(f):
+    from capacity.npn import KERNELS
+
+    T, Z = _tables(4)
+    brute = _brute_forms_four_inputs(f)
+    for n, only in ((2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5)):
+        forms, wits = np.zeros(1, dtype=np.int64), np.zeros((1, 3), dtype=np.int64)
+        KERNELS["decide"](np.array([f], dtype=np.uint64), T, Z, 16, n, only, forms, wits)
+        assert (forms[0] == only) == brute[(n, only)], (n, only)
+
+
+@pytest.mark.parametrize("k,n", [(2, 2), (2, 3), (3, 1), (3, 2), (3, 3), (4, 1), (4, 2)])
+def test_class_count_equals_readout_types(k, n):
+    from capacity.npn import count_step_by_classes
+    from capacity.threshold import count_step_by_readouts, in_readout_set
+
+    res, ref = count_step_by_classes(k, n), count_step_by_readouts(k, n)
+    assert res.count == ref.count
+    assert all(res.contains(f) == in_readout_set(ref, f) for f in range(0, 1 << (1 << k), 97))
+
+
+def test_class_count_four_inputs_three_units_misses_only_parity():
+    """Three step units compute every function of 4 inputs except parity and its complement (parity of 4
+    needs 4 step units, proofs/check_parity_widths.py)."""
+    from capacity.npn import count_step_by_classes
+    from capacity.threshold import membership_sample
+
+    res = count_step_by_classes(4, 3, threads=2)
+    parity = sum(bin(p).count("1") % 2 << p for p in range(16))
+    assert res.count == 2**16 - 2 and not res.contains(parity) and not res.contains(0xFFFF ^ parity)
+    assert res.member_classes == A000370[4] - 1
+
+
+def test_class_count_membership_sample_by_sat():
+    """The SAT front door (Muroga's box, no readout forms) agrees with the class decisions both ways."""
+    from capacity.npn import count_step_by_classes
+    from capacity.threshold import membership_sample
+
+    checks = membership_sample(count_step_by_classes(3, 2), 3, 2, seed=3)
+    assert {c.in_count for c in checks} == {True, False} and all(c.agrees for c in checks)
