@@ -402,6 +402,14 @@ def evaluate_form(form: int, a, b, c, N: int):
     return full ^ g if form in (2, 4) else g
 
 
+def _form_name(code: int, d_hidden: int) -> str:
+    """The form's name; with fewer units the repeated ``g`` are dropped (``g1 & g2 & g2`` is ``g1 & g2``)."""
+    if d_hidden < 3 and code in (1, 2):
+        name = "g1" if d_hidden == 1 else "g1 & g2"
+        return name if code == 1 else f"not ({name})"
+    return FORMS[code]
+
+
 @dataclass(frozen=True)
 class ClassCount:
     """The number of functions on ``{0,1}^k`` that ``d_hidden`` step units with real weights and a step readout
@@ -424,7 +432,8 @@ class ClassCount:
         return {"inputs": self.k, "hidden": self.d_hidden, "activation": "step", "weight_bound": "real",
                 "count": self.count, "method": "npn classes", "npn_classes": self.classes,
                 "member_classes": self.member_classes, "thresholds": self.thresholds,
-                "forms": {FORMS[c]: n for c, n in self.forms.items()}, "seconds": round(self.seconds, 6)}
+                "forms": {_form_name(c, self.d_hidden): n for c, n in self.forms.items()},
+                "seconds": round(self.seconds, 6)}
 
     def contains(self, f: int) -> bool:
         """Whether the table ``f`` is computed: its class representative (the smallest table of its orbit)

@@ -665,3 +665,34 @@ def test_class_count_membership_sample_by_sat():
 
     checks = membership_sample(count_step_by_classes(3, 2), 3, 2, seed=3)
     assert {c.in_count for c in checks} == {True, False} and all(c.agrees for c in checks)
+
+
+def test_cli_counts_step_units_by_classes(capsys):
+    assert main(["count", "--inputs", "4", "--hidden", "2", "--activation", "step", "--real", "--method", "classes",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["count"] == count(Domain(4), 2, "step", None).count
+    assert main(["count", "--inputs", "6", "--hidden", "2", "--activation", "step", "--real", "--method",
+                 "classes"]) == 2
+    assert "--method classes" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_class_count_five_inputs_two_units_equals_readout_types():
+    """k = 5, n = 2: 74986552 from the readout-type count (count_step_by_readouts, docs/counting.md), an
+    independent method; the classes equal OEIS A000370(5)."""
+    from capacity.npn import count_step_by_classes
+
+    res = count_step_by_classes(5, 2, threads=2)
+    assert res.classes == A000370[5] and res.count == 74986552
+
+
+@pytest.mark.slow
+def test_class_count_five_inputs_three_units_agrees_with_sat_samples():
+    """k = 5, n = 3: sampled members come back REPRESENTABLE from SAT with a re-verified witness, sampled
+    non-members NOT_REPRESENTABLE with a checked proof (Muroga's box, no readout forms)."""
+    from capacity.npn import count_step_by_classes
+    from capacity.threshold import membership_sample
+
+    res = count_step_by_classes(5, 3, threads=2)
+    checks = membership_sample(res, 2, 2, seed=5)
+    assert {c.in_count for c in checks} == {True, False} and all(c.agrees for c in checks)

@@ -31,15 +31,17 @@ def add_arguments(p):
                    help="with --hidden 1 --real on the full cube (inputs <= 9): also the classes of threshold "
                         "functions up to symmetry and (inputs <= 8) their minimal total weights, checked against "
                         "OEIS")
-    p.add_argument("--method", choices=["auto", "enumerate", "generation"], default="auto",
+    p.add_argument("--method", choices=["auto", "enumerate", "generation", "classes"], default="auto",
                    help="enumerate: scan weight boxes; generation: one unit, real weights, full cube only, the "
-                        "threshold functions level by level from k - 1 (docs/counting.md); auto: generation "
-                        "from 8 inputs on, enumerate below")
+                        "threshold functions level by level from k - 1; classes: 1 to 3 step units, real weights, "
+                        "full cube of at most 5 inputs, one exact decision per NPN class (docs/counting.md); "
+                        "auto: generation for one unit from 8 inputs on, classes for 2 or 3 step units on 5 "
+                        "inputs, enumerate otherwise")
     p.add_argument("--workers", type=positive_int, default=None,
                    help="generation: local worker processes (default: all cores)")
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="generation: run the chunks on this Dask scheduler")
     p.add_argument("--cache", metavar="DIR", default=None,
-                   help="generation: keep every finished chunk in DIR and reuse it (a killed run resumes)")
+                   help="generation, classes: keep every finished chunk in DIR and reuse it (a killed run resumes)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", "-o", metavar="FILE", default=None,
                    help="also write the JSON object to FILE (.json; checked before the count starts)")
@@ -61,8 +63,15 @@ def run(args) -> int:
     require(args.method != "generation" or (one_threshold_unit and args.inputs <= 9),
             "--method generation counts one unit with real weights on the full cube of at most 9 inputs: use it "
             "with --hidden 1 --real, no --sparsity, --code or --nonnegative")
+    step_units = (args.activation == "step" and args.real and args.sparsity in (None, args.inputs) and not args.code
+                  and not args.nonnegative and args.hidden <= 3)
+    require(args.method != "classes" or (step_units and args.inputs <= 5),
+            "--method classes counts 1 to 3 step units with real weights on the full cube of at most 5 inputs: use "
+            "it with --activation step --real, no --sparsity, --code or --nonnegative")
     if args.out is not None:
         output_file(args.out, "--out", ".json")
+    if args.method == "classes" or (args.method == "auto" and step_units and args.hidden >= 2 and args.inputs == 5):
+        return _classes(args)
     if args.method == "generation" or (args.method == "auto" and one_threshold_unit and 8 <= args.inputs <= 9):
         return _generation(args)
     domain = domain_from(args)
@@ -115,4 +124,23 @@ def _generation(args) -> int:
               f"[generation, {len(g.canon)} canonical functions, {g.seconds:.3f} s]")
         if args.structure:
             print(st.summary() if st is not None else out["structure"])
+    return 0
+
+
+def _classes(args) -> int:
+    import json
+
+    from ..npn import count_step_by_classes
+
+    res = count_step_by_classes(args.inputs, args.hidden, threads=args.threads or 1, cache=args.cache,
+                                progress=not args.no_progress and not args.json)
+    out = res.to_dict()
+    if args.out is not None:
+        write_atomic(args.out, json.dumps(to_jsonable(out), indent=1) + "\n")
+    if args.json:
+        print_json(out)
+    else:
+        print(f"{res.count} functions on {{0,1}}^{args.inputs} from {args.hidden} step unit(s), real weights "
+              f"[npn classes: {res.member_classes} of {res.classes} classes computed, every witness checked, "
+              f"{res.seconds:.3f} s]")
     return 0
