@@ -21,6 +21,11 @@ the same run, each in its own process (killed at its cap + 30 s; a killed run is
 ``min_width(..., workers=2)``: the parallel portfolio of ``auto``) and reports the ratio workers N / workers 1 in
 wall and CPU seconds, and in wall seconds summed over the widths both runs decided.
 
+``--check-ratio`` instead measures the proof check against the search on every SAT refutation of the ladders:
+all ``--cells`` one after the other in ONE fresh process (the package of the working tree, step cells up to
+width 5), ``--cap`` seconds each, once with Numba's disk cache as it is and once with an empty cache directory
+(``NUMBA_CACHE_DIR``: a fresh CI machine); writes ``check-ratio.json`` and ``check-ratio.md``.
+
 Writes ``engine.json`` and ``engine.md`` to ``--out`` with, per cell, each pipeline's answer, wall seconds and
 CPU seconds of the call (``time.process_time()``, every thread, plus its children's
 ``resource.getrusage(RUSAGE_CHILDREN)``; for a killed run the whole process's), the load average after it,
@@ -149,8 +154,58 @@ def package_min_width(m, K, activation, cap, workers=1):
             "certificate": r.certificate_kind or "", "steps": [dict(s) for s in r.steps]}
 
 
+def _ladder_checks(args):
+    """Child process (``--check-ratio``): every cell in this one process; each refutation's solve and check."""
+    from capacity import min_width
+
+    rows = []
+    for cell in args.one_cell.split(","):
+        act, m, K = cell.split(":")
+        r = min_width(_features(int(m)), activation=act, weight_bound=int(K), time_limit=args.one_cap,
+                      max_width=5 if act == "step" else None)
+        rows += [{"cell": cell, "width": s["width"], "method": s["method"], "solve_s": s["solve_seconds"],
+                  "check_s": s["check_seconds"], "ratio": round(s["check_seconds"] / max(s["solve_seconds"], 1e-6), 3)}
+                 for s in r.steps if s["status"] == "NOT_REPRESENTABLE" and "check_seconds" in s]
+        print(f"{cell}: {r.status} [{r.lower}, {r.upper}]", file=sys.stderr, flush=True)
+    print("RESULT " + json.dumps(rows), flush=True)
+
+
+def check_ratio(args):
+    """``--check-ratio``: the ladders in one fresh process, with the Numba cache as it is and with an empty one."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for label in ("cache as is", "empty cache"):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+            if label == "empty cache":
+                env["NUMBA_CACHE_DIR"] = tmp
+            print(f"{label}: {args.cells} in one process ...", flush=True)
+            t, cpu0, load0 = time.perf_counter(), _child_cpu(), round(os.getloadavg()[0], 2)
+            p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--one", "ladder-checks", "--one-cell",
+                                args.cells, "--one-cap", str(args.cap)], env=env, capture_output=True, text=True,
+                               cwd=ROOT, timeout=len(args.cells.split(",")) * (args.cap + 30))
+            line = next((x for x in p.stdout.splitlines() if x.startswith("RESULT ")), None)
+            runs[label] = {"rows": json.loads(line[7:]) if line else [], "wall_s": round(time.perf_counter() - t, 1),
+                           "cpu_s": round(_child_cpu() - cpu0, 1), "load_before": load0,
+                           "load_after": round(os.getloadavg()[0], 2), "stderr": p.stderr[-2000:]}
+    (out / "check-ratio.json").write_text(json.dumps(runs, indent=2))
+    md = ["# Proof check / search on every SAT refutation of the ladders (one fresh process per run)", ""]
+    for label, run in runs.items():
+        worst = max((r["ratio"] for r in run["rows"]), default=None)
+        md += [f"## {label}: {len(run['rows'])} refutations, largest check / solve {worst}; {run['wall_s']} s wall, "
+               f"{run['cpu_s']} CPU s, load {run['load_before']} -> {run['load_after']}", "",
+               "| cell | width | method | solve s | check s | check / solve |", "|---|---|---|---|---|---|"]
+        md += [f"| {r['cell']} | {r['width']} | {r['method']} | {r['solve_s']:.4f} | {r['check_s']:.4f} | {r['ratio']} |"
+               for r in run["rows"]] + [""]
+    (out / "check-ratio.md").write_text("\n".join(md))
+    print("\n".join(md))
+
+
 def _one(args):
     """Child process: one pipeline on one cell, JSON on stdout."""
+    if args.one == "ladder-checks":
+        return _ladder_checks(args)
     act, m, K = args.one_cell.split(":")
     t, c = time.perf_counter(), time.process_time() + _child_cpu()
     if args.one == "cpsat-plain":
@@ -214,12 +269,18 @@ def _parallel_ratios(one, many):
 
     both = set(decided(one)) & set(decided(many))
     a, b = sum(decided(one)[w] for w in both), sum(decided(many)[w] for w in both)
+    # idle-machine estimate from CPU seconds: the portfolio widths' critical path replaces the sum of the
+    # steps they needed (the same deterministic work as the sequential run's)
+    saved = sum(s["needed_cpu_seconds"] - s["critical_path_cpu_seconds"] for s in many.get("steps", [])
+                if "critical_path_cpu_seconds" in s and s["status"] != "UNKNOWN")
     w1, wn = widths(one), widths(many)
     same = all(one.get(k) == many.get(k) for k in ("n_star", "lower", "upper")) and \
         all(w1[w] == wn[w] for w in set(w1) & set(wn) if "UNKNOWN" not in (w1[w][0], wn[w][0]))
     return {"wall": round(many["seconds"] / one["seconds"], 3) if one.get("seconds") else None,
             "cpu": round(many["cpu_s"] / one["cpu_s"], 3) if one.get("cpu_s") else None,
-            "decided_widths": sorted(both), "decided_wall": round(b / a, 3) if a else None, "same_answer": same}
+            "decided_widths": sorted(both), "decided_wall": round(b / a, 3) if a else None, "same_answer": same,
+            "cpu_saved_by_overlap_s": round(saved, 3),
+            "idle_estimate": round((one["cpu_s"] - saved) / one["cpu_s"], 3) if one.get("cpu_s") else None}
 
 
 def _cell_text(r):
@@ -245,12 +306,16 @@ def main(argv=None):
     ap.add_argument("--workers", default="1",
                     help="comma list: the new pipeline once per value (workers > 1: the parallel portfolio of auto)")
     ap.add_argument("--one-workers", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--check-ratio", action="store_true",
+                    help="measure proof check / search on every refutation of the cells, in one fresh process")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-cell", help=argparse.SUPPRESS)
     ap.add_argument("--one-cap", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
         return _one(args)
+    if args.check_ratio:
+        return check_ratio(args)
     extra = [f"new-w{w}" for w in map(int, args.workers.split(",")) if w > 1]
     pipelines = [q for p in args.pipelines.split(",") for q in ([p, *extra] if p == "new" else [p])]
     caps = {"new": args.cap, "old": args.old_cap, "cpsat-plain": args.base_cap, **{q: args.cap for q in extra}}
@@ -319,15 +384,19 @@ def _write(out, args, pipelines, caps, rows):
     extra = [p for p in pipelines if p.startswith("new-w")]
     if extra:
         md += ["", "Parallel portfolio: ratio workers N / workers 1 (wall; CPU; wall summed over the widths both "
-               "decided), same answer (n*, bounds, each decided width's method and certificate kind).", "",
-               "| cell | pipeline | wall | CPU | decided widths | same answer | load before / after |",
-               "|---|---|---|---|---|---|---|"]
+               "decided), same answer (n*, bounds, each decided width's method and certificate kind), and the "
+               "idle-machine estimate from CPU seconds: (CPU of workers 1 - CPU the overlap saves) / CPU of workers 1, "
+               "where the overlap saves, per portfolio width, the CPU of the steps the answer needed minus their "
+               "critical path on idle cores (not a measured wall time).", "",
+               "| cell | pipeline | wall | CPU | decided widths: wall | same answer | overlap saves (CPU s) | "
+               "idle estimate | load before / after |", "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             for q in extra:
                 x = r.get(f"ratio_{q}_to_new") or {}
                 lb = f"{r[q].get('load_before')} / {r[q].get('load')}" if r.get(q) else "-"
                 md.append(f"| {r['cell']} | {q} | {x.get('wall')} | {x.get('cpu')} | "
-                          f"{x.get('decided_widths')}: {x.get('decided_wall')} | {x.get('same_answer')} | {lb} |")
+                          f"{x.get('decided_widths')}: {x.get('decided_wall')} | {x.get('same_answer')} | "
+                          f"{x.get('cpu_saved_by_overlap_s')} | {x.get('idle_estimate')} | {lb} |")
     (out / "engine.md").write_text("\n".join(md) + "\n")
 
 
