@@ -4,7 +4,7 @@ of threshold-function counts.
 Usage:
     python benchmarks/bench_counting.py [--out DIR] [--sections multi,structure] [--cell-timeout 900]
         [--samples 10] [--cells 4x2,4x3,5x2,5x3] [--workers 2] [--k8 full | --k8-chunks C] [--k9-chunks C]
-        [--cache DIR] [--name counting]
+        [--cache DIR] [--name counting] [--class-cells 4x2,4x3,5x2,5x3]
 
 ``multi``: for k = 4, 5 inputs and n = 2, 3 step units with real weights, the combination enumeration
 (``capacity count --inputs k --hidden n --activation step --real``) and the readout-type count
@@ -15,6 +15,10 @@ functions inside and outside the set decided by the SAT front door (witness re-v
 ``generation``: A000609(7) by :func:`capacity.threshold.count_by_generation` against the orbit enumeration
 (same run, ratio of wall and of CPU seconds), then with ``--k8 full`` every level up to 8 (A000609(8) and its class
 counts) or with ``--k8-chunks C`` a sampled level 8, and with ``--k9-chunks C`` a sampled level 9.
+``classes``: for the cells ``--class-cells``, :func:`capacity.npn.count_step_by_classes` (one exact decision per
+NPN class, ``--workers`` threads) in its own process, against the readout-type count of the same cell (the
+baseline, also its own process; skipped where it is refused), then ``--samples`` functions inside and outside
+the class count decided by the SAT front door inside the class-count process.
 ``weights``: minimal total weights by LP bounds (``structure(k, method="lp")``) against the exhaustive scan
 (``method="scan"``) at k = 7 (``--max-k``; same run: equal per function, ratio), then at k = 8 (generation with
 ``--workers``, then the minimal weights in this process): the distribution over the NPN classes, the largest minimum, how each
@@ -50,11 +54,33 @@ print(json.dumps({"count": c, "seconds": time.perf_counter() - t}))
 """
 
 
-def _cell(k, n, method, timeout):
+CLASS_CELL = """
+import json, os, sys, time
+k, n, workers, samples = (int(v) for v in sys.argv[1:5])
+load0, t, c = os.getloadavg()[0], time.perf_counter(), time.process_time()
+from capacity.npn import count_step_by_classes
+r = count_step_by_classes(k, n, threads=workers)
+out = dict(r.to_dict(), wall_seconds=time.perf_counter() - t, cpu_seconds=time.process_time() - c,
+           load_before=load0, load_after=os.getloadavg()[0])
+if samples:
+    from capacity.threshold import membership_sample
     t = time.perf_counter()
+    checks = membership_sample(r, samples, samples, seed=k * 10 + n)
+    out["sample"] = [{"table": x.table, "in_count": x.in_count, "status": x.status, "evidence": x.evidence,
+                      "checked": x.checked, "seconds": x.seconds, "agrees": x.agrees} for x in checks]
+    out["sample_seconds"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+
+def _cell(k, n, method, timeout, script=CELL, extra=()):
+    import resource
+
+    t = time.perf_counter()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        p = subprocess.run([sys.executable, "-c", CELL, str(k), str(n), method], capture_output=True, text=True,
-                           timeout=timeout)
+        p = subprocess.run([sys.executable, "-c", script, str(k), str(n), *map(str, [method] if method else extra)], capture_output=True,
+                           text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"count": None, "seconds": None, "note": f"not finished in {timeout} s"}
     if p.returncode != 0:
@@ -62,8 +88,33 @@ def _cell(k, n, method, timeout):
         return {"count": None, "seconds": None,
                 "note": err[-1][:200] if err else f"exit code {p.returncode} (killed: out of memory?)"}
     out = json.loads(p.stdout.strip().splitlines()[-1])
-    out["wall_seconds"] = time.perf_counter() - t
+    ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["process_wall_seconds"] = time.perf_counter() - t
+    out["process_cpu_seconds"] = ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime
+    out.setdefault("wall_seconds", out["process_wall_seconds"])
     return out
+
+
+def classes(args):
+    """Each cell by NPN classes against the readout-type count (same run), then the SAT sample."""
+    rows = []
+    for k, n in [tuple(int(v) for v in c.split("x")) for c in args.class_cells.split(",")]:
+        print(f"k={k} n={n} NPN classes ...", flush=True)
+        load0 = os.getloadavg()[0]
+        row = {"k": k, "n": n, "classes": _cell(k, n, None, args.cell_timeout, CLASS_CELL, (args.workers, args.samples))}
+        print(f"  {row['classes']}", flush=True)
+        if (k, n) != (5, 3):  # the readout count refuses 5 x 3 (MAX_READOUT_WORK)
+            print(f"k={k} n={n} readout types (baseline) ...", flush=True)
+            row["readouts"] = _cell(k, n, "readouts", args.cell_timeout)
+            print(f"  {row['readouts']}", flush=True)
+            a, b = row["classes"], row["readouts"]
+            if a["count"] is not None and b["count"] is not None:
+                row["agree"] = a["count"] == b["count"]
+                row["ratio_wall"] = a["process_wall_seconds"] / b["process_wall_seconds"]
+                row["ratio_cpu"] = a["process_cpu_seconds"] / b["process_cpu_seconds"]
+        row["load"] = [load0, os.getloadavg()[0]]
+        rows.append(row)
+    return rows
 
 
 def multi(args):
@@ -262,6 +313,21 @@ def markdown(result) -> str:
                       f"{c['seconds'] or float('nan'):.1f} | {d['count'] if d['count'] is not None else d['note']} | "
                       f"{d['seconds'] or float('nan'):.1f} | {r['agree']} | "
                       f"{ins}/{len(s) - ins}, {sum(x['agrees'] for x in s)}/{len(s)} |")
+    if "classes" in result:
+        md += ["", "# Several step units by NPN classes against readout types (same run)", "",
+               "| k | n | count | member / all NPN classes | wall s | CPU s | readout types | wall s | CPU s | "
+               "agree | SAT sample (in/out, agree) | load |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in result["classes"]:
+            c, d = r["classes"], r.get("readouts", {"count": "refused", "process_wall_seconds": float("nan"),
+                                                    "process_cpu_seconds": float("nan")})
+            s = c.get("sample", [])
+            ins = sum(x["in_count"] for x in s)
+            md.append(f"| {r['k']} | {r['n']} | {c['count'] if c['count'] is not None else c['note']} | "
+                      f"{c.get('member_classes')} / {c.get('npn_classes')} | {c.get('process_wall_seconds', float('nan')):.1f} | "
+                      f"{c.get('process_cpu_seconds', float('nan')):.1f} | {d['count'] if d['count'] is not None else d['note']} | "
+                      f"{d.get('process_wall_seconds') or float('nan'):.1f} | {d.get('process_cpu_seconds') or float('nan'):.1f} | "
+                      f"{r.get('agree', '-')} | {ins}/{len(s) - ins}, {sum(x['agrees'] for x in s)}/{len(s)} | "
+                      f"{r['load'][0]:.1f} to {r['load'][1]:.1f} |")
     if "structure" in result:
         md += ["", "# Structure of threshold functions", "",
                "| k | NP classes | NPN classes (exactly k) | A001530 | self-dual NP (exactly k) | A003184 | "
@@ -327,10 +393,11 @@ def main(argv=None):
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"),
                     help="output folder (default benchmarks/out/, untracked; benchmarks/results only when asked)")
     ap.add_argument("--sections", default="multi,structure,generation",
-                    help="comma-separated: multi, structure, generation, weights")
+                    help="comma-separated: multi, structure, generation, classes, weights")
     ap.add_argument("--cell-timeout", type=float, default=900, help="seconds per (k, n, method) cell")
     ap.add_argument("--samples", type=int, default=10, help="sampled functions inside and outside each count")
     ap.add_argument("--cells", default="4x2,4x3,5x2,5x3", help="multi section: comma-separated KxN cells")
+    ap.add_argument("--class-cells", default="4x2,4x3,5x2,5x3", help="classes section: comma-separated KxN cells")
     ap.add_argument("--max-k", type=int, default=7, help="largest k for the structure section")
     ap.add_argument("--workers", type=int, default=2, help="local processes (generation) / threads (enumeration)")
     ap.add_argument("--k8", choices=["full", "none"], default="none",
@@ -353,6 +420,8 @@ def main(argv=None):
         result["structure"] = structure(args)
     if "generation" in sections:
         result["generation"] = generation(args)
+    if "classes" in sections:
+        result["classes"] = classes(args)
     if "weights" in sections:
         result["weights"] = weights(args)
     result["meta"]["load_after"] = os.getloadavg()[0]
