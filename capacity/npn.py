@@ -192,6 +192,15 @@ def _first(Z, h, pts, npts, wi, ri, m):
 
 
 @register_jitable
+def _count(m, R):
+    """The number of elements of a compressed set with ``m`` words ``R``."""
+    n = 0
+    for c in range(m):
+        n += _popcount(R[c])
+    return n
+
+
+@register_jitable
 def _constant(T, h, wit):
     """A constant ``h`` is in ``T``: the repeated triple (every form of it is ``h``)."""
     for i in range(T.shape[0]):
@@ -279,20 +288,27 @@ def _and_or_form(T, Z, h, full, W, WI, RI, pts, wit):
 
 
 @register_jitable
-def _maj_form(T, Z, h, N, W, WI, RI, pts, wit, order, pc):
+def _maj_form(T, Z, h, full, N, W, WI, RI, pts, wit, order, pc, L):
     """``h = maj(g1, g2, g3)``: the error sets ``g_i ^ h`` are pairwise disjoint. Order the three by (error
     size, index) in ``order``: the first has at most ``N // 3`` errors, the second at least as many as the first
-    and ``|e1| + 2 |e2| <= N``; the third must agree with ``h`` on ``e1 | e2``. Exhaustive over ``g1, g2``."""
+    and ``|e1| + 2 |e2| <= N``; the third must agree with ``h`` on ``e1 | e2``. ``L[c + 1]`` is the bitset of
+    the ``g`` with at most ``c`` errors. Exhaustive over ``g1, g2`` (each may be taken with a minimal error set:
+    shrinking errors keeps them disjoint)."""
     for a in range(order.shape[0]):
         g1 = order[a]
         c1 = pc[g1]
         if 3 * c1 > N:
             break
         e1 = T[g1] ^ h
+        if c1 > 1:  # g1 may be taken with a minimal error set: skip it if another g errs on a part of e1
+            n0 = _points(full ^ e1, pts[0])
+            if _count(_refine(Z, h, pts[0], n0, WI[0], RI[0], W, WI[3], RI[3]), RI[3]) > 1:
+                continue
         n1 = _points(e1, pts[1])
         m1 = _refine(Z, h, pts[1], n1, WI[0], RI[0], W, WI[2], RI[2])  # agree with h on e1
+        hi = (N - c1) // 2
         for d in range(m1):
-            acc2 = RI[2, d]
+            acc2 = RI[2, d] & L[hi + 1, WI[2, d]] & ~L[c1, WI[2, d]]  # c1 <= |e2| <= (N - c1) / 2
             while acc2:
                 g2 = np.int64(WI[2, d]) * 64 + np.int64(_low(acc2))
                 acc2 &= acc2 - _ONE
@@ -326,6 +342,7 @@ def _decide(reps, T, Z, N, n_units, only, forms, wits):
     pc = np.zeros(F_, dtype=np.int64)
     order = np.zeros(F_, dtype=np.int64)
     start = np.zeros(N + 2, dtype=np.int64)
+    L = np.zeros((N + 2, W), dtype=np.uint64)
     depth = 2 if n_units == 2 else 3
     for r in range(reps.shape[0]):
         f = reps[r]
@@ -346,10 +363,15 @@ def _decide(reps, T, Z, N, n_units, only, forms, wits):
                 start[pc[i] + 1] += 1
             for c in range(N + 1):
                 start[c + 1] += start[c]
+            L[:] = _ZERO
             for i in range(F_):
                 order[start[pc[i]]] = i
                 start[pc[i]] += 1
-            if _maj_form(T, Z, f, N, W, WI, RI, pts, wit, order, pc):
+                L[pc[i] + 1, i >> 6] |= _ONE << np.uint64(i & 63)
+            for c in range(1, N + 2):
+                for w in range(W):
+                    L[c, w] |= L[c - 1, w]
+            if _maj_form(T, Z, f, full, N, W, WI, RI, pts, wit, order, pc, L):
                 forms[r] = 5
         if n_units == 3 and forms[r] == 0 and (only == 0 or only == 3):
             if _and_or_form(T, Z, f, full, W, WI, RI, pts, wit):
