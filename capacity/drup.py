@@ -330,7 +330,7 @@ def _check(cnf_clauses, proof_lines, engine, t0, stop) -> DrupCheck:
             size = len(proof_lines) if isinstance(proof_lines, (str, bytes)) else sum(map(len, proof_lines))
             jit = engine == "lrat" or (engine == "auto" and size > LRAT_PYTHON_BYTES)
             try:
-                res = lrat.check_lrat(cnf, proof_lines, t0, stop, jit)
+                res = lrat.check_lrat(cnf, proof_lines, t0, stop, jit, canonical=engine == "auto" and not jit)
             except CapacityError as exc:
                 return DrupCheck(False, 0, 0, time.perf_counter() - t0, str(exc), engine="lrat")
             if res.ok or res.timed_out or engine != "auto":

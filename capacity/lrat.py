@@ -22,6 +22,7 @@ DRUP; the solver's own ``lrat`` and ``binary`` options do the rest) and :func:`s
 
 from __future__ import annotations
 
+import re
 import tempfile
 
 import numpy as np
@@ -29,7 +30,8 @@ import numpy as np
 from .drup import _int_token
 from .errors import CapacityError
 
-__all__ = ["LRAT_SOLVERS", "is_lrat", "lrat_solver", "lrat_to_drup", "parse_lrat", "solver_proof"]
+__all__ = ["LRAT_SOLVERS", "is_lrat", "lrat_solver", "lrat_to_drup", "parse_canonical", "parse_lrat",
+           "solver_proof"]
 
 #: python-sat solvers whose proofs we trace as LRAT text (the others log DRUP).
 LRAT_SOLVERS = ("cadical195",)
@@ -188,6 +190,43 @@ def parse_lrat(proof, jit: bool = True, stop=None):
     return ids[:nst], dels[:nst], nlits[:nst], nhints[:nst], lits[:nl], hints[:nh]
 
 
+#: LRAT text exactly as CaDiCaL writes it: ``id lits 0 hints 0`` and ``id d ids 0``, single spaces, one step per
+#: line, every line ending in a newline, ids >= 0 (a deletion's is 0) and positive hints of at most 11 digits
+#: (below 2^40), no comments
+_CANONICAL = re.compile(rb"(?:(?:0|[1-9][0-9]{0,10}) (?:d(?: [1-9][0-9]{0,10})*|(?:-?[1-9][0-9]{0,10} )*0"
+                        rb"(?: [1-9][0-9]{0,10})*) 0\n)*")
+
+
+def parse_canonical(proof):
+    """:func:`parse_lrat` for small proofs in plain Python without the byte-by-byte scanner: text in CaDiCaL's
+    canonical form (:data:`_CANONICAL`, checked by one regular expression) is split into lines and tokens by
+    Python's own ``split``; anything else returns None, and the scanner (or its twin) reads it, with its error
+    messages. The arrays are those of :func:`parse_lrat` (compared in the tests)."""
+    if isinstance(proof, str):
+        proof = proof.encode()
+    if not isinstance(proof, (bytes, bytearray)) or _CANONICAL.fullmatch(proof) is None:
+        return None
+    ids, dels, nlits, nhints, lits, hints = [], [], [], [], [], []
+    for line in bytes(proof).split(b"\n")[:-1]:
+        t = line.split()
+        ids.append(int(t[0]))
+        if t[1] == b"d":
+            dels.append(True)
+            nlits.append(0)
+            hints += t[2:-1]
+            nhints.append(len(t) - 3)
+        else:
+            z = t.index(b"0", 1)
+            dels.append(False)
+            lits += t[1:z]
+            hints += t[z + 1:-1]
+            nlits.append(z - 1)
+            nhints.append(len(t) - z - 2)
+    as_int = lambda xs: np.array(list(map(int, xs)), np.int64)  # noqa: E731
+    return (np.array(ids, np.int64), np.array(dels, np.bool_), np.array(nlits, np.int64),
+            np.array(nhints, np.int64), as_int(lits), as_int(hints))
+
+
 # ---- the check -------------------------------------------------------------------------------------------
 def _lrat(nv, ncnf, L, start, length, ids, dels, hstart, hlen, hints, stop, out):
     """Check the steps (formula clauses are items ``0 .. ncnf-1``, step ``s`` is item ``ncnf + s``). Returns
@@ -285,15 +324,16 @@ def _lrat(nv, ncnf, L, start, length, ids, dels, hstart, hlen, hints, stop, out)
     return 3, nsteps
 
 
-def check_lrat(cnf, proof, t0, stop, jit=True):
+def check_lrat(cnf, proof, t0, stop, jit=True, canonical=False):
     """Check LRAT text against the formula (``(literals, clause lengths)``, see ``capacity.drup._flat_cnf``);
-    returns a :class:`capacity.drup.DrupCheck` (engine ``lrat`` or ``lrat-python``)."""
+    returns a :class:`capacity.drup.DrupCheck` (engine ``lrat`` or ``lrat-python``). ``canonical``: read
+    canonical text with :func:`parse_canonical` (small proofs in plain Python)."""
     import time
 
     from .drup import DrupCheck, _jit, _timeout
 
     engine = "lrat" if jit else "lrat-python"
-    parsed = parse_lrat(proof, jit, stop)
+    parsed = (parse_canonical(proof) if canonical else None) or parse_lrat(proof, jit, stop)
     if parsed is None:
         return _timeout(0, 0, t0, engine, "while reading the proof")
     ids, dels, nlits, nhints, lits, hints = parsed

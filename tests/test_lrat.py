@@ -19,7 +19,7 @@ import numpy as np
 
 from capacity.drup import check_drup
 from capacity.errors import CapacityError
-from capacity.lrat import _scan_lrat, is_lrat, lrat_solver, lrat_to_drup, parse_lrat, solver_proof
+from capacity.lrat import _scan_lrat, is_lrat, lrat_solver, lrat_to_drup, parse_canonical, parse_lrat, solver_proof
 
 FOUR = [[1, 2], [1, -2], [-1, 2], [-1, -2]]  # ids 1..4; every assignment falsifies one clause
 GOOD = "5 1 0 1 2 0\n6 0 5 3 4 0\n"  # x1: assume -1, (1|2) gives 2, (1|-2) conflicts; then the empty clause
@@ -86,6 +86,9 @@ def cadical_lrat(cnf):
 
 
 def verdicts(cnf, text):
+    canonical = parse_canonical(text)  # CaDiCaL's own text: the split-based reader gives the twin's arrays
+    if canonical is not None:
+        assert all(np.array_equal(a, b) for a, b in zip(canonical, parse_lrat(text, jit=False)))
     fast, plain = check_drup(cnf, text, engine="lrat"), check_drup(cnf, text, engine="lrat-python")
     assert (fast.ok, fast.lemmas, fast.reason) == (plain.ok, plain.lemmas, plain.reason)
     assert fast.ok == independent_lrat(cnf, text), fast.reason
@@ -189,6 +192,14 @@ def test_parsing_kernel_matches_its_twin_and_rejects_bad_lines():
             with pytest.raises(CapacityError):
                 parse_lrat(bad, jit=jit)
     assert _scan_lrat is not None
+    # the split-based reader of small proofs: the twin's arrays on canonical text, None (the scanner reads it)
+    # on anything else
+    canonical = "0 d 7 0\n5 1 0 1 2 0\n5 d 2 0\n6 0 5 3 4 0\n7 -1 2 0 0\n"
+    assert all(np.array_equal(a, b) for a, b in zip(parse_canonical(canonical), parse_lrat(canonical, jit=False)))
+    assert all(len(a) == 0 for a in parse_canonical(""))
+    for other in (text, "5 1 0 1 2 0", "5 1 0 1 2 0 7\n", "5 1 0 -0 0\n", "5 01 0 0\n", "5 1 0 -1 0\n",
+                  "5 1 0 1 2 0\r\n", "-5 1 0 0\n", "5 1 0 1000000000000 0\n"):
+        assert parse_canonical(other) is None, other
 
 
 def test_check_is_far_below_the_solve():
