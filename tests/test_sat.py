@@ -212,15 +212,17 @@ def test_time_limit_stops_cadical_in_the_middle_of_a_search():
     from capacity.solvers._interrupt import deadline_timer
 
     p = Problem(from_spec(Domain(5, 2), "pairs"), 2, "relu", 3)
-    t0 = time.perf_counter()
-    r = sat.solve(p, time_limit=3)
-    assert time.perf_counter() - t0 <= 3 + 2
-    assert r.status is Status.UNKNOWN and r.info["unknown_reason"] == "time limit"
-    assert r.info["stopped_by"].startswith("CaDiCaL terminate()")
+    for symmetric in (False, True):  # the symmetric search before the main one is bounded by the limit too
+        t0 = time.perf_counter()
+        r = sat.solve(p, time_limit=3, symmetric_search=symmetric)
+        assert time.perf_counter() - t0 <= 3 + 2
+        assert r.status is Status.UNKNOWN and r.info["unknown_reason"] == "time limit"
+        if not symmetric:
+            assert r.info["stopped_by"].startswith("CaDiCaL terminate()")
     # a deadline inside the encoding (m = 6, K = 3, width 3: seconds of encoding) stops it there
     big = Problem(from_spec(Domain(6, 2), "pairs"), 3, "relu", 3)
     t0 = time.perf_counter()
-    r = sat.solve(big, time_limit=0.3)
+    r = sat.solve(big, time_limit=0.3, symmetric_search=False)
     assert time.perf_counter() - t0 < 0.3 + 1 and r.info["stopped_by"] == "deadline while encoding"
     # the timer alone, on a search with no conflict budget: nothing else can end it within seconds
     s = lrat_solver("cadical195", sat.encode(p)[0])
