@@ -19,7 +19,7 @@ the same run, each in its own process (killed at its cap + 30 s; a killed run is
 
 ``--workers 1,2`` runs the new pipeline once per value (``new`` with 1, ``new-w2`` with
 ``min_width(..., workers=2)``: the parallel portfolio of ``auto``) and reports the ratio workers N / workers 1 in
-wall and CPU seconds, and in wall seconds summed over the widths both runs decided.
+wall and CPU seconds, and an idle-machine estimate from the CPU seconds of each portfolio step.
 
 ``--check-ratio`` instead measures the proof check against the search on every SAT refutation of the ladders:
 all ``--cells`` one after the other in ONE fresh process (the package of the working tree, step cells up to
@@ -259,16 +259,11 @@ def _check_solve(res):
 
 
 def _parallel_ratios(one, many):
-    """workers N / workers 1: wall and CPU seconds of the call, and wall seconds summed over the widths both
-    runs decided; ``same_answer`` compares n*, the bounds and each width's status, method and certificate kind."""
+    """workers N / workers 1: wall and CPU seconds of the call; ``same_answer`` compares n*, the bounds and each
+    width both decided (status, method, certificate kind)."""
     def widths(r):
         return {s["width"]: (s["status"], s["method"], s.get("certificate_kind")) for s in r.get("steps", [])}
 
-    def decided(r):
-        return {s["width"]: s["seconds"] for s in r.get("steps", []) if s["status"] != "UNKNOWN"}
-
-    both = set(decided(one)) & set(decided(many))
-    a, b = sum(decided(one)[w] for w in both), sum(decided(many)[w] for w in both)
     # idle-machine estimate from CPU seconds: the portfolio widths' critical path replaces the sum of the
     # steps they needed (the same deterministic work as the sequential run's)
     saved = sum(s["needed_cpu_seconds"] - s["critical_path_cpu_seconds"] for s in many.get("steps", [])
@@ -278,7 +273,7 @@ def _parallel_ratios(one, many):
         all(w1[w] == wn[w] for w in set(w1) & set(wn) if "UNKNOWN" not in (w1[w][0], wn[w][0]))
     return {"wall": round(many["seconds"] / one["seconds"], 3) if one.get("seconds") else None,
             "cpu": round(many["cpu_s"] / one["cpu_s"], 3) if one.get("cpu_s") else None,
-            "decided_widths": sorted(both), "decided_wall": round(b / a, 3) if a else None, "same_answer": same,
+            "same_answer": same,
             "cpu_saved_by_overlap_s": round(saved, 3),
             "idle_estimate": round((one["cpu_s"] - saved) / one["cpu_s"], 3) if one.get("cpu_s") else None}
 
@@ -383,19 +378,18 @@ def _write(out, args, pipelines, caps, rows):
                   f" | {r['check_over_solve'] if r['check_over_solve'] is not None else '-'} | {load} |")
     extra = [p for p in pipelines if p.startswith("new-w")]
     if extra:
-        md += ["", "Parallel portfolio: ratio workers N / workers 1 (wall; CPU; wall summed over the widths both "
-               "decided), same answer (n*, bounds, each decided width's method and certificate kind), and the "
+        md += ["", "Parallel portfolio: ratio workers N / workers 1 (wall; CPU), same answer (n*, bounds, each "
+               "width both decided: status, method and certificate kind), and the "
                "idle-machine estimate from CPU seconds: (CPU of workers 1 - CPU the overlap saves) / CPU of workers 1, "
                "where the overlap saves, per portfolio width, the CPU of the steps the answer needed minus their "
                "critical path on idle cores (not a measured wall time).", "",
-               "| cell | pipeline | wall | CPU | decided widths: wall | same answer | overlap saves (CPU s) | "
-               "idle estimate | load before / after |", "|---|---|---|---|---|---|---|---|---|"]
+               "| cell | pipeline | wall | CPU | same answer | overlap saves (CPU s) | idle estimate | "
+               "load before / after |", "|---|---|---|---|---|---|---|---|"]
         for r in rows:
             for q in extra:
                 x = r.get(f"ratio_{q}_to_new") or {}
                 lb = f"{r[q].get('load_before')} / {r[q].get('load')}" if r.get(q) else "-"
-                md.append(f"| {r['cell']} | {q} | {x.get('wall')} | {x.get('cpu')} | "
-                          f"{x.get('decided_widths')}: {x.get('decided_wall')} | {x.get('same_answer')} | "
+                md.append(f"| {r['cell']} | {q} | {x.get('wall')} | {x.get('cpu')} | {x.get('same_answer')} | "
                           f"{x.get('cpu_saved_by_overlap_s')} | {x.get('idle_estimate')} | {lb} |")
     (out / "engine.md").write_text("\n".join(md) + "\n")
 
