@@ -95,6 +95,15 @@ def _cell(k, n, method, timeout, script=CELL, extra=()):
     return out
 
 
+def _ratios(row):
+    """Classes over readout types, both timed in their process from before the imports to the count (the SAT
+    sample excluded); the readout process's CPU also holds the interpreter's start."""
+    a, b = row["classes"], row["readouts"]
+    row["agree"] = a["count"] == b["count"]
+    row["ratio_wall"] = a["wall_seconds"] / b["seconds"]
+    row["ratio_cpu"] = a["cpu_seconds"] / b["process_cpu_seconds"]
+
+
 def classes(args):
     """Each cell by NPN classes against the readout-type count (same run), then the SAT sample."""
     rows = []
@@ -109,9 +118,7 @@ def classes(args):
             print(f"  {row['readouts']}", flush=True)
             a, b = row["classes"], row["readouts"]
             if a["count"] is not None and b["count"] is not None:
-                row["agree"] = a["count"] == b["count"]
-                row["ratio_wall"] = a["process_wall_seconds"] / b["process_wall_seconds"]
-                row["ratio_cpu"] = a["process_cpu_seconds"] / b["process_cpu_seconds"]
+                _ratios(row)
         row["load"] = [load0, os.getloadavg()[0]]
         rows.append(row)
     return rows
@@ -316,17 +323,19 @@ def markdown(result) -> str:
     if "classes" in result:
         md += ["", "# Several step units by NPN classes against readout types (same run)", "",
                "| k | n | count | member / all NPN classes | wall s | CPU s | readout types | wall s | CPU s | "
-               "agree | SAT sample (in/out, agree) | load |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+               "agree | ratio wall / CPU | SAT sample (in/out, agree; s) | load |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in result["classes"]:
-            c, d = r["classes"], r.get("readouts", {"count": "refused", "process_wall_seconds": float("nan"),
+            c, d = r["classes"], r.get("readouts", {"count": "refused", "seconds": float("nan"),
                                                     "process_cpu_seconds": float("nan")})
             s = c.get("sample", [])
             ins = sum(x["in_count"] for x in s)
             md.append(f"| {r['k']} | {r['n']} | {c['count'] if c['count'] is not None else c['note']} | "
-                      f"{c.get('member_classes')} / {c.get('npn_classes')} | {c.get('process_wall_seconds', float('nan')):.1f} | "
-                      f"{c.get('process_cpu_seconds', float('nan')):.1f} | {d['count'] if d['count'] is not None else d['note']} | "
-                      f"{d.get('process_wall_seconds') or float('nan'):.1f} | {d.get('process_cpu_seconds') or float('nan'):.1f} | "
-                      f"{r.get('agree', '-')} | {ins}/{len(s) - ins}, {sum(x['agrees'] for x in s)}/{len(s)} | "
+                      f"{c.get('member_classes')} / {c.get('npn_classes')} | {c.get('wall_seconds', float('nan')):.1f} | "
+                      f"{c.get('cpu_seconds', float('nan')):.1f} | {d['count'] if d['count'] is not None else d['note']} | "
+                      f"{d.get('seconds') or float('nan'):.1f} | {d.get('process_cpu_seconds') or float('nan'):.1f} | "
+                      f"{r.get('agree', '-')} | {r.get('ratio_wall', float('nan')):.2f} / {r.get('ratio_cpu', float('nan')):.2f} | "
+                      f"{ins}/{len(s) - ins}, {sum(x['agrees'] for x in s)}/{len(s)}; {c.get('sample_seconds', 0):.0f} | "
                       f"{r['load'][0]:.1f} to {r['load'][1]:.1f} |")
     if "structure" in result:
         md += ["", "# Structure of threshold functions", "",
