@@ -102,12 +102,13 @@ def portfolio(problem, steps, *, t0: float, deadline, seed, workers: int = 2, ex
         runs.close()  # cancels what has not started
         if own:
             _close(executor)  # kills what is still running
+    finished = sorted(got)
     if not isinstance(answer, Result):  # a worker was lost: its step is UNKNOWN, and so is what needs it
         for k in todo:
             got.setdefault(k, Result(Status.UNKNOWN, steps[k][1], steps[k][0], 0.0,
                                      info={"unknown_reason": "worker lost", "worker_failure": failure}))
         answer = auto_answer(problem, steps, got, t0, deadline, seed, progress)
-    info = {**answer.info, "portfolio": {**executor.describe(), "steps_finished": sorted(got),
+    info = {**answer.info, "portfolio": {**executor.describe(), "steps_finished": finished,
                                          **_critical_path(problem, steps, got, t0, deadline, seed, executor.workers)}}
     if failure is not None:
         info["worker_failure"] = failure
