@@ -53,7 +53,6 @@ gives up with UNKNOWN between them.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from pathlib import Path
 
@@ -355,33 +354,6 @@ def _orbits(problem: Problem, group, boxes) -> dict:
     return out
 
 
-#: the ``directions`` readout is used for a feature only up to this many directions
-MAX_DIRECTIONS = 512
-
-
-def _directions(problem: Problem, lo_out, hi_out) -> list:
-    """Per feature: ``(p0, directions)`` when the ``directions`` readout applies, else None. It applies to a
-    feature true at one point ``p0`` only, without a readout code, with a box containing 0 in every entry:
-    such a feature is computed exactly when some integer ``v`` of the box has ``v . h(p0) > v . h(q)`` for
-    every other point ``q`` (then ``b_out = -v . h(p0)`` gives ``y(p0) = 0`` and ``y(q) <= -1``, integers), and
-    ``v`` may be taken primitive (divided by the gcd of its entries it stays in the box and keeps the strict
-    inequalities). ``directions`` lists the primitive vectors of the box."""
-    if problem.readout_code() is not None:
-        return [None] * problem.n_features
-    out = []
-    for f in range(problem.n_features):
-        ones = np.flatnonzero(problem.features.bits[f])
-        lo, hi = lo_out[f], hi_out[f]
-        size = int(np.prod(hi - lo + 1))
-        if len(ones) != 1 or (lo > 0).any() or (hi < 0).any() or size > MAX_DIRECTIONS:
-            out.append(None)
-            continue
-        vs = [v for v in itertools.product(*(range(int(a), int(b) + 1) for a, b in zip(lo, hi)))
-              if math.gcd(*v) == 1]
-        out.append((int(ones[0]), vs))
-    return out
-
-
 class _Late(Exception):
     """The deadline passed while encoding."""
 
@@ -392,7 +364,7 @@ def _on_time(deadline) -> None:
 
 
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
-           group=None, readout: str = "products"):
+           group=None):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
@@ -421,9 +393,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     W = [[enc.integer(("W_in",) + rep("ji", j, i), lo_in[j, i], hi_in[j, i]) for i in range(problem.domain.m)]
          for j in range(n)]
     B = [enc.integer(("b_in",) + rep("j", j), *brange[j]) for j in range(n)]
-    dirs = _directions(problem, lo_out, hi_out) if readout == "directions" and act == "relu" else [None] * F
-    V = [None if dirs[f] else [enc.integer(("W_out",) + rep("fj", f, j), lo_out[f, j], hi_out[f, j])
-                               for j in range(n)] for f in range(F)]
+    V = [[enc.integer(("W_out",) + rep("fj", f, j), lo_out[f, j], hi_out[f, j]) for j in range(n)] for f in range(F)]
 
     # hidden layer: h[j][p] is a literal (step) or the (weight, bit) terms of an unsigned integer (relu);
     # hmax[j][p] its largest value
@@ -473,19 +443,6 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                         enc.clauses += [[-d, h[j][p0], h[j][q]], [-d, -h[j][p0], -h[j][q]]]
                     enc.clauses.append(ds)
             C.append(None)
-            continue
-        if dirs[f]:  # one selector per readout direction v: s -> v . (h(p0) - h(q)) >= 1 for every other q
-            p0, sel = dirs[f][0], []
-            for v in dirs[f][1]:
-                s_v = enc.var(("dir", f, v))
-                sel.append(s_v)
-                for q in range(N):
-                    if q != p0:
-                        terms = [(vj * w, b) for j, vj in enumerate(v) if vj for w, b in h[j][p0]]
-                        terms += [(-vj * w, b) for j, vj in enumerate(v) if vj for w, b in h[j][q]]
-                        enc.geq(terms, -1, when=s_v)
-            enc.clauses.append(sel)
-            C.append(sel)
             continue
         # the largest readout over the feature's orbit (one shared range; the readout bias is free)
         T = max(int(max(int(np.maximum(np.abs(lo_out[g]), np.abs(hi_out[g])) @ hmax[:, p]) for p in range(N)))
@@ -545,9 +502,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                 enc.clauses.append([-a for a in acts])  # (1)
                 fix_in = [-b for x in W[j] + [B[j]] for b in x.bits]  # every offset bit 0: the lower ends
                 fix_out = [b if (-V[f][j].lo >> k) & 1 else -b  # offset bits of W_out = 0
-                           for f in range(F) if V[f] for k, b in enumerate(V[f][j].bits)]
-                fix_out += [-C[f][d] for f in range(F) if dirs[f]  # no direction using unit j is chosen
-                            for d, v in enumerate(dirs[f][1]) if v[j]]
+                           for f in range(F) for k, b in enumerate(V[f][j].bits)]
                 enc.clauses += [acts + [lit] for lit in fix_out + fix_in]  # dead -> canonical
                 zero_out = [-lit for lit in fix_out]  # some readout weight is not 0
                 enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
@@ -568,11 +523,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
         W_out = np.zeros((F, n), dtype=np.int64)
         b_out = np.zeros(F, dtype=np.int64)
         for f in range(F):
-            if dirs[f]:  # the first chosen direction, bias -v . h(p0)
-                W_out[f] = next(v for v, lit in zip(dirs[f][1], C[f]) if lit in true)
-                hp = np.maximum(points[dirs[f][0]] @ W_in.T + b_in, 0)
-                b_out[f] = -int(W_out[f] @ hp)
-            elif indicator[f] is None:
+            if indicator[f] is None:
                 W_out[f] = [v.value(true) for v in V[f]]
                 b_out[f] = C[f].value(true)
             else:  # the vertex cut of the comment above

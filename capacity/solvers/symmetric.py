@@ -37,8 +37,10 @@ __all__ = ["CONFLICTS", "TOTAL_CONFLICTS", "candidates", "search"]
 
 #: conflict budget of one candidate group
 CONFLICTS = 20_000
-#: conflict budget of the whole search (the candidates are tried in order until it is spent)
-TOTAL_CONFLICTS = 200_000
+#: conflict budget of the whole search (the candidates are tried in order until it is spent): about twice the
+#: most any witness of the U-AND ladders needed (25 868, step m = 9, width 6), so that a width with no
+#: invariant witness (the refutations) pays little for the try
+TOTAL_CONFLICTS = 60_000
 
 
 def _partitions(n: int, largest: int | None = None):
