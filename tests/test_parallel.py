@@ -6,10 +6,13 @@ import multiprocessing
 import os
 import time
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from capacity import Domain, from_spec, min_width
-from capacity.features import formulas
+from capacity.features import FeatureSet, formulas
 from capacity.scaling.executors import DaskExecutor, LocalExecutor
 from capacity.solvers import front, parallel
 from capacity.solvers.problem import Problem, Status
@@ -69,6 +72,19 @@ def test_the_portfolio_gives_the_sequential_answer_on_many_points(force_portfoli
         seen.add((str(one.status), one.method))
     # the points exercise every step of the rule
     assert {m for _, m in seen} >= {"cpsat", "cpsat+sat", "restriction+sat", "sat"}
+
+
+@settings(deadline=None, max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 2 ** 8 - 2), min_size=1, max_size=3, unique=True), st.integers(1, 2),
+       st.sampled_from([2.0, 0.001]))
+def test_the_portfolio_agrees_with_the_sequential_walk_on_random_feature_sets(force_portfolio, tables, n, budget):
+    force_portfolio.setattr(front, "AUTO_CPSAT_DETERMINISTIC_TIME", budget)
+    domain = Domain(3)
+    bits = np.array([[(t >> p) & 1 for p in range(domain.size)] for t in tables], dtype=np.uint8)
+    problem = Problem(FeatureSet.from_bits(domain, bits, [f"f{t}" for t in tables]), n, "relu", 1)
+    one = front.representable(problem, time_limit=60)
+    two = front.representable(problem, time_limit=60, workers=2)
+    assert one.status is not Status.UNKNOWN and _fingerprint(two) == _fingerprint(one)
 
 
 def test_the_portfolio_is_the_same_on_a_busy_machine(force_portfolio):
