@@ -72,6 +72,7 @@ def solve(problem: Problem, *, depth: int = 4, workers: int = 1, executor=None, 
     """Decide ``problem`` by cube-and-conquer over ``2^depth`` cubes (module docstring). ``executor``: any
     executor of :mod:`capacity.scaling.executors` (e.g. a ``DaskExecutor``); otherwise ``workers`` local
     processes (1: in this process). ``time_limit`` bounds the whole call, proof checks included."""
+    from ..drup import warm_up
     from ..scaling.executors import LocalExecutor, SerialExecutor
     from .sat import PROOF_SOLVERS, encode
 
@@ -83,6 +84,7 @@ def solve(problem: Problem, *, depth: int = 4, workers: int = 1, executor=None, 
         raise CapacityError(f"solver {solver!r} cannot log DRUP proofs; use one of {PROOF_SOLVERS}")
     t0 = time.perf_counter()
     deadline = None if time_limit is None else time.time() + float(time_limit)
+    warm_up()  # the proof checker loads here once; forked workers inherit it instead of loading it each
     _, _, info = encode(problem, symmetry_breaking)
     split = info.pop("split_bits")
     todo = cubes(split, int(depth))
