@@ -696,3 +696,19 @@ def test_class_count_five_inputs_three_units_agrees_with_sat_samples():
     res = count_step_by_classes(5, 3, threads=2)
     checks = membership_sample(res, 2, 2, seed=5)
     assert {c.in_count for c in checks} == {True, False} and all(c.agrees for c in checks)
+
+
+def test_cli_auto_counts_five_inputs_three_step_units_by_classes(monkeypatch, capsys):
+    """``count --inputs 5 --hidden 3 --activation step --real`` is no longer refused: ``auto`` takes the class
+    count (stubbed here; the real run is the slow test above)."""
+    import capacity.npn as npn
+
+    calls = []
+
+    def fake(k, n, **kw):
+        calls.append((k, n))
+        return npn.ClassCount(k, n, 7, 1, 1, 1, 0.0, {5: 1})
+
+    monkeypatch.setattr(npn, "count_step_by_classes", fake)
+    assert main(["count", "--inputs", "5", "--hidden", "3", "--activation", "step", "--real", "--json"]) == 0
+    assert calls == [(5, 3)] and json.loads(capsys.readouterr().out)["method"] == "npn classes"
