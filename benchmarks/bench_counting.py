@@ -79,8 +79,8 @@ def _cell(k, n, method, timeout, script=CELL, extra=()):
     t = time.perf_counter()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        p = subprocess.run([sys.executable, "-c", script, str(k), str(n), *map(str, [method] if method else extra)], capture_output=True,
-                           text=True, timeout=timeout)
+        argv = [str(k), str(n), *map(str, [method] if method else extra)]
+        p = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"count": None, "seconds": None, "note": f"not finished in {timeout} s"}
     if p.returncode != 0:
@@ -110,7 +110,8 @@ def classes(args):
     for k, n in [tuple(int(v) for v in c.split("x")) for c in args.class_cells.split(",")]:
         print(f"k={k} n={n} NPN classes ...", flush=True)
         load0 = os.getloadavg()[0]
-        row = {"k": k, "n": n, "classes": _cell(k, n, None, args.cell_timeout, CLASS_CELL, (args.workers, args.samples))}
+        row = {"k": k, "n": n,
+               "classes": _cell(k, n, None, args.cell_timeout, CLASS_CELL, (args.workers, args.samples))}
         print(f"  {row['classes']}", flush=True)
         if (k, n) != (5, 3):  # the readout count refuses 5 x 3 (MAX_READOUT_WORK)
             print(f"k={k} n={n} readout types (baseline) ...", flush=True)
@@ -330,13 +331,14 @@ def markdown(result) -> str:
                                                     "process_cpu_seconds": float("nan")})
             s = c.get("sample", [])
             ins = sum(x["in_count"] for x in s)
+            nan = float("nan")
             md.append(f"| {r['k']} | {r['n']} | {c['count'] if c['count'] is not None else c['note']} | "
-                      f"{c.get('member_classes')} / {c.get('npn_classes')} | {c.get('wall_seconds', float('nan')):.1f} | "
-                      f"{c.get('cpu_seconds', float('nan')):.1f} | {d['count'] if d['count'] is not None else d['note']} | "
-                      f"{d.get('seconds') or float('nan'):.1f} | {d.get('process_cpu_seconds') or float('nan'):.1f} | "
-                      f"{r.get('agree', '-')} | {r.get('ratio_wall', float('nan')):.2f} / {r.get('ratio_cpu', float('nan')):.2f} | "
-                      f"{ins}/{len(s) - ins}, {sum(x['agrees'] for x in s)}/{len(s)}; {c.get('sample_seconds', 0):.0f} | "
-                      f"{r['load'][0]:.1f} to {r['load'][1]:.1f} |")
+                      f"{c.get('member_classes')} / {c.get('npn_classes')} | {c.get('wall_seconds', nan):.1f} | "
+                      f"{c.get('cpu_seconds', nan):.1f} | {d['count'] if d['count'] is not None else d['note']} | "
+                      f"{d.get('seconds') or nan:.1f} | {d.get('process_cpu_seconds') or nan:.1f} | "
+                      f"{r.get('agree', '-')} | {r.get('ratio_wall', nan):.2f} / {r.get('ratio_cpu', nan):.2f} | "
+                      f"{ins}/{len(s) - ins}, {sum(x['agrees'] for x in s)}/{len(s)}; "
+                      f"{c.get('sample_seconds', 0):.0f} | {r['load'][0]:.1f} to {r['load'][1]:.1f} |")
     if "structure" in result:
         md += ["", "# Structure of threshold functions", "",
                "| k | NP classes | NPN classes (exactly k) | A001530 | self-dual NP (exactly k) | A003184 | "
