@@ -15,7 +15,8 @@ pair per pair of cycle types. A pair is left out when ``pi_f^o`` (``pi_f`` the i
 ``o`` the order of ``sigma``) is not the identity: the network would be invariant under ``(pi^o, id)``, so
 ``h(pi^o x) = h(x)`` and every feature would be invariant under ``pi^o``, which it is not. The rest are tried in
 a fixed order (fewest orbits of ``W_in`` first, the smallest CNFs), each within :data:`CONFLICTS` conflicts,
-all within :data:`TOTAL_CONFLICTS`: the same candidates, budgets and witness on any machine. A time limit can
+all within :data:`TOTAL_CONFLICTS`, at most :data:`MAX_CANDIDATES` of them: the same candidates, budgets and
+witness on any machine. A time limit can
 only make the search return no witness.
 """
 
@@ -33,10 +34,12 @@ from . import sat
 from ._interrupt import deadline_timer
 from .problem import Problem, verify_witness
 
-__all__ = ["CONFLICTS", "TOTAL_CONFLICTS", "candidates", "search"]
+__all__ = ["CONFLICTS", "MAX_CANDIDATES", "TOTAL_CONFLICTS", "candidates", "search"]
 
 #: conflict budget of one candidate group
 CONFLICTS = 20_000
+#: at most this many candidates are tried (each costs an encoding, however few conflicts it takes)
+MAX_CANDIDATES = 40
 #: conflict budget of the whole search (the candidates are tried in order until it is spent): about twice the
 #: most any witness of the U-AND ladders needed (25 868, step m = 9, width 6), so that a width with no
 #: invariant witness (the refutations) pays little for the try
@@ -107,7 +110,7 @@ def search(problem: Problem, *, conflicts: int = CONFLICTS, total_conflicts: int
     from pysat.solvers import Solver
 
     info = {"tried": 0, "conflicts": 0, "group": None}
-    for pi, sigma in candidates(problem):
+    for pi, sigma in candidates(problem)[:MAX_CANDIDATES]:
         left = total_conflicts - info["conflicts"]
         if left <= 0 or (deadline is not None and time.perf_counter() >= deadline):
             break
