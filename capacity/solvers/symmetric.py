@@ -13,11 +13,11 @@ are interchangeable (no code): conjugate pairs give the same answer (conjugating
 and ``sigma`` by a unit permutation maps invariant networks onto invariant networks of the same class), so one
 pair per pair of cycle types. A pair is left out when ``pi_f^o`` (``pi_f`` the induced map of the features,
 ``o`` the order of ``sigma``) is not the identity: the network would be invariant under ``(pi^o, id)``, so
-``h(pi^o x) = h(x)`` and every feature would be invariant under ``pi^o``, which it is not. The rest are tried in
-a fixed order (fewest orbits of ``W_in`` first, the smallest CNFs), each within :data:`CONFLICTS` conflicts,
-all within :data:`TOTAL_CONFLICTS`, at most :data:`MAX_CANDIDATES` of them: the same candidates, budgets and
-witness on any machine. A time limit can
-only make the search return no witness.
+``h(pi^o x) = h(x)``: every readout, so every feature, would take equal values at ``x`` and ``pi^o x``, i.e.
+``pi_f^o = id``. The rest are tried in a fixed order (fewest orbits of ``W_in`` first, the smallest CNFs), each
+within :data:`CONFLICTS` conflicts, all within :data:`TOTAL_CONFLICTS`, at most :data:`MAX_CANDIDATES` of
+them: the same candidates, budgets and witness on any machine. A time limit can only make the search return
+no witness.
 """
 
 from __future__ import annotations
