@@ -154,6 +154,22 @@ def test_relu_uand_six_inputs_k1_width_four_witness():
     assert verify_witness(Problem(fs, 4, "relu", 1), Network(W_in, b_in, W_out, b_out, "relu"))[0]
 
 
+@pytest.mark.slow
+def test_relu_uand_weight_bound_three_needs_three_units():
+    """ReLU U-AND with K = 3 on 5 and 6 inputs needs 3 units: width 2 on 5 inputs is refuted by a checked proof
+    (minutes of search; docs/engine.md, Round 5), which refutes width 2 on 6 inputs too, since the restriction of
+    that question to x5 = 0 is this one; width 3 has witnesses (the symmetric search finds them in seconds)."""
+    fs5, fs6 = from_spec(Domain(5, 2), "pairs"), from_spec(Domain(6, 2), "pairs")
+    r = sat.solve(Problem(fs5, 2, "relu", 3))
+    assert r.status is Status.NOT_REPRESENTABLE and r.certificate.kind == "drup" and r.certificate.checked
+    sub = front.restriction(Problem(fs6, 2, "relu", 3))
+    assert (sub.domain.m, sub.domain.sparsity, sub.d_hidden, sub.weight_bound) == (5, 2, 2, 3)
+    assert sorted(map(tuple, sub.features.bits.tolist())) == sorted(map(tuple, fs5.bits.tolist()))
+    for fs in (fs5, fs6):
+        w = sat.solve(Problem(fs, 3, "relu", 3))
+        assert w.status is Status.REPRESENTABLE and verify_witness(Problem(fs, 3, "relu", 3), w.witness)[0]
+
+
 # ---- cube-and-conquer: every answer backed, independent of the worker count, a lost worker is UNKNOWN
 
 def _cube_problems():
