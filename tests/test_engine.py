@@ -154,6 +154,34 @@ def test_relu_uand_six_inputs_k1_width_four_witness():
     assert verify_witness(Problem(fs, 4, "relu", 1), Network(W_in, b_in, W_out, b_out, "relu"))[0]
 
 
+def test_step_uand_ten_inputs_width_seven_hidden_layer():
+    """Step U-AND on 10 inputs (2-sparse), K = 1, is computed by 7 units (width 6 is refuted by a checked 3.4 GB
+    LRAT proof, docs/engine.md, Round 5). The hidden layer the symmetric search found, checked here by a brute
+    force of its own: for every pair feature some readout in {-1, 0, 1}^7 scores its one true point strictly
+    above every other point (then b_out = minus that score), evaluated with plain numpy."""
+    W_in = np.array([[0, 1, 0, -1, -1, 1, 1, -1, 1, 1], [1, 0, 1, 0, -1, -1, 1, 1, -1, 1],
+                     [-1, 1, 0, 1, 0, -1, -1, 1, 1, 1], [-1, -1, 1, 0, 1, 0, 1, -1, 1, 1],
+                     [0, -1, -1, 1, 0, 1, 1, 1, -1, 1], [1, 0, -1, -1, 1, 0, -1, 1, 1, 1],
+                     [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]])
+    b_in = np.array([-1, -1, -1, -1, -1, -1, -2])
+    X = np.array([[int(i in s) for i in range(10)] for k in range(3) for s in itertools.combinations(range(10), k)])
+    H = (X @ W_in.T + b_in >= 0).astype(int)
+
+    def computes_all(H):
+        V = np.array(list(itertools.product((-1, 0, 1), repeat=H.shape[1])))
+        scores = H @ V.T  # points x readouts
+        return all((scores[p] > np.delete(scores, p, axis=0).max(axis=0)).any()
+                   for p, x in enumerate(X) if x.sum() == 2)
+
+    assert len(X) == 56 and np.abs(W_in).max() <= 1 and computes_all(H)
+    # the check can fail: without any one of its units the layer misses a feature (as the refutation says)
+    assert not any(computes_all(np.delete(H, j, axis=1)) for j in range(7))
+    # and the package's own check agrees
+    fs = from_spec(Domain(10, 2), "pairs")
+    r = sat.solve(Problem(fs, 7, "step", 1), time_limit=120)
+    assert r.status is Status.REPRESENTABLE and verify_witness(r.problem, r.witness)[0]
+
+
 @pytest.mark.slow
 def test_relu_uand_weight_bound_three_needs_three_units():
     """ReLU U-AND with K = 3 on 5 and 6 inputs needs 3 units: width 2 on 5 inputs is refuted by a checked proof
