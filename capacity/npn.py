@@ -26,7 +26,6 @@ from numba import njit
 from numba.extending import register_jitable
 
 from ._kernels import _CACHE, _popcount
-from .errors import CapacityError
 
 __all__ = ["ClassCount", "count_step_by_classes", "npn_orbit", "orbit_walk", "FORMS"]
 
@@ -156,20 +155,25 @@ def _points(mask, out):
 
 
 @register_jitable
+def _agreeing(Z, h, pts, npts, w, acc):
+    """The bits of word ``w`` of the set ``acc`` whose ``g`` agree with ``h`` on ``pts[:npts]``."""
+    for q in range(npts):
+        x = pts[q]
+        acc &= Z[2 * x + np.int64((h >> np.uint64(x)) & _ONE), w]
+        if acc == _ZERO:
+            break
+    return acc
+
+
+@register_jitable
 def _refine(Z, h, pts, npts, wi, ri, m, wo, ro):
     """Keep the ``g`` of the set ``(wi, ri)[:m]`` (word indices, word values) that agree with ``h`` on
     ``pts[:npts]``; the result goes to ``(wo, ro)``, its length is returned."""
     n = 0
     for c in range(m):
-        w = wi[c]
-        acc = ri[c]
-        for q in range(npts):
-            x = pts[q]
-            acc &= Z[2 * x + np.int64((h >> np.uint64(x)) & _ONE), w]
-            if acc == _ZERO:
-                break
+        acc = _agreeing(Z, h, pts, npts, wi[c], ri[c])
         if acc != _ZERO:
-            wo[n] = w
+            wo[n] = wi[c]
             ro[n] = acc
             n += 1
     return n
@@ -179,15 +183,9 @@ def _refine(Z, h, pts, npts, wi, ri, m, wo, ro):
 def _first(Z, h, pts, npts, wi, ri, m):
     """The first ``g`` of the set ``(wi, ri)[:m]`` that agrees with ``h`` on ``pts[:npts]``, or -1."""
     for c in range(m):
-        w = wi[c]
-        acc = ri[c]
-        for q in range(npts):
-            x = pts[q]
-            acc &= Z[2 * x + np.int64((h >> np.uint64(x)) & _ONE), w]
-            if acc == _ZERO:
-                break
+        acc = _agreeing(Z, h, pts, npts, wi[c], ri[c])
         if acc != _ZERO:
-            return np.int64(w) * 64 + np.int64(_low(acc))
+            return np.int64(wi[c]) * 64 + np.int64(_low(acc))
     return np.int64(-1)
 
 
@@ -510,13 +508,9 @@ def count_step_by_classes(k: int, d_hidden: int, *, backend: str = "numba", thre
 
     from tqdm import tqdm
 
-    from .threshold import threshold_tables
+    from .threshold import _check_bitmap_count, threshold_tables
 
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 5):
-        raise CapacityError(f"counting by NPN classes needs 1 <= k <= 5 inputs (a bitmap over all 2^(2^k) "
-                            f"functions), got {k!r}")
-    if d_hidden not in (1, 2, 3):
-        raise CapacityError(f"counting by NPN classes supports 1, 2 or 3 hidden units, got {d_hidden!r}")
+    _check_bitmap_count(k, d_hidden, "NPN classes")
     kern = KERNELS if backend == "numba" else TWINS
     t0 = time.perf_counter()
     N = 1 << k

@@ -67,14 +67,19 @@ def threshold_tables(k: int) -> np.ndarray:
     return enumerate_functions(Domain(k), 1, "step", None).tables
 
 
+def _check_bitmap_count(k, d_hidden, method: str) -> None:
+    """Counts over a bitmap of all ``2^(2^k)`` functions: ``1 <= k <= 5`` inputs, 1 to 3 step units."""
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 5):
+        raise CapacityError(f"counting by {method} needs 1 <= k <= 5 inputs (a bitmap over all 2^(2^k) "
+                            f"functions), got {k!r}")
+    if d_hidden not in (1, 2, 3):
+        raise CapacityError(f"counting by {method} supports 1, 2 or 3 hidden units, got {d_hidden!r}")
+
+
 def count_step_by_readouts(k: int, d_hidden: int, *, backend: str = "numba") -> ReadoutCount:
     """The exact number of functions of ``d_hidden`` (1, 2 or 3) step units with real weights on ``{0,1}^k``
     (``k <= 5``), by readout type (module docstring)."""
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= 5):
-        raise CapacityError(f"counting by readout types needs 1 <= k <= 5 inputs (a bitmap over all 2^(2^k) "
-                            f"functions), got {k!r}")
-    if d_hidden not in (1, 2, 3):
-        raise CapacityError(f"counting by readout types supports 1, 2 or 3 hidden units, got {d_hidden!r}")
+    _check_bitmap_count(k, d_hidden, "readout types")
     kern = KERNELS if backend == "numba" else TWINS
     t0 = time.perf_counter()
     T = np.ascontiguousarray(threshold_tables(k)[:, 0])

@@ -49,8 +49,6 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    import json
-
     from ..codes import Code
     from ..enumeration import count
 
@@ -86,23 +84,13 @@ def run(args) -> int:
 
         st = structure(args.inputs, threads=args.threads)
         out["structure"] = st.to_dict()
-    if args.out is not None:
-        write_atomic(args.out, json.dumps(to_jsonable(out), indent=1) + "\n")
-    if args.json:
-        print_json(out)
-    else:
-        wb = "real weights" if args.real else f"integer weights in [-{args.weight_bound}, {args.weight_bound}]"
-        print(f"{res.count} functions on {domain} ({domain.size} points) from {args.hidden} {args.activation} "
-              f"unit(s), {wb}{', non-negative' if args.nonnegative else ''} [{res.method}, "
-              f"K used {res.weight_bound_used}, {res.seconds:.3f} s]")
-        if st is not None:
-            print(st.summary())
-    return 0
+    wb = "real weights" if args.real else f"integer weights in [-{args.weight_bound}, {args.weight_bound}]"
+    return _emit(args, out, f"{res.count} functions on {domain} ({domain.size} points) from {args.hidden} "
+                 f"{args.activation} unit(s), {wb}{', non-negative' if args.nonnegative else ''} [{res.method}, "
+                 f"K used {res.weight_bound_used}, {res.seconds:.3f} s]", *([st.summary()] if st is not None else []))
 
 
 def _generation(args) -> int:
-    import json
-
     from ..threshold import count_by_generation
 
     g = count_by_generation(args.inputs, workers=args.workers, dask=args.dask, cache_dir=args.cache,
@@ -115,32 +103,29 @@ def _generation(args) -> int:
         if args.inputs <= 8:
             st = g.structure(progress=not args.no_progress and not args.json)
             out["structure"].update(st.to_dict())
-    if args.out is not None:
-        write_atomic(args.out, json.dumps(to_jsonable(out), indent=1) + "\n")
-    if args.json:
-        print_json(out)
-    else:
-        print(f"{g.count} functions on {{0,1}}^{args.inputs} from 1 {args.activation} unit, real weights "
-              f"[generation, {len(g.canon)} canonical functions, {g.seconds:.3f} s]")
-        if args.structure:
-            print(st.summary() if st is not None else out["structure"])
-    return 0
+    return _emit(args, out, f"{g.count} functions on {{0,1}}^{args.inputs} from 1 {args.activation} unit, real "
+                 f"weights [generation, {len(g.canon)} canonical functions, {g.seconds:.3f} s]",
+                 *([str(st.summary() if st is not None else out["structure"])] if args.structure else []))
 
 
 def _classes(args) -> int:
-    import json
-
     from ..npn import count_step_by_classes
 
     res = count_step_by_classes(args.inputs, args.hidden, threads=args.threads or 1, cache=args.cache,
                                 progress=not args.no_progress and not args.json)
-    out = res.to_dict()
+    return _emit(args, res.to_dict(), f"{res.count} functions on {{0,1}}^{args.inputs} from {args.hidden} step "
+                 f"unit(s), real weights [npn classes: {res.member_classes} of {res.classes} classes computed, "
+                 f"every witness checked, {res.seconds:.3f} s]")
+
+
+def _emit(args, out: dict, *lines: str) -> int:
+    """Write ``out`` to ``--out`` (JSON) if asked, then print it as JSON or as the text ``lines``."""
+    import json
+
     if args.out is not None:
         write_atomic(args.out, json.dumps(to_jsonable(out), indent=1) + "\n")
     if args.json:
         print_json(out)
     else:
-        print(f"{res.count} functions on {{0,1}}^{args.inputs} from {args.hidden} step unit(s), real weights "
-              f"[npn classes: {res.member_classes} of {res.classes} classes computed, every witness checked, "
-              f"{res.seconds:.3f} s]")
+        print("\n".join(lines))
     return 0
