@@ -49,6 +49,7 @@ def workloads():
     first, last, tie = np.zeros(3, np.int64), np.full(3, len(rows)), np.array([False, True, True])
     valid = d3.pack(np.ones(8, bool))
     none = np.zeros(0, np.int64)
+    go = np.zeros(1, np.int8)  # the combos kernels' stop flag, never set here
     relu_rows, _, _ = KERNELS["unit_box"](X3, np.full(3, -2), np.full(3, 2), -8, 8, True, 1)
     R = np.array([[a, b] for a in (-1, 0, 1) for b in (-1, 0, 1)], dtype=np.int64)
     canon = KERNELS["scan_sorted"](X5, 0, 4, pre, 1, True)
@@ -59,12 +60,12 @@ def workloads():
         "unit_box (m=5, K=2, step)": ("unit_box", (X5, np.full(5, -2), np.full(5, 2), -12, 12, False, 1)),
         "combos_step (m=3, n=3, K=2: all functions)": ("combos_step", (rows, first, last, tie,
                                                                        np.arange(len(rows)).reshape(-1, 1), G, valid,
-                                                                       np.zeros((0, 1), np.uint64), none, none, 0)),
+                                                                       np.zeros((0, 1), np.uint64), none, none, 0, go)),
         "combos_relu (m=3, n=2, K=2: all functions)": ("combos_relu", (np.ascontiguousarray(relu_rows), first[:2],
                                                                        np.full(2, len(relu_rows)),
                                                                        np.array([False, True]),
                                                                        np.arange(len(relu_rows)).reshape(-1, 1), R, 1,
-                                                                       np.zeros((0, 1), np.uint64), none, none, 0)),
+                                                                       np.zeros((0, 1), np.uint64), none, none, 0, go)),
         "expand_orbits (m=5: all labelled threshold functions)": ("expand_orbits", (canon5, perms)),
         "orbit_sizes (m=5 canonical threshold functions)": ("orbit_sizes", _orbit_args(canon)),
     }

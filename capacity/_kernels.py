@@ -449,7 +449,7 @@ def _advance(idx, prefixes, r, first, last, tie):
     return r
 
 
-def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, mode):
+def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, mode, stop):
     """Step units: for every unit combination extending a row of ``prefixes`` (the first slots' indices; rows
     are visited in order) and every readout table ``g`` in ``G``
     (over the ``2^n`` hidden patterns; ``G[r, 0]`` is a bitmask, n <= 6), the function
@@ -459,6 +459,10 @@ def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, m
     row ``t`` of ``targets`` is such an ``f`` for some readout ``g_lo[t] <= r < g_hi[t]``, ``idx`` followed by
     the readout index per target; else an empty array. ``mode=2``: the same for the combination reaching the
     most targets (first such), with ``-1`` for targets it misses, followed by that number of targets.
+
+    ``stop`` (int8, length 1) is read before every combination (and every 1024 readouts): once it is non-zero the kernel returns the
+    empty answer of its mode (no functions / no hit / all ``-1``), which the caller must not read as a
+    complete chunk (it sees ``stop[0]``).
     """
     find = mode != 0
     n = first.shape[0]
@@ -469,7 +473,7 @@ def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, m
     row = 0
     while row < prefixes.shape[0] and not _first_combo(idx, prefixes, row, first, last, tie):
         row += 1
-    if row == prefixes.shape[0]:
+    if row == prefixes.shape[0] or stop[0]:
         return np.zeros((0, L), dtype=np.uint64), np.full(n + targets.shape[0] + 1 if mode == 2 else 0, -1, np.int64)
     keys, used, count = _set_new(1024, L)
     fbuf = np.zeros((0 if mode else G.shape[0], L), dtype=np.uint64)
@@ -537,6 +541,8 @@ def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, m
         else:
             nG = G.shape[0]
             for r in range(nG):
+                if (r & 1023) == 1023 and stop[0]:  # a very large readout set: stop inside the combination
+                    return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
                 g = G[r, 0] & occ
                 for k in range(L):
                     fbuf[r, k] = _ZERO
@@ -551,6 +557,8 @@ def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, m
         row = _advance(idx, prefixes, row, first, last, tie)
         if row == prefixes.shape[0]:
             break
+        if stop[0]:
+            return np.zeros((0, L), dtype=np.uint64), np.full(n + F + 1 if mode == 2 else 0, -1, np.int64)
     if mode == 2:
         return np.zeros((0, L), dtype=np.uint64), best
     if find:
@@ -558,11 +566,12 @@ def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, m
     return _set_rows(keys, used), np.zeros(0, dtype=np.int64)
 
 
-def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode):
+def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode, stop):
     """ReLU units: ``V`` holds unit value vectors (N int64 stored as uint64). For every combination extending
     a row of ``prefixes`` and every readout ``v`` in ``R`` (rows of n ints), every cut ``{p : y0(p) >= t}`` of
     ``y0 = sum_j v_j V[idx_j]``. Same return convention as ``_combos_step`` (target ``t`` may use readouts
-    ``g_lo[t] <= r < g_hi[t]``); in find modes the entry per target is the readout index ``r``."""
+    ``g_lo[t] <= r < g_hi[t]``); in find modes the entry per target is the readout index ``r``. ``stop`` as
+    for ``_combos_step``."""
     find = mode != 0
     n = first.shape[0]
     N = V.shape[1]
@@ -570,7 +579,7 @@ def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode)
     row = 0
     while row < prefixes.shape[0] and not _first_combo(idx, prefixes, row, first, last, tie):
         row += 1
-    if row == prefixes.shape[0]:
+    if row == prefixes.shape[0] or stop[0]:
         return np.zeros((0, L), dtype=np.uint64), np.full(n + targets.shape[0] + 1 if mode == 2 else 0, -1, np.int64)
     keys, used, count = _set_new(1024, L)
     y = np.zeros(N, dtype=np.int64)
@@ -588,6 +597,8 @@ def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode)
                 if targets[t, k] != _ZERO:
                     found[t] = False
         for r in range(R.shape[0]):
+            if (r & 1023) == 1023 and stop[0]:  # a very large readout set: stop inside the combination
+                return np.zeros((0, L), dtype=np.uint64), np.full(n + F + 1 if mode == 2 else 0, -1, np.int64)
             for p in range(N):
                 acc = 0
                 for j in range(n):
@@ -645,6 +656,8 @@ def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode)
         row = _advance(idx, prefixes, row, first, last, tie)
         if row == prefixes.shape[0]:
             break
+        if stop[0]:
+            return np.zeros((0, L), dtype=np.uint64), np.full(n + F + 1 if mode == 2 else 0, -1, np.int64)
     if mode == 2:
         return np.zeros((0, L), dtype=np.uint64), best
     if find:

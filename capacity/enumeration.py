@@ -106,11 +106,12 @@ def _kernels(backend: str):
     raise CapacityError(f"backend must be 'numba' or 'python', got {backend!r}")
 
 
-def _run(fn, jobs, threads, progress, desc, stop=None, absorb=None):
+def _run(fn, jobs, threads, progress, desc, stop=None, absorb=None, on_abort=None):
     """Run ``fn(*job)`` for every job on ``threads`` threads (the kernels release the GIL) and return the
     results in job order. Once ``stop()`` is true, jobs not yet started are cancelled and the results end at
     the first cancelled job. With ``absorb``, each result is handed to ``absorb`` in job order instead of being
-    kept; if it raises, the jobs not yet started are cancelled and the error propagates."""
+    kept; if it (or anything, e.g. Ctrl-C) raises, ``on_abort()`` is called (to set the running kernels' stop
+    flags), the jobs not yet started are cancelled and the error propagates."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(jobs), desc=desc, disable=not progress, leave=False, delay=1.0)
@@ -122,6 +123,7 @@ def _run(fn, jobs, threads, progress, desc, stop=None, absorb=None):
                 if stop is not None and stop():
                     for f in futures:
                         f.cancel()
+                    stop = None  # once is enough (a later check would cost len(futures) per job)
                 if fut.cancelled():
                     break
                 if absorb is None:
@@ -130,6 +132,8 @@ def _run(fn, jobs, threads, progress, desc, stop=None, absorb=None):
                     absorb(fut.result())
                 bar.update(1)
         except BaseException:
+            if on_abort is not None:
+                on_abort()
             for f in futures:
                 f.cancel()
             raise
@@ -239,18 +243,31 @@ class _Slots:
     T: np.ndarray
 
 
+#: above this many (first slot, second slot) pairs, chunks hold first-slot indices only
+_MAX_PAIR_ROWS = 1 << 20
+
+
 def _prefix_chunks(sl, starts, n_chunks: int = 2048) -> list[np.ndarray]:
     """The first one or two slots' indices, in visiting order, cut into up to ``n_chunks`` chunks of similar
-    estimated work (so progress bars move and time limits are checked often)."""
+    estimated work (so progress bars move and time limits are checked often). Pairs are listed only when there
+    are at most ``_MAX_PAIR_ROWS``; beyond that the rows are the first slot's indices alone (the kernels visit
+    the same combinations in the same order), so memory never grows with the number of pairs."""
     n = len(sl.first)
+    starts = np.asarray(starts, dtype=np.int64)
     if n == 1:
-        rows = np.array(list(starts), dtype=np.int64).reshape(-1, 1)
-        work = np.ones(len(rows))
+        rows, work = starts.reshape(-1, 1), np.ones(len(starts))
     else:
-        rows = np.array([(s, s2) for s in starts for s2 in range(s if sl.tie[1] else sl.first[1], sl.last[1])],
-                        dtype=np.int64).reshape(-1, 2)
         k = n - 2
-        work = (sl.last[-1] - rows[:, 1] + 1).astype(float) ** k / math.factorial(k) if k else np.ones(len(rows))
+        lo2 = starts if sl.tie[1] else np.full(len(starts), sl.first[1], np.int64)
+        cnt = np.maximum(sl.last[1] - lo2, 0)
+        top = float(sl.last[-1] + 1)
+        if cnt.sum() <= _MAX_PAIR_ROWS:
+            second = np.repeat(lo2, cnt) + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            rows = np.stack([np.repeat(starts, cnt), second], axis=1)
+            work = (top - second) ** k / math.factorial(k)
+        else:  # the pair work above, summed over the second slot (as an integral)
+            rows = starts.reshape(-1, 1)
+            work = ((top - lo2) ** (k + 1) - (top - lo2 - cnt) ** (k + 1)) / math.factorial(k + 1)
     if len(rows) == 0:
         return []
     cum = np.cumsum(work)
@@ -461,12 +478,14 @@ def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, 
                             "use fewer inputs, units or a smaller weight bound")
     chunks = _prefix_chunks(sl, range(sl.first[0], sl.last[0]))
     empty_targets = np.zeros((0, L), dtype=np.uint64)
+    halt = np.zeros(1, np.int8)  # set when the merge refuses (or on Ctrl-C): the running chunks stop
     if activation == "step":
         valid = domain.pack(np.ones(domain.size, bool))
-        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, valid, empty_targets, _NONE, _NONE, 0) for c in chunks]
+        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, valid, empty_targets, _NONE, _NONE, 0, halt)
+                for c in chunks]
         fn = kern["combos_step"]
     else:
-        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, L, empty_targets, _NONE, _NONE, 0) for c in chunks]
+        jobs = [(sl.rows, sl.first, sl.last, sl.tie, c, G, L, empty_targets, _NONE, _NONE, 0, halt) for c in chunks]
         fn = kern["combos_relu"]
     # the set's size is known only as it grows: merge the chunks' sets as they come and refuse once the distinct
     # functions (held about four times over by the merge) would pass the memory limit
@@ -487,7 +506,7 @@ def _several_units(domain, n, activation, K_in, K_out, nonnegative, code, kern, 
                                 f"functions, which with its merge buffers needs more than the limit MAX_COUNT_BYTES "
                                 f"= {max_bytes / 2**30:.3g} GiB")
 
-    _run(fn, jobs, threads, progress, "unit combinations", absorb=absorb)
+    _run(fn, jobs, threads, progress, "unit combinations", absorb=absorb, on_abort=lambda: halt.fill(1))
     merge()
     return state["set"]
 

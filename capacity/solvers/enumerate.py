@@ -9,6 +9,7 @@ is the certificate (kind ``enumeration``).
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numpy as np
@@ -70,28 +71,46 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
         fn, extra = kern["combos_step"], (G, valid)
     else:
         fn, extra = kern["combos_relu"], (G, L)
-    deadline = None if time_limit is None else t0 + float(time_limit)
     starts = list(range(sl.first[0], sl.last[0]))
     symmetric = act == "step" and code is None and problem.features.permutation_invariant()
     if symmetric:
         sl, starts = _orbit_blocks(dom, sl)
-    perfect = [False]
-
-    def stop():
-        return perfect[0] or (deadline is not None and time.perf_counter() > deadline)
-
     chunks = _prefix_chunks(sl, starts)
+    # one stop flag per chunk, polled inside the kernel: all are set at the deadline, and those after a chunk
+    # that answered the question are set by that chunk (earlier chunks run on, so the answer is the first hit)
+    flags = [np.zeros(1, np.int8) for _ in chunks]
+    late = [False]
 
-    def job(c):
-        if stop():
+    def halt(after=-1):
+        for f in flags[after + 1:]:
+            f.fill(1)
+
+    def on_deadline():
+        late[0] = True
+        halt()
+
+    def job(i, c):
+        if flags[i][0]:
             return None
-        out = fn(sl.rows, sl.first, sl.last, sl.tie, c, *extra, targets, g_lo, g_hi, mode)[1]
+        out = fn(sl.rows, sl.first, sl.last, sl.tie, c, *extra, targets, g_lo, g_hi, mode, flags[i])[1]
         if len(out) and (mode == 1 or out[-1] == F):
-            perfect[0] = True
-        return out
+            halt(i)
+            return out
+        return None if flags[i][0] else out  # a stopped chunk is never read as complete
 
+    timer = None
+    if time_limit is not None:
+        timer = threading.Timer(max(0.0, t0 + float(time_limit) - time.perf_counter()), on_deadline)
+        timer.daemon = True
+        timer.start()
+    try:
+        results = _run(job, list(enumerate(chunks)), threads, progress, "hidden layers", lambda: late[0],
+                       on_abort=halt)
+    finally:
+        if timer is not None:
+            timer.cancel()
     hit, done = None, 0
-    for out in _run(job, [(c,) for c in chunks], threads, progress, "hidden layers", stop):
+    for out in results:
         if out is None:
             break
         done += 1
