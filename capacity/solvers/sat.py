@@ -354,6 +354,71 @@ def _orbits(problem: Problem, group, boxes) -> dict:
     return out
 
 
+#: the directions of :func:`_dominance` that ``encode(dominance=...)`` accepts
+DOMINANCE = {"off": (), "down": ("down",), "both": ("down", "up")}
+
+
+def _dominance(enc, problem: Problem, W, V, zs, h, phase, lo_in, hi_in, directions) -> int:
+    """The weight-dominance rule (``docs/engine.md``, "Symmetry breaking", rule 5): a weight that could move
+    one step towards 0 without changing its unit on any point is not there. ``"down"`` is the rule for
+    ``w > 0`` (move to ``w - 1``), ``"up"`` the one for ``w < 0`` (move to ``w + 1``); an entry whose box does
+    not contain the moved value (a sign fixed by a code) is skipped. The unit's value changes exactly at the
+    points ``x`` with ``x_i = 1`` where: ReLU down ``z >= 1``, ReLU up ``z >= 0``, step down ``z = 0``, step up
+    ``z = -1``; one clause per entry asks for such a point or the other sign. Without a code, a ReLU unit
+    whose readout weights are all 0 (normalised to the canonical unit) is exempt from "up". Returns the
+    number of clauses."""
+    act, points, F = problem.activation, problem.domain.points, problem.n_features
+    exempt = problem.code is None and act == "relu"
+    witness: dict = {}
+
+    def moves(j, p, up):  # a literal implied by "the unit changes at p when w moves"
+        key = (j, p, up)
+        if key not in witness:
+            terms, const = zs[j, p]
+            neg = [(-c, l) for c, l in terms]
+            if act == "relu" and not up:
+                witness[key] = phase[j][p]  # a <-> z >= 1
+            else:
+                v = witness[key] = enc.var(("dom", j, p, up))
+                if act == "relu":
+                    enc.geq(terms, const, when=v)  # v -> z >= 0
+                elif up:
+                    enc.clauses.append([-v, -h[j][p]])  # v -> z <= -1
+                    enc.geq(terms, const + 1, when=v)  # v -> z >= -1
+                else:
+                    enc.clauses.append([-v, h[j][p]])  # v -> z >= 0
+                    enc.geq(neg, -const, when=v)  # v -> z <= 0
+        return witness[key]
+
+    added = 0
+    for j in range(problem.d_hidden):
+        free = None
+        for i in range(problem.domain.m):
+            w = W[j][i]
+            if not w.bits:
+                continue
+            at = [p for p in range(points.shape[0]) if points[p, i]]
+            for up in (False, True):
+                if ("up" if up else "down") not in directions or not (
+                        lo_in[j, i] <= -1 and hi_in[j, i] >= 0 if up else lo_in[j, i] <= 0 and hi_in[j, i] >= 1):
+                    continue
+                r = enc.var(("dom_sign", j, i, up))  # r -> w >= 0 (up) or w <= 0 (down)
+                if up:
+                    enc.geq(w.terms(), w.lo, when=r)
+                else:
+                    enc.geq([(-c, l) for c, l in w.terms()], -w.lo, when=r)
+                clause = [r] + [moves(j, p, up) for p in at]
+                if up and exempt:
+                    if free is None:  # free -> every readout weight of unit j is 0
+                        free = enc.var(("dom_free", j))
+                        enc.clauses += [[-free, b if (-V[f][j].lo >> k) & 1 else -b]
+                                        for f in range(F) for k, b in enumerate(V[f][j].bits)]
+                    clause.append(free)
+                enc.clauses.append(clause)
+                added += 1
+    return added
+
+
 class _Late(Exception):
     """The deadline passed while encoding."""
 
@@ -364,7 +429,7 @@ def _on_time(deadline) -> None:
 
 
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
-           group=None):
+           group=None, dominance: str = "off"):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
@@ -377,6 +442,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     lexicographic orders are left out there (they need not hold for an invariant network); the per-unit rules
     (step complements, ReLU normalisation) stay: they transform a whole orbit of units alike, so an invariant
     network obeying them exists whenever an invariant one does."""
+    if dominance not in DOMINANCE:
+        raise CapacityError(f"dominance must be one of {sorted(DOMINANCE)}, got {dominance!r}")
     enc = _Encoder(pb_encoding)
     n, F, act = problem.d_hidden, problem.n_features, problem.activation
     points = problem.domain.points.astype(np.int64)
@@ -399,6 +466,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     # hmax[j][p] its largest value
     h, hmax = [[None] * N for _ in range(n)], np.zeros((n, N), dtype=np.int64)
     phase = [[None] * N for _ in range(n)]  # relu: a literal true exactly when z_j(p) >= 1
+    zs = {}  # (j, p) -> the (terms, constant) of z_j(p), for the dominance rule
     for j in range(n):
         for p in range(N):
             _on_time(deadline)
@@ -409,6 +477,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
             active = np.flatnonzero(points[p])
             z_terms = [t for i in active for t in W[j][i].terms()] + B[j].terms()
             z_const = int(sum(W[j][i].lo for i in active)) + B[j].lo
+            zs[j, p] = z_terms, z_const
             if act == "step":
                 lit = enc.var(("h", j, p))
                 enc.geq(z_terms, z_const, when=lit)  # h -> z >= 0
@@ -471,7 +540,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     for j in range(n):
         key = (tuple(lo_in[j]), tuple(hi_in[j]), brange[j], tuple(lo_out[:, j]), tuple(hi_out[:, j]))
         classes.setdefault(key, []).append(j)
-    n_sym = relu_normalised = 0
+    n_sym = relu_normalised = n_dom = 0
     inputs_sorted = False
     if symmetry_breaking:
         n_sym = 0 if group else lex_order_units(enc, W, B, classes.values())
@@ -507,6 +576,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                 zero_out = [-lit for lit in fix_out]  # some readout weight is not 0
                 enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
                 relu_normalised += 1
+        if not group and dominance != "off":
+            n_dom = _dominance(enc, problem, W, V, zs, h, phase, lo_in, hi_in, DOMINANCE[dominance])
         if not group and len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
             for i in range(problem.domain.m - 1):  # columns of W_in in lexicographic order (double lex)
                 ci = [b for j in range(n) for b in reversed(W[j][i].bits)]
@@ -533,7 +604,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
         return Network(W_in, b_in, W_out, b_out, act)
 
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
-            "relu_normalised_units": relu_normalised, "input_permutations": inputs_sorted,
+            "relu_normalised_units": relu_normalised, "dominance_clauses": n_dom, "input_permutations": inputs_sorted,
             "point_indicators": sum(i is not None for i in indicator), "distinguished_pairs": n_dist,
             "split_bits": [b for w in W[0] for b in reversed(w.bits)],  # the first unit's weights, for cubes
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
@@ -575,7 +646,7 @@ def _search(s, deadline, conflict_limit, assumptions=()):
 
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
           solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None,
-          conflict_limit: int | None = None, symmetric_search: bool = True) -> Result:
+          conflict_limit: int | None = None, symmetric_search: bool = True, dominance: str = "off") -> Result:
     """Decide ``problem`` by SAT (integer weights; real weights for step networks without a code, see
     :func:`integer_bounds`).
 
@@ -615,7 +686,7 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
                                 "symmetric": sym})
     try:
         clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding,
-                                       None if time_limit is None else t0 + time_limit)
+                                       None if time_limit is None else t0 + time_limit, dominance=dominance)
     except _Late:
         return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0,
                       info={"unknown_reason": "time limit", "stopped_by": "deadline while encoding", "symmetric": sym})
@@ -634,6 +705,7 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
         finally:
             if timer is not None:
                 timer.cancel()
+        info["conflicts"] = int((s.accum_stats() or {}).get("conflicts", -1))
         if answer is None:
             late = time_limit is not None and time.perf_counter() - t0 >= time_limit
             info.update(solve_seconds=round(time.perf_counter() - t1, 6),
