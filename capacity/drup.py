@@ -241,7 +241,7 @@ def _max_var(clauses) -> int:
 #: under ``auto``, LRAT proofs up to this size are checked by the plain twin (a few ms), larger ones by the
 #: compiled kernels, which :func:`warm_up` loads in the background before the first check (a property of the
 #: proof, never of the clock: the same proof always goes to the same engine)
-LRAT_PYTHON_BYTES = 1 << 15
+LRAT_PYTHON_BYTES = 1 << 16
 
 _WARM: list = []  # the warm-up thread, once per process
 

@@ -228,29 +228,30 @@ def parse_canonical(proof):
 
 
 # ---- the check -------------------------------------------------------------------------------------------
-def _lrat(nv, ncnf, L, start, length, ids, dels, hstart, hlen, hints, stop, out):
+def _lrat(nv, ncnf, L, start, length, ids, dels, hstart, hlen, hints, stop, out, used, cl, val, trail):
     """Check the steps (formula clauses are items ``0 .. ncnf-1``, step ``s`` is item ``ncnf + s``). Returns
     ``(code, step)``: 1 = the empty clause accepted at ``step``; 0 = the lemma at ``step`` does not follow
     from its hints; 2 = a hint names no live clause; 3 = no empty clause; 6 = a clause id used twice or out of
-    range; 5 = stopped. ``out`` receives (lemmas, deletions)."""
-    nsteps = ids.shape[0]
+    range; 5 = stopped. ``out`` receives (lemmas, deletions). Work space from :func:`_work` (``top`` =
+    ``ncnf + len(ids) + 1``): ``used`` (top + 1, all false), ``cl`` (top + 1, all -1), ``val`` (2 nv + 2, zeros),
+    ``trail`` (nv + 1); numpy arrays for the compiled kernel, Python lists for the twin (several times faster
+    there than numpy's scalar indexing)."""
+    nsteps = len(ids)
     top = ncnf + nsteps + 1  # ids are at most the number of clauses ever added
-    used = np.zeros(top + 1, np.bool_)
     for s in range(nsteps):
         if not dels[s]:
             x = ids[s]
             if x <= 0 or x > top or used[x]:
                 return 6, s
             used[x] = True
-    cl = np.full(top + 1, -1, np.int64)  # id -> item, -1: no live clause
+    # cl: id -> item, -1: no live clause
     nxt = 1
     for j in range(ncnf):  # the formula's clauses take the ids no added line uses, in order
         while used[nxt]:
             nxt += 1
         cl[nxt] = j
         nxt += 1
-    val = np.zeros(2 * nv + 2, np.int8)  # literal l is index 2|l| + (l < 0)
-    trail = np.zeros(nv + 1, np.int64)
+    # val: literal l is index 2|l| + (l < 0)
     lemmas = 0
     deletions = 0
     for s in range(nsteps):
@@ -324,6 +325,14 @@ def _lrat(nv, ncnf, L, start, length, ids, dels, hstart, hlen, hints, stop, out)
     return 3, nsteps
 
 
+def _work(nv, top, jit):
+    """The work space of :func:`_lrat`: numpy arrays for the compiled kernel, lists for its twin."""
+    if jit:
+        return np.zeros(top + 1, np.bool_), np.full(top + 1, -1, np.int64), np.zeros(2 * nv + 2, np.int8), \
+            np.zeros(nv + 1, np.int64)
+    return [False] * (top + 1), [-1] * (top + 1), [0] * (2 * nv + 2), [0] * (nv + 1)
+
+
 def check_lrat(cnf, proof, t0, stop, jit=True, canonical=False):
     """Check LRAT text against the formula (``(literals, clause lengths)``, see ``capacity.drup._flat_cnf``);
     returns a :class:`capacity.drup.DrupCheck` (engine ``lrat`` or ``lrat-python``). ``canonical``: read
@@ -345,9 +354,12 @@ def check_lrat(cnf, proof, t0, stop, jit=True, canonical=False):
     hstart = np.zeros(nhints.shape[0], np.int64)
     np.cumsum(nhints[:-1], out=hstart[1:])
     nv = int(np.abs(L).max(initial=0))
-    out = np.zeros(2, np.int64)
-    code, s = (_jit(_lrat) if jit else _lrat)(nv, len(clens), L, start, length, ids, dels, hstart, nhints, hints,
-                                              stop, out)
+    args = (L, start, length, ids, dels, hstart, nhints, hints)
+    out = np.zeros(2, np.int64) if jit else [0, 0]
+    if not jit:
+        args = tuple(a.tolist() for a in args)
+    work = _work(nv, len(clens) + len(ids) + 1, jit)
+    code, s = (_jit(_lrat) if jit else _lrat)(nv, len(clens), *args, stop, out, *work)
     lemmas, deletions = int(out[0]), int(out[1])
     secs = time.perf_counter() - t0
     if code == 5:
