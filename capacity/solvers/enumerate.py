@@ -3,7 +3,8 @@
 Every hidden layer of the class is visited up to the symmetries of :mod:`capacity.enumeration` (hidden units
 as multisets of behaviours, step units up to complement); for each, the kernel asks whether every feature is
 a readout of it. The first hit is rebuilt into a witness and verified exactly; visiting them all without a hit
-is the certificate (kind ``enumeration``).
+is the certificate (kind ``enumeration``). A time limit stops the kernels inside their chunks (a timer sets
+their stop flags); the answer is then UNKNOWN.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
 
     timer = None
     if time_limit is not None:
-        timer = threading.Timer(max(0.0, t0 + float(time_limit) - time.perf_counter()), on_deadline)
+        left = t0 + float(time_limit) - time.perf_counter()
+        timer = threading.Timer(min(max(0.0, left), threading.TIMEOUT_MAX / 2), on_deadline)
         timer.daemon = True
         timer.start()
     try:
