@@ -40,7 +40,11 @@ More symmetries are broken where they apply (arguments in the comments of :func:
 ``docs/engine.md``): step units with symmetric boxes and no code are taken off at the origin (complements);
 ReLU units without a code are normalised (some point inactive; a dead or readout-free unit is the canonical
 one); and when input permutations map the feature set onto itself the columns of ``W_in`` are sorted
-lexicographically as well (double lex). Point-indicator features of step
+lexicographically as well (double lex). Weight dominance (``dominance=``, on for step units by default):
+among the networks obeying these rules one with the smallest sum of ``|W_in|`` (step: and ``|b_in|``) has no
+weight that could move one step towards 0 without changing its unit on some point, so each such weight is
+asked for a point where the move would change its unit (rule 5 of ``docs/engine.md``, with the argument that
+it combines with the others). Point-indicator features of step
 units are encoded by hidden-pattern uniqueness (``proofs/check_point_indicator_reduction.py``).
 An UNSAT proof then refutes the symmetry-broken CNF, which by these arguments is unsatisfiable exactly when
 the unbroken one is; pass ``symmetry_breaking=False`` for a proof of the plain encoding.
@@ -358,11 +362,22 @@ def _orbits(problem: Problem, group, boxes) -> dict:
 DOMINANCE = {"off": (), "down": ("down",), "both": ("down", "up")}
 
 
-def _dominance(enc, problem: Problem, W, V, zs, h, phase, lo_in, hi_in, directions) -> int:
+def _dominance_directions(problem: Problem, dominance: str) -> tuple:
+    """The directions of rule 5 for ``encode(dominance=...)``: ``"auto"`` (the default) is ``"both"`` for step
+    networks and ``"off"`` for ReLU, where the rule did not lower the conflicts of the U-AND refutations
+    (``benchmarks/bench_dominance.py``, numbers in ``docs/engine.md``)."""
+    if dominance == "auto":
+        dominance = "both" if problem.activation == "step" else "off"
+    if dominance not in DOMINANCE:
+        raise CapacityError(f"dominance must be 'auto' or one of {sorted(DOMINANCE)}, got {dominance!r}")
+    return DOMINANCE[dominance]
+
+
+def _dominance(enc, problem: Problem, W, B, V, zs, h, phase, directions) -> int:
     """The weight-dominance rule (``docs/engine.md``, "Symmetry breaking", rule 5): a weight that could move
     one step towards 0 without changing its unit on any point is not there. ``"down"`` is the rule for
-    ``w > 0`` (move to ``w - 1``), ``"up"`` the one for ``w < 0`` (move to ``w + 1``); an entry whose box does
-    not contain the moved value (a sign fixed by a code) is skipped. The unit's value changes exactly at the
+    ``w > 0`` (move to ``w - 1``), ``"up"`` the one for ``w < 0`` (move to ``w + 1``), for the moves that stay
+    in the entry's box (with a code's sign ``w >= 1`` only ``w >= 2`` moves). The unit's value changes exactly at the
     points ``x`` with ``x_i = 1`` where: ReLU down ``z >= 1``, ReLU up ``z >= 0``, step down ``z = 0``, step up
     ``z = -1``; one clause per entry asks for such a point or the other sign. Without a code, a ReLU unit
     whose readout weights are all 0 (normalised to the canonical unit) is exempt from "up". Returns the
@@ -393,20 +408,19 @@ def _dominance(enc, problem: Problem, W, V, zs, h, phase, lo_in, hi_in, directio
     added = 0
     for j in range(problem.d_hidden):
         free = None
-        for i in range(problem.domain.m):
-            w = W[j][i]
-            if not w.bits:
-                continue
-            at = [p for p in range(points.shape[0]) if points[p, i]]
+        entries = [(W[j][i], [p for p in range(points.shape[0]) if points[p, i]]) for i in range(problem.domain.m)]
+        if act == "step":  # the bias is an input that is 1 on every point
+            entries.append((B[j], list(range(points.shape[0]))))
+        for e, (w, at) in enumerate(entries):
             for up in (False, True):
-                if ("up" if up else "down") not in directions or not (
-                        lo_in[j, i] <= -1 and hi_in[j, i] >= 0 if up else lo_in[j, i] <= 0 and hi_in[j, i] >= 1):
+                end = min(w.hi, 0) if up else max(w.lo, 0)  # the moves stay in [w.lo, w.hi]
+                if ("up" if up else "down") not in directions or not (w.lo < end if up else w.hi > end):
                     continue
-                r = enc.var(("dom_sign", j, i, up))  # r -> w >= 0 (up) or w <= 0 (down)
+                r = enc.var(("dom_sign", j, e, up))  # r -> w >= end (up) or w <= end (down)
                 if up:
-                    enc.geq(w.terms(), w.lo, when=r)
+                    enc.geq(w.terms(), w.lo - end, when=r)
                 else:
-                    enc.geq([(-c, l) for c, l in w.terms()], -w.lo, when=r)
+                    enc.geq([(-c, l) for c, l in w.terms()], end - w.lo, when=r)
                 clause = [r] + [moves(j, p, up) for p in at]
                 if up and exempt:
                     if free is None:  # free -> every readout weight of unit j is 0
@@ -429,7 +443,7 @@ def _on_time(deadline) -> None:
 
 
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
-           group=None, dominance: str = "off"):
+           group=None, dominance: str = "auto"):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
@@ -441,9 +455,10 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     it is smaller and its witnesses are witnesses of ``problem``, but an UNSAT answer refutes nothing. The
     lexicographic orders are left out there (they need not hold for an invariant network); the per-unit rules
     (step complements, ReLU normalisation) stay: they transform a whole orbit of units alike, so an invariant
-    network obeying them exists whenever an invariant one does."""
-    if dominance not in DOMINANCE:
-        raise CapacityError(f"dominance must be one of {sorted(DOMINANCE)}, got {dominance!r}")
+    network obeying them exists whenever an invariant one does. The weight-dominance rule (``dominance``, see
+    :func:`_dominance_directions`) is left out there: moving a whole orbit at once can change a unit where
+    each single move does not."""
+    directions = _dominance_directions(problem, dominance)
     enc = _Encoder(pb_encoding)
     n, F, act = problem.d_hidden, problem.n_features, problem.activation
     points = problem.domain.points.astype(np.int64)
@@ -576,8 +591,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                 zero_out = [-lit for lit in fix_out]  # some readout weight is not 0
                 enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
                 relu_normalised += 1
-        if not group and dominance != "off":
-            n_dom = _dominance(enc, problem, W, V, zs, h, phase, lo_in, hi_in, DOMINANCE[dominance])
+        if not group and directions:
+            n_dom = _dominance(enc, problem, W, B, V, zs, h, phase, directions)
         if not group and len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
             for i in range(problem.domain.m - 1):  # columns of W_in in lexicographic order (double lex)
                 ci = [b for j in range(n) for b in reversed(W[j][i].bits)]
@@ -646,7 +661,7 @@ def _search(s, deadline, conflict_limit, assumptions=()):
 
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
           solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None,
-          conflict_limit: int | None = None, symmetric_search: bool = True, dominance: str = "off") -> Result:
+          conflict_limit: int | None = None, symmetric_search: bool = True, dominance: str = "auto") -> Result:
     """Decide ``problem`` by SAT (integer weights; real weights for step networks without a code, see
     :func:`integer_bounds`).
 
@@ -666,7 +681,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     ``symmetric_search`` (with ``symmetry_breaking``): first look for a witness invariant under a permutation
     of the inputs and units (:func:`capacity.solvers.symmetric.search`, within its own deterministic conflict
     budgets, at most ``conflict_limit`` in all when one is given); what it spent is in ``info["symmetric"]``.
-    It can only ever give a witness."""
+    It can only ever give a witness. ``dominance``: the weight-dominance rule, ``"auto"`` (step: on, ReLU:
+    off), ``"off"``, ``"down"`` or ``"both"`` (:func:`encode`; with ``symmetry_breaking`` only)."""
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
         raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
@@ -691,7 +707,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
         return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0,
                       info={"unknown_reason": "time limit", "stopped_by": "deadline while encoding", "symmetric": sym})
     del info["split_bits"]  # for capacity.solvers.cubes only
-    info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "seed": seed, "symmetric": sym,
+    info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "dominance": dominance, "seed": seed,
+                 "symmetric": sym,
                  "encode_seconds": round(time.perf_counter() - t0, 6)})
     t1 = time.perf_counter()
     s = _open_solver(solver, clauses)
@@ -727,7 +744,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     check = check_drup(clauses, proof, deadline=None if time_limit is None else t0 + time_limit)
     info.update({"proof_lemmas": check.lemmas, "proof_deletions": check.deletions, "proof_core": check.core,
                  "check_seconds": round(check.seconds, 6)})
-    comments = [f"capacity sat encoding: {problem.to_dict()}", f"symmetry_breaking={symmetry_breaking}"]
+    comments = [f"capacity sat encoding: {problem.to_dict()}", f"symmetry_breaking={symmetry_breaking}",
+                f"dominance={dominance}"]
     if check.timed_out:  # written in the background: the call is at its deadline
         path = keep_proof_later(clauses, proof, info["variables"], comments, proof_path)
         info.update({"reason": f"the solver answered UNSAT but the proof check did not finish within the time "
