@@ -17,30 +17,22 @@ from test_sat import check_result, tiny_problems
 
 
 def violations(problem, net) -> list:
-    """Entries ``(j, i)`` of ``net`` (``i = m``: the bias of a step unit) that could move one step towards 0
-    inside their range without changing their unit on any point of the domain (the moves the rule
-    excludes), straight from the definition."""
+    """Entries ``(j, i)`` of ``net`` that could move one step towards 0 inside their box without changing
+    their unit on any point of the domain (the moves the rule excludes), straight from the definition."""
     lo_in, hi_in, _, _ = problem.weight_bounds()
     X = problem.domain.points.astype(np.int64)
     relu = problem.activation == "relu"
     h = (lambda z: np.maximum(z, 0)) if relu else (lambda z: (z >= 0).astype(int))
-    signs = problem.bias_signs()
     out = []
     for j in range(problem.d_hidden):
         exempt = relu and problem.code is None and not net.W_out[:, j].any()
-        row = np.append(net.W_in[j], net.b_in[j]).astype(np.int64)
-        lo = list(lo_in[j]) + [sat._bias_range(lo_in[j], hi_in[j], X, None if signs is None else int(signs[j]),
-                                               problem.code.mode if problem.code else "sign", "step")[0]]
-        hi = list(hi_in[j]) + [sat._bias_range(lo_in[j], hi_in[j], X, None if signs is None else int(signs[j]),
-                                               problem.code.mode if problem.code else "sign", "step")[1]]
-        for i in range(problem.domain.m + (0 if relu else 1)):
-            w = int(row[i])
-            if w == 0 or not lo[i] <= w - np.sign(w) <= hi[i] or (w < 0 and exempt):
+        for i in range(problem.domain.m):
+            w = int(net.W_in[j, i])
+            if w == 0 or not lo_in[j, i] <= w - np.sign(w) <= hi_in[j, i] or (w < 0 and exempt):
                 continue
-            moved = row.copy()
+            moved = net.W_in[j].copy()
             moved[i] -= np.sign(w)
-            Xb = np.hstack([X, np.ones((len(X), 1), dtype=np.int64)])
-            if (h(Xb @ row) == h(Xb @ moved)).all():
+            if (h(X @ net.W_in[j] + net.b_in[j]) == h(X @ moved + net.b_in[j])).all():
                 out.append((j, i))
     return out
 
@@ -130,7 +122,7 @@ def test_rule_is_left_out_in_group_mode_and_checks_its_argument():
     assert sat.encode(p, dominance="both")[2]["dominance_clauses"] == 16  # 2 directions x 2 units x 4 inputs
     assert sat.encode(p)[2]["dominance_clauses"] == 0  # "auto": off for ReLU
     step = Problem(p.features, 2, "step", 1)
-    assert sat.encode(step)[2]["dominance_clauses"] == 20  # "auto": both for step, the bias too
+    assert sat.encode(step)[2]["dominance_clauses"] == 16  # "auto": both for step
     group = [([1, 0, 2, 3], [0, 1])]
     assert sat.encode(p, group=group, dominance="both")[2]["dominance_clauses"] == 0
     with pytest.raises(CapacityError, match="dominance"):

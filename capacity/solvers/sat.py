@@ -41,7 +41,7 @@ More symmetries are broken where they apply (arguments in the comments of :func:
 ReLU units without a code are normalised (some point inactive; a dead or readout-free unit is the canonical
 one); and when input permutations map the feature set onto itself the columns of ``W_in`` are sorted
 lexicographically as well (double lex). Weight dominance (``dominance=``, on for step units by default):
-among the networks obeying these rules one with the smallest sum of ``|W_in|`` (step: and ``|b_in|``) has no
+among the networks obeying these rules one with the smallest sum of ``|W_in|`` has no
 weight that could move one step towards 0 without changing its unit on some point, so each such weight is
 asked for a point where the move would change its unit (rule 5 of ``docs/engine.md``, with the argument that
 it combines with the others). Point-indicator features of step
@@ -373,7 +373,7 @@ def _dominance_directions(problem: Problem, dominance: str) -> tuple:
     return DOMINANCE[dominance]
 
 
-def _dominance(enc, problem: Problem, W, B, V, zs, h, phase, directions) -> int:
+def _dominance(enc, problem: Problem, W, V, zs, h, phase, directions) -> int:
     """The weight-dominance rule (``docs/engine.md``, "Symmetry breaking", rule 5): a weight that could move
     one step towards 0 without changing its unit on any point is not there. ``"down"`` is the rule for
     ``w > 0`` (move to ``w - 1``), ``"up"`` the one for ``w < 0`` (move to ``w + 1``), for the moves that stay
@@ -408,15 +408,13 @@ def _dominance(enc, problem: Problem, W, B, V, zs, h, phase, directions) -> int:
     added = 0
     for j in range(problem.d_hidden):
         free = None
-        entries = [(W[j][i], [p for p in range(points.shape[0]) if points[p, i]]) for i in range(problem.domain.m)]
-        if act == "step":  # the bias is an input that is 1 on every point
-            entries.append((B[j], list(range(points.shape[0]))))
-        for e, (w, at) in enumerate(entries):
+        for i, w in enumerate(W[j]):
+            at = [p for p in range(points.shape[0]) if points[p, i]]
             for up in (False, True):
                 end = min(w.hi, 0) if up else max(w.lo, 0)  # the moves stay in [w.lo, w.hi]
                 if ("up" if up else "down") not in directions or not (w.lo < end if up else w.hi > end):
                     continue
-                r = enc.var(("dom_sign", j, e, up))  # r -> w >= end (up) or w <= end (down)
+                r = enc.var(("dom_sign", j, i, up))  # r -> w >= end (up) or w <= end (down)
                 if up:
                     enc.geq(w.terms(), w.lo - end, when=r)
                 else:
@@ -592,7 +590,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                 enc.clauses += [zero_out + [lit] for lit in fix_in]  # all readouts 0 -> canonical W_in, b_in
                 relu_normalised += 1
         if not group and directions:
-            n_dom = _dominance(enc, problem, W, B, V, zs, h, phase, directions)
+            n_dom = _dominance(enc, problem, W, V, zs, h, phase, directions)
         if not group and len(classes) == 1 and problem.code is None and problem.features.permutation_invariant():
             for i in range(problem.domain.m - 1):  # columns of W_in in lexicographic order (double lex)
                 ci = [b for j in range(n) for b in reversed(W[j][i].bits)]
