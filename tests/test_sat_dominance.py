@@ -120,9 +120,11 @@ def test_u_and_witnesses_obey_the_rule(m, width, act, K):
 def test_rule_is_left_out_in_group_mode_and_checks_its_argument():
     p = Problem(from_spec(Domain(4, 2), "pairs"), 2, "relu", 1)
     assert sat.encode(p, dominance="both")[2]["dominance_clauses"] == 16  # 2 directions x 2 units x 4 inputs
-    assert sat.encode(p)[2]["dominance_clauses"] == 0  # "auto": off for ReLU
+    assert sat.encode(p, dominance="auto")[2]["dominance_clauses"] == 0  # off for ReLU
     step = Problem(p.features, 2, "step", 1)
-    assert sat.encode(step)[2]["dominance_clauses"] == 16  # "auto": both for step
+    assert sat.encode(step, dominance="auto")[2]["dominance_clauses"] == 16  # both for step
+    assert sat.encode(step)[2]["dominance_clauses"] == 0  # encode's default: the CNFs of stored proofs
+    assert sat.solve(step).info["dominance"] == "auto"
     group = [([1, 0, 2, 3], [0, 1])]
     assert sat.encode(p, group=group, dominance="both")[2]["dominance_clauses"] == 0
     with pytest.raises(CapacityError, match="dominance"):

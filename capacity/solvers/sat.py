@@ -40,7 +40,8 @@ More symmetries are broken where they apply (arguments in the comments of :func:
 ``docs/engine.md``): step units with symmetric boxes and no code are taken off at the origin (complements);
 ReLU units without a code are normalised (some point inactive; a dead or readout-free unit is the canonical
 one); and when input permutations map the feature set onto itself the columns of ``W_in`` are sorted
-lexicographically as well (double lex). Weight dominance (``dominance=``, on for step units by default):
+lexicographically as well (double lex). Weight dominance (``dominance=``; :func:`solve` turns it on for step
+units):
 among the networks obeying these rules one with the smallest sum of ``|W_in|`` has no
 weight that could move one step towards 0 without changing its unit on some point, so each such weight is
 asked for a point where the move would change its unit (rule 5 of ``docs/engine.md``, with the argument that
@@ -363,8 +364,8 @@ DOMINANCE = {"off": (), "down": ("down",), "both": ("down", "up")}
 
 
 def _dominance_directions(problem: Problem, dominance: str) -> tuple:
-    """The directions of rule 5 for ``encode(dominance=...)``: ``"auto"`` (the default) is ``"both"`` for step
-    networks and ``"off"`` for ReLU, where the rule did not lower the conflicts of the U-AND refutations
+    """The directions of rule 5 for ``encode(dominance=...)``: ``"auto"`` (:func:`solve`'s default) is ``"both"``
+    for step networks and ``"off"`` for ReLU, where the rule did not lower the conflicts of the U-AND refutations
     (``benchmarks/bench_dominance.py``, numbers in ``docs/engine.md``)."""
     if dominance == "auto":
         dominance = "both" if problem.activation == "step" else "off"
@@ -441,7 +442,7 @@ def _on_time(deadline) -> None:
 
 
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
-           group=None, dominance: str = "auto"):
+           group=None, dominance: str = "off"):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
@@ -453,8 +454,10 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     it is smaller and its witnesses are witnesses of ``problem``, but an UNSAT answer refutes nothing. The
     lexicographic orders are left out there (they need not hold for an invariant network); the per-unit rules
     (step complements, ReLU normalisation) stay: they transform a whole orbit of units alike, so an invariant
-    network obeying them exists whenever an invariant one does. The weight-dominance rule (``dominance``, see
-    :func:`_dominance_directions`) is left out there: moving a whole orbit at once can change a unit where
+    network obeying them exists whenever an invariant one does. ``dominance`` (see :func:`_dominance_directions`)
+    adds the weight-dominance rule; it is ``"off"`` here by default, so the CNFs stored beside shipped proofs
+    (``proofs/check_table_certificates.py`` re-encodes them) stay what they were, and :func:`solve` turns it
+    on for step units. It is left out in ``group`` mode: moving a whole orbit at once can change a unit where
     each single move does not."""
     directions = _dominance_directions(problem, dominance)
     enc = _Encoder(pb_encoding)
