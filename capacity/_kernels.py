@@ -460,9 +460,9 @@ def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, m
     the readout index per target; else an empty array. ``mode=2``: the same for the combination reaching the
     most targets (first such), with ``-1`` for targets it misses, followed by that number of targets.
 
-    ``stop`` (int8, length 1) is read before every combination (and every 1024 readouts): once it is non-zero the kernel returns the
-    empty answer of its mode (no functions / no hit / all ``-1``), which the caller must not read as a
-    complete chunk (it sees ``stop[0]``).
+    ``stop`` (int8, length 1) is read before every combination (and every 1024 readouts): once it is non-zero
+    the kernel returns the empty answer of its mode (no functions / no hit / all ``-1``), which the caller must
+    not read as a complete chunk (it sees ``stop[0]``).
     """
     find = mode != 0
     n = first.shape[0]

@@ -55,8 +55,9 @@ def test_dominance_agrees_with_reference(problem):
 
 @st.composite
 def small_problems(draw):
-    """m = 3 (cube or 2-sparse) or 4 (2-sparse), width 1-3, K <= 2 (ReLU on m = 4: width 1-2, K = 1), 1-3 features: random tables or pairwise ANDs (which
-    are often representable), optional non-negativity and a random sign/support code."""
+    """m = 3 (cube or 2-sparse) or 4 (2-sparse), width 1-3, K <= 2 (ReLU on m = 4: width 1-2, K = 1), 1-3
+    features: random tables or pairwise ANDs (which are often representable), optional non-negativity and a
+    random sign/support code."""
     d = draw(st.sampled_from([Domain(3), Domain(3, 2), Domain(4, 2)]))
     m = d.m
     act = draw(st.sampled_from(["step", "relu"]))
