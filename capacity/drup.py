@@ -249,11 +249,9 @@ _WARM: list = []  # the warm-up thread, once per process
 def warm_up() -> None:
     """Load (or, on a fresh machine, compile into Numba's disk cache) the compiled LRAT kernels in a background
     thread, once per process, so that the first check of a process does not pay for it on the clock of the
-    call (0.4 to 0.6 s from the cache, seconds to compile). Called by the front doors and ``sat.solve`` before
-    a SAT step. Compiling is Python work under the GIL: it shares the GIL with the encoding and makes no
-    progress during CaDiCaL's search, which holds the GIL. A check that starts earlier waits for the kernels
-    (Numba's compiler lock). A fork waits for the thread first (a child must not inherit a held compiler
-    lock)."""
+    call (0.4 to 0.6 s from the cache, seconds to compile). Called by the front doors before a SAT step; a check that
+    starts earlier waits for the kernels (Numba's compiler lock). A fork waits for the thread first (a child
+    must not inherit a held compiler lock)."""
     if _WARM:
         return
     from . import lrat

@@ -63,8 +63,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..drup import check_drup, keep_proof, keep_proof_later, warm_up
-from ..lrat import LRAT_SOLVERS, lrat_solver, solver_proof
+from ..drup import check_drup, keep_proof, keep_proof_later
+from ..lrat import lrat_solver, solver_proof
 from ..errors import CapacityError
 from ..network import Network
 from ._interrupt import deadline_timer
@@ -687,8 +687,6 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     t0 = time.perf_counter()
     if time_limit is not None and not time_limit > 0:
         raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
-    if solver in LRAT_SOLVERS:  # the LRAT checker's kernels load (or compile) in the background from here on, not
-        warm_up()  # at the search: CaDiCaL holds the GIL while it searches, so a thread started there would stall
     sym = None
     if symmetric_search and symmetry_breaking:
         from .symmetric import TOTAL_CONFLICTS, search
