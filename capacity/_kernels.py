@@ -566,6 +566,55 @@ def _combos_step(U, first, last, tie, prefixes, G, valid, targets, g_lo, g_hi, m
     return _set_rows(keys, used), np.zeros(0, dtype=np.int64)
 
 
+@register_jitable
+def _relu_all_targets(V, idx, R, Y, filled, targets, g_lo, g_hi, pick):
+    """Whether every target is a cut ``{p : y(p) >= t}`` of some ``y = R[r] . h`` with ``g_lo <= r < g_hi``
+    (``h`` the units ``idx``), i.e. ``min y`` on its points ``> max y`` on the others; ``pick[t]`` gets the
+    first such ``r`` (the readout the sorting loop of ``_combos_relu`` picks), ``g_lo[t]`` for the empty
+    target. ``Y`` caches the readouts' values, computed on first use (``filled``)."""
+    n = idx.shape[0]
+    N = V.shape[1]
+    filled[:] = False
+    for t in range(targets.shape[0]):
+        empty = True
+        for k in range(targets.shape[1]):
+            if targets[t, k] != _ZERO:
+                empty = False
+        if empty:
+            pick[t] = g_lo[t]
+            continue
+        pick[t] = -1
+        for r in range(g_lo[t], g_hi[t]):
+            if not filled[r]:
+                for p in range(N):
+                    acc = np.int64(0)
+                    for j in range(n):
+                        acc += R[r, j] * np.int64(V[idx[j], p])
+                    Y[r, p] = acc
+                filled[r] = True
+            lo_on = np.int64(0)
+            hi_off = np.int64(0)
+            any_on = False
+            any_off = False
+            for p in range(N):
+                if (targets[t, p >> 6] >> np.uint64(p & 63)) & _ONE:
+                    if not any_on or Y[r, p] < lo_on:
+                        lo_on = Y[r, p]
+                    any_on = True
+                else:
+                    if not any_off or Y[r, p] > hi_off:
+                        hi_off = Y[r, p]
+                    any_off = True
+                if any_on and any_off and lo_on <= hi_off:
+                    break
+            if not any_off or lo_on > hi_off:
+                pick[t] = r
+                break
+        if pick[t] < 0:
+            return False
+    return True
+
+
 def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode, stop):
     """ReLU units: ``V`` holds unit value vectors (N int64 stored as uint64). For every combination extending
     a row of ``prefixes`` and every readout ``v`` in ``R`` (rows of n ints), every cut ``{p : y0(p) >= t}`` of
@@ -589,7 +638,32 @@ def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode,
     pick = np.zeros(F, dtype=np.int64)
     found = np.zeros(F, dtype=np.bool_)
     best = np.full(n + F + 1, -1, dtype=np.int64)
+    Y = np.zeros((R.shape[0], N), dtype=np.int64)
+    filled = np.zeros(R.shape[0], dtype=np.bool_)
+    seen = np.full(n, -1, dtype=np.int64)  # the prefix (all slots but the last) last tested by _levels_ok
     while True:
+        if mode == 1:  # first hit only: test target by target and stop at the first that no readout cuts out
+            fresh = False
+            for j in range(n - 1):
+                if idx[j] != seen[j]:
+                    fresh = True
+                seen[j] = idx[j]
+            if fresh and n >= 2 and not _levels_ok(V, idx, n - 1, targets):
+                idx[n - 1] = last[n - 1] - 1  # no last unit completes this prefix: move on to the next one
+                res = False
+            else:
+                res = _relu_all_targets(V, idx, R, Y, filled, targets, g_lo, g_hi, pick)
+            if res:
+                out = np.zeros(n + F, dtype=np.int64)
+                out[:n] = idx
+                out[n:] = pick
+                return np.zeros((0, L), dtype=np.uint64), out
+            row = _advance(idx, prefixes, row, first, last, tie)
+            if row == prefixes.shape[0]:
+                break
+            if stop[0]:
+                return np.zeros((0, L), dtype=np.uint64), np.zeros(0, np.int64)
+            continue
         for t in range(F):  # the empty function is every readout's cut below its minimum
             found[t] = True
             pick[t] = g_lo[t]
@@ -663,6 +737,85 @@ def _combos_relu(V, first, last, tie, prefixes, R, L, targets, g_lo, g_hi, mode,
     if find:
         return np.zeros((0, L), dtype=np.uint64), np.zeros(0, dtype=np.int64)
     return _set_rows(keys, used), np.zeros(0, dtype=np.int64)
+
+
+@register_jitable
+def _levels_ok(V, idx, k, targets):
+    """Whether the units ``idx[:k]`` can be all but one of the units of a ReLU layer reading out every target.
+    On a level set ``C`` of those units (points where all ``k`` agree), a readout is ``c + v h'`` with ``h'``
+    the last unit, so a target true (or false) at one point ``p`` of ``C`` only needs ``h'(p)`` to be the
+    strict maximum or minimum of ``h'`` on ``C``: at most two such points per level set."""
+    N = V.shape[1]
+    cls = np.zeros(N, dtype=np.int64)  # class of a point: its first point with the same values
+    size = np.zeros(N, dtype=np.int64)
+    for p in range(N):
+        cls[p] = p
+        for q in range(p):
+            if cls[q] == q:
+                same = True
+                for j in range(k):
+                    if V[idx[j], p] != V[idx[j], q]:
+                        same = False
+                        break
+                if same:
+                    cls[p] = q
+                    break
+        size[cls[p]] += 1
+    special = np.zeros(N, dtype=np.bool_)
+    on = np.zeros(N, dtype=np.int64)
+    last_on = np.zeros(N, dtype=np.int64)
+    last_off = np.zeros(N, dtype=np.int64)
+    for t in range(targets.shape[0]):
+        on[:] = 0
+        for p in range(N):
+            if (targets[t, p >> 6] >> np.uint64(p & 63)) & _ONE:
+                on[cls[p]] += 1
+                last_on[cls[p]] = p
+            else:
+                last_off[cls[p]] = p
+        for c in range(N):
+            if size[c] >= 3:
+                if on[c] == 1:
+                    special[last_on[c]] = True
+                elif on[c] == size[c] - 1:
+                    special[last_off[c]] = True
+    count = np.zeros(N, dtype=np.int64)
+    for p in range(N):
+        if special[p]:
+            count[cls[p]] += 1
+            if count[cls[p]] > 2:
+                return False
+    return True
+
+
+def _pair_level_filter(V, targets):
+    """Per unit (row of ``V``): whether it passes ``_levels_ok`` alone, as each unit of a width-2 layer must."""
+    keep = np.zeros(V.shape[0], dtype=np.bool_)
+    idx = np.zeros(1, dtype=np.int64)
+    for u in range(V.shape[0]):
+        idx[0] = u
+        keep[u] = _levels_ok(V, idx, 1, targets)
+    return keep
+
+
+def _canonical_values(V, P):
+    """Per row of ``V`` (values on the N points), the lexicographically smallest ``V[u, P[g]]`` over the rows
+    ``g`` of the point permutations ``P``: one representative per orbit of the input permutations."""
+    U, N = V.shape
+    out = np.zeros((U, N), dtype=V.dtype)
+    for u in range(U):
+        best = 0
+        for g in range(1, P.shape[0]):
+            for p in range(N):
+                a = V[u, P[g, p]]
+                c = V[u, P[best, p]]
+                if a != c:
+                    if a < c:
+                        best = g
+                    break
+        for p in range(N):
+            out[u, p] = V[u, P[best, p]]
+    return out
 
 
 # -------------------------------------------------------------------------------------------------
@@ -1386,6 +1539,8 @@ TWINS = {
     "unit_box": _unit_box,
     "combos_step": _combos_step,
     "combos_relu": _combos_relu,
+    "pair_level_filter": _pair_level_filter,
+    "canonical_values": _canonical_values,
     "bitmap_pairs": _bitmap_pairs,
     "bitmap_triples": _bitmap_triples,
     "complement_closure_count": _complement_closure_count,

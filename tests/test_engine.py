@@ -114,8 +114,10 @@ def test_restriction_lemma_on_brute_force_witnesses(problem):
 
 def test_auto_refutes_through_the_restriction(monkeypatch):
     """With CP-SAT's budget used up, auto refutes ReLU U-AND on 5 inputs at width 2 through 4 inputs (there by
-    SAT, a checked proof); enumeration of the whole problem agrees."""
+    SAT, a checked proof); enumeration of the whole problem agrees. (Auto would enumerate this width-2 problem
+    itself; the pair limit is set to 0 so the CP-SAT and restriction steps run.)"""
     monkeypatch.setattr(front, "AUTO_CPSAT_DETERMINISTIC_TIME", 0.001)
+    monkeypatch.setattr(front, "ENUMERATE_PAIR_LIMIT", -1)
     problem = Problem(from_spec(Domain(5, 2), "pairs"), 2, "relu", 1)
     r = front.representable(problem, "auto", time_limit=300)
     assert r.status is Status.NOT_REPRESENTABLE and r.certificate.kind == "restriction" and r.certificate.checked

@@ -18,7 +18,7 @@ from capacity.features import FeatureSet
 from capacity.network import Network
 from capacity.solvers import enumerate as en
 
-BIG = Problem(from_spec(Domain(5, sparsity=2), "pairs"), 2, "relu", 3)  # ~76k ReLU unit behaviours, ~3e9 pairs
+BIG = Problem(from_spec(Domain(5, sparsity=2), "pairs"), 3, "relu", 3)  # ~76k ReLU unit behaviours, ~7e13 triples
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -180,9 +180,9 @@ def test_kernels_and_twins_return_nothing_when_stop_is_preset(act):
 
 def test_twin_stops_inside_a_chunk_when_the_flag_is_set():
     """The plain-Python twin on one chunk of the huge class (minutes of work) stops within a second of the flag."""
-    K_in, K_out = E.integer_class(5, 2, BIG.n_features, "relu", 3, None)
-    sl = E._slots(BIG.domain, 2, "relu", K_in, False, None, None, KERNELS, False)
-    R = E._readouts_relu(2, K_out, False, None, "sign")
+    K_in, K_out = E.integer_class(5, 3, BIG.n_features, "relu", 3, None)
+    sl = E._slots(BIG.domain, 3, "relu", K_in, False, None, None, KERNELS, False)
+    R = E._readouts_relu(3, K_out, False, None, "sign")
     F = BIG.n_features
     stop = np.zeros(1, np.int8)
     timer = threading.Timer(0.5, stop.fill, (1,))

@@ -42,11 +42,12 @@ def test_min_width_time_limit_gives_unknown():
 
 
 def test_time_limit_bounds_the_whole_min_width_call():
-    """ReLU U-AND on 5 inputs, K = 3, is far from decided in 5 s (width 2 is open after minutes of search):
-    auto (enumeration, CP-SAT, the restriction, SAT and its proof check) returns UNKNOWN within the limit + 2 s."""
-    fs = from_spec(Domain(5, 2), "pairs")
+    """ReLU U-AND on 7 inputs, K = 2, is not decided in 5 s (widths 1, 2 are refuted in about a second, width 3
+    is open after CP-SAT's budget): auto (enumeration, CP-SAT, the restriction, SAT and its proof check)
+    returns UNKNOWN within the limit + 2 s."""
+    fs = from_spec(Domain(7, 2), "pairs")
     t0 = time.perf_counter()
-    r = min_width(fs, activation="relu", weight_bound=3, time_limit=5)
+    r = min_width(fs, activation="relu", weight_bound=2, time_limit=5)
     assert time.perf_counter() - t0 <= 7
     assert r.status == "UNKNOWN" and r.min_width is None
 

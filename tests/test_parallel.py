@@ -55,6 +55,7 @@ def _points():
 def force_portfolio(monkeypatch):
     """auto starts with CP-SAT on these small classes too (no enumeration)."""
     monkeypatch.setattr(front, "ENUMERATE_LIMIT", 0)
+    monkeypatch.setattr(front, "ENUMERATE_PAIR_LIMIT", -1)
     return monkeypatch
 
 

@@ -46,8 +46,7 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
     threads = threads or int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count() or 1
     code = problem.code
     S_out = problem.readout_code()  # (F, n) or None
-    complement = act == "step" and code is None and not problem.nonnegative
-    sl = _slots(dom, n, act, K_in, problem.nonnegative, code, S_out, kern, complement)
+    sl, starts, pruned, symmetric, complement = _units(problem, mode, backend)
     sign_mode = "sign" if code is None else code.mode
     rows = [None if S_out is None else S_out[f][sl.order] for f in range(F)]
     blocks, g_lo, g_hi, where = [], [], [], {}
@@ -72,10 +71,6 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
         fn, extra = kern["combos_step"], (G, valid)
     else:
         fn, extra = kern["combos_relu"], (G, L)
-    starts = list(range(sl.first[0], sl.last[0]))
-    symmetric = act == "step" and code is None and problem.features.permutation_invariant()
-    if symmetric:
-        sl, starts = _orbit_blocks(dom, sl)
     chunks = _prefix_chunks(sl, starts)
     # one stop flag per chunk, polled inside the kernel: all are set at the deadline, and those after a chunk
     # that answered the question are set by that chunk (earlier chunks run on, so the answer is the first hit)
@@ -124,9 +119,54 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
             if out[-1] == F:
                 break
     complete = done == len(chunks) or (hit is not None and (mode == 1 or hit[-1] == F))
-    info = {"unit_behaviours": int(len(sl.rows)), "first_unit_choices": len(starts), "K_in": K_in,
-            "K_out": K_out, "complement": complement, "input_permutations": symmetric}
+    info = {"unit_behaviours": int(len(sl.rows)) + pruned, "units_pruned": pruned,
+            "first_unit_choices": len(starts), "K_in": K_in, "K_out": K_out, "complement": complement,
+            "input_permutations": symmetric}
     return hit, complete, (sl, blocks), info
+
+
+_PREPARED: dict = {}  # the last few unit lists (``pair_count`` and ``solve`` on one problem share one)
+
+
+def _units(problem: Problem, mode: int, backend: str):
+    """The hidden-unit behaviours to combine, in visiting order, and the first units to try: every behaviour
+    of the class (:func:`capacity.enumeration._slots`); for width-2 ReLU searches for all features, only the
+    units passing ``pair_level_filter``; and with a permutation-invariant feature set and no code, orbit
+    blocks whose leaders are the only first units. Returns ``(slots, starts, pruned, symmetric, complement)``."""
+    dom, n, act, code = problem.domain, problem.d_hidden, problem.activation, problem.code
+    key = (dom, n, act, problem.weight_bound, problem.nonnegative, mode, backend,
+           problem.features.tables.tobytes(), None if code is None else repr(code.to_dict()))
+    if key in _PREPARED:
+        return _PREPARED[key]
+    kern = _kernels(backend)
+    K_in, _ = integer_class(dom.m, n, problem.n_features, act, problem.weight_bound, code)
+    S_out = problem.readout_code()
+    complement = act == "step" and code is None and not problem.nonnegative
+    sl = _slots(dom, n, act, K_in, problem.nonnegative, code, S_out, kern, complement)
+    pruned = 0
+    if act == "relu" and n == 2 and mode == 1:
+        keep = kern["pair_level_filter"](sl.rows, problem.features.tables)
+        pruned = int(len(keep) - keep.sum())
+        sl = _keep_units(sl, keep)
+    starts = list(range(sl.first[0], sl.last[0]))
+    symmetric = code is None and problem.features.permutation_invariant()
+    if symmetric:
+        sl, starts = _orbit_blocks(dom, sl) if act == "step" else _value_orbit_blocks(dom, sl, kern)
+    if len(_PREPARED) >= 4:
+        _PREPARED.pop(next(iter(_PREPARED)))
+    _PREPARED[key] = out = (sl, starts, pruned, symmetric, complement)
+    return out
+
+
+def pair_count(problem: Problem, backend: str = "numba") -> int:
+    """How many unit pairs :func:`solve` tests on a width-2 integer ReLU problem (after the level-set filter
+    and the orbit blocks): an exact, machine-independent measure of its work, which ``auto`` uses to decide
+    whether to enumerate."""
+    if problem.activation != "relu" or problem.d_hidden != 2:
+        raise CapacityError("pair_count is for width-2 ReLU problems")
+    sl, starts, *_ = _units(problem, 1, backend)
+    lo = np.asarray(starts, dtype=np.int64) if sl.tie[1] else np.full(len(starts), sl.first[1], np.int64)
+    return int(np.maximum(sl.last[1] - lo, 0).sum())
 
 
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, backend: str = "numba",
@@ -149,7 +189,53 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, b
 def _certificate(problem, info) -> Certificate:
     return Certificate("enumeration", True, f"every hidden layer of the class visited ({info['unit_behaviours']} "
                        f"unit behaviours, units as multisets{', up to complement' if info['complement'] else ''}"
-                       f"{', up to input permutations' if info['input_permutations'] else ''})")
+                       f"{', up to input permutations' if info['input_permutations'] else ''}"
+                       f"{', after ruling out ' + str(info['units_pruned']) + ' units by their level sets' if info['units_pruned'] else ''})")
+
+
+def _keep_units(sl, keep):
+    """The slots with only the behaviours ``keep`` marks (each class's range shrunk to its kept rows)."""
+    keep = np.asarray(keep, dtype=bool)
+    before = np.concatenate([[0], np.cumsum(keep)])
+    return _Slots(sl.order, before[sl.first], before[sl.last], sl.tie, np.ascontiguousarray(sl.rows[keep]),
+                  sl.W[keep], sl.T[keep])
+
+
+def _value_orbit_blocks(dom, sl, kern):
+    """ReLU units: reorder the behaviours into blocks of input-permutation orbits, each led by its
+    lexicographically smallest value vector, and return the leaders as the only first units to try. The
+    argument of :func:`_orbit_blocks` applies (a multiset's smallest member is mapped onto its block's
+    leader by a permutation that keeps every unit in its block); it needs one class of units whose
+    behaviours are closed under input permutations: a box without code, and a unit filter that is itself
+    invariant (``pair_level_filter`` is, for a permutation-invariant feature set)."""
+    if len(sl.first) > 1 and not sl.tie[1:].all():
+        return sl, list(range(sl.first[0], sl.last[0]))
+    from ..enumeration import point_permutations
+
+    V = sl.rows[sl.first[0]:sl.last[0]]
+    canon = kern["canonical_values"](V, point_permutations(dom, False))
+    _, leader_of, inverse = np.unique(canon, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # the leader of each orbit is the member equal to its canonical row (rows are distinct behaviours)
+    own = np.flatnonzero((canon == V).all(axis=1))
+    if len(own) != len(leader_of):  # pragma: no cover - the behaviour set is closed under permutations
+        raise RuntimeError("ReLU behaviours not closed under input permutations: a bug")
+    sizes = np.bincount(inverse)
+    blocks = sorted(range(len(sizes)), key=lambda o: (-sizes[o], o))
+    lead = {int(inverse[u]): int(u) for u in own}
+    members = [[] for _ in sizes]
+    for u in range(len(V)):
+        if u != lead[int(inverse[u])]:
+            members[int(inverse[u])].append(u)
+    perm, starts = [], []
+    for o in blocks:
+        starts.append(len(perm) + int(sl.first[0]))
+        perm += [lead[o]] + members[o]
+    perm = np.array(perm, dtype=np.int64) + int(sl.first[0])
+    head = np.arange(sl.first[0], dtype=np.int64)
+    perm = np.concatenate([head, perm])
+    return _Slots(sl.order, sl.first, sl.last, sl.tie, np.ascontiguousarray(sl.rows[perm]), sl.W[perm],
+                  sl.T[perm]), starts
 
 
 def _orbit_blocks(dom, sl):

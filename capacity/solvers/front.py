@@ -40,6 +40,10 @@ METHODS = ("auto", "enumerate", "sat", "cpsat", "milp", "reference")
 ENUMERATE_LIMIT = 2_000_000
 #: CP-SAT's first try under ``auto``, in CP-SAT deterministic seconds (a work measure, not the wall clock)
 AUTO_CPSAT_DETERMINISTIC_TIME = 2.0
+#: ``auto`` enumerates a width-2 integer ReLU problem when ``enumerate.pair_count`` (exact) is at most this
+ENUMERATE_PAIR_LIMIT = 20_000_000
+#: ... and lists its units to count the pairs only when the box has at most this many weight rows times points
+PAIR_COUNT_UNITS = 5_000_000
 #: conflict budget of the SAT try on the restriction to one input fewer (deterministic)
 RESTRICTION_CONFLICTS = 200_000
 
@@ -69,11 +73,31 @@ def _enumeration_size(problem: Problem) -> float:
     return per_unit ** n / math.factorial(n)
 
 
+def _pairs_enumerable(problem: Problem) -> bool:
+    """Whether ``auto`` decides this width-2 integer ReLU problem by enumeration: its exact pair count (after
+    the level-set filter and the input-permutation orbits, :func:`capacity.solvers.enumerate.pair_count`) is at
+    most :data:`ENUMERATE_PAIR_LIMIT`. A property of the problem alone, never of the machine."""
+    if problem.activation != "relu" or problem.d_hidden != 2 or problem.real:
+        return False
+    lo_in, hi_in, _, _ = problem.weight_bounds()
+    if not (np.isfinite(lo_in).all() and np.isfinite(hi_in).all()):
+        return False
+    if float(np.prod(hi_in[0] - lo_in[0] + 1)) * problem.domain.size > PAIR_COUNT_UNITS:
+        return False
+    from .enumerate import pair_count
+
+    try:
+        return pair_count(problem) <= ENUMERATE_PAIR_LIMIT
+    except CapacityError:  # a class the enumeration cannot take
+        return False
+
+
 def choose_method(problem: Problem) -> str:
-    """What ``auto`` runs first: enumeration for small classes; otherwise CP-SAT (quick at finding witnesses)
+    """What ``auto`` runs first: enumeration for small classes and for width-2 ReLU problems with few unit pairs
+    (:func:`_pairs_enumerable`); otherwise CP-SAT (quick at finding witnesses)
     for integer ReLU, SAT for step units (its point-indicator encoding refutes U-AND-like sets fast), MILP for
     real-weight ReLU. ``representable`` then falls back to SAT (a checkable proof) when the first is undecided."""
-    if _enumeration_size(problem) <= ENUMERATE_LIMIT:
+    if _enumeration_size(problem) <= ENUMERATE_LIMIT or _pairs_enumerable(problem):
         return "enumerate"
     if problem.activation == "step":
         return "sat"
@@ -83,7 +107,8 @@ def choose_method(problem: Problem) -> str:
 def _confirm(first: Result, problem: Problem, deadline, seed, progress, known=None) -> Result:
     """Turn an unchecked NOT_REPRESENTABLE into a checked one by an independent second method (``known``:
     results of second methods already computed, by method name)."""
-    second_methods = ["enumerate"] if _enumeration_size(problem) <= ENUMERATE_LIMIT else []
+    second_methods = ["enumerate"] if _enumeration_size(problem) <= ENUMERATE_LIMIT or _pairs_enumerable(problem) \
+        else []
     if not problem.real or (problem.activation == "step" and problem.code is None):
         second_methods.append("sat")
     else:  # real ReLU: CP-SAT and MILP are independent engines on the same exact reduction (milp.search_class)
