@@ -187,10 +187,10 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, b
 
 
 def _certificate(problem, info) -> Certificate:
+    pruned = f", after ruling out {info['units_pruned']} units by their level sets" if info["units_pruned"] else ""
     return Certificate("enumeration", True, f"every hidden layer of the class visited ({info['unit_behaviours']} "
                        f"unit behaviours, units as multisets{', up to complement' if info['complement'] else ''}"
-                       f"{', up to input permutations' if info['input_permutations'] else ''}"
-                       f"{', after ruling out ' + str(info['units_pruned']) + ' units by their level sets' if info['units_pruned'] else ''})")
+                       f"{', up to input permutations' if info['input_permutations'] else ''}{pruned})")
 
 
 def _keep_units(sl, keep):
@@ -212,30 +212,20 @@ def _value_orbit_blocks(dom, sl, kern):
         return sl, list(range(sl.first[0], sl.last[0]))
     from ..enumeration import point_permutations
 
-    V = sl.rows[sl.first[0]:sl.last[0]]
+    V = sl.rows  # one class of units: its behaviours are all the rows
     canon = kern["canonical_values"](V, point_permutations(dom, False))
-    _, leader_of, inverse = np.unique(canon, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    # the leader of each orbit is the member equal to its canonical row (rows are distinct behaviours)
-    own = np.flatnonzero((canon == V).all(axis=1))
-    if len(own) != len(leader_of):  # pragma: no cover - the behaviour set is closed under permutations
+    _, orbit = np.unique(canon, axis=0, return_inverse=True)
+    orbit = orbit.reshape(-1)
+    lead = np.flatnonzero((canon == V).all(axis=1))  # one member equals its orbit's canonical row
+    if len(lead) != orbit.max(initial=-1) + 1:  # pragma: no cover - the behaviours are closed under permutations
         raise RuntimeError("ReLU behaviours not closed under input permutations: a bug")
-    sizes = np.bincount(inverse)
-    blocks = sorted(range(len(sizes)), key=lambda o: (-sizes[o], o))
-    lead = {int(inverse[u]): int(u) for u in own}
-    members = [[] for _ in sizes]
-    for u in range(len(V)):
-        if u != lead[int(inverse[u])]:
-            members[int(inverse[u])].append(u)
-    perm, starts = [], []
-    for o in blocks:
-        starts.append(len(perm) + int(sl.first[0]))
-        perm += [lead[o]] + members[o]
-    perm = np.array(perm, dtype=np.int64) + int(sl.first[0])
-    head = np.arange(sl.first[0], dtype=np.int64)
-    perm = np.concatenate([head, perm])
-    return _Slots(sl.order, sl.first, sl.last, sl.tie, np.ascontiguousarray(sl.rows[perm]), sl.W[perm],
-                  sl.T[perm]), starts
+    sizes = np.bincount(orbit)
+    is_lead = np.zeros(len(V), bool)
+    is_lead[lead] = True
+    # blocks largest first, each its leader and then the other members in their old order
+    perm = np.lexsort((np.arange(len(V)), ~is_lead, orbit, -sizes[orbit]))
+    starts = np.flatnonzero(is_lead[perm]).tolist()
+    return _Slots(sl.order, sl.first, sl.last, sl.tie, np.ascontiguousarray(V[perm]), sl.W[perm], sl.T[perm]), starts
 
 
 def _orbit_blocks(dom, sl):
