@@ -46,7 +46,9 @@ among the networks obeying these rules one with the smallest sum of ``|W_in|`` h
 weight that could move one step towards 0 without changing its unit on some point, so each such weight is
 asked for a point where the move would change its unit (rule 5 of ``docs/engine.md``, with the argument that
 it combines with the others). Point-indicator features of step
-units are encoded by hidden-pattern uniqueness (``proofs/check_point_indicator_reduction.py``).
+units are encoded by hidden-pattern uniqueness (``proofs/check_point_indicator_reduction.py``), with the
+counting constraints that uniqueness implies (``counting=``: on a side of ``k`` units at most ``2^(n-k)``
+indicator points), which CDCL cannot derive by itself (a pigeonhole argument).
 An UNSAT proof then refutes the symmetry-broken CNF, which by these arguments is unsatisfiable exactly when
 the unbroken one is; pass ``symmetry_breaking=False`` for a proof of the plain encoding.
 
@@ -247,6 +249,37 @@ def _indicator_points(problem: Problem, lo_out, hi_out) -> list:
     return out
 
 
+#: :func:`solve`'s depth of the point-indicator counting constraints (``encode(counting=...)``)
+COUNTING_DEPTH = 3
+
+
+def _pattern_counts(enc, h, indicator, N, n, depth) -> int:
+    """Counting constraints implied by point indicators (step units): fix the values of ``k <= depth`` units;
+    the indicator points on that side need patterns of the other ``n - k`` units that differ from each other
+    and from any other point there, so at most ``2^(n-k)`` of them (one fewer when another point is there).
+    Returns the number of constraints added."""
+    P = sorted({i for i in indicator if i is not None})
+    Q = [q for q in range(N) if q not in set(P)]
+    added = 0
+    for k in range(1, min(depth, n - 1) + 1):
+        cap = 1 << (n - k)
+        if len(P) + 1 <= cap:
+            continue
+        for units in itertools.combinations(range(n), k):
+            for sides in itertools.product((1, -1), repeat=k):
+                def lit(p):
+                    ls = [s * h[j][p] for j, s in zip(units, sides)]
+                    out = ls[0]
+                    for x in ls[1:]:
+                        out = enc.conj(out, x)
+                    return out
+                e = enc.var(("count-other", units, sides))
+                enc.clauses += [[-lit(q), e] for q in Q]
+                enc.geq([(-1, lit(p)) for p in P] + [(-1, e)], cap)
+                added += 1
+    return added
+
+
 #: ``_distinguish`` adds its clauses only up to this many (true point, false point) pairs
 DISTINGUISH_PAIRS = 4096
 
@@ -442,7 +475,7 @@ def _on_time(deadline) -> None:
 
 
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
-           group=None, dominance: str = "off"):
+           group=None, dominance: str = "off", counting: int = 0):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
@@ -458,7 +491,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     adds the weight-dominance rule; it is ``"off"`` here by default, so the CNFs stored beside shipped proofs
     (``proofs/check_table_certificates.py`` re-encodes them) stay what they were, and :func:`solve` turns it
     on for step units. It is left out in ``group`` mode: moving a whole orbit at once can change a unit where
-    each single move does not."""
+    each single move does not. ``counting`` (a depth, default 0 for the same reason; :func:`solve` uses
+    :data:`COUNTING_DEPTH` for step units) adds :func:`_pattern_counts`, implied by the point indicators."""
     directions = _dominance_directions(problem, dominance)
     enc = _Encoder(pb_encoding)
     n, F, act = problem.d_hidden, problem.n_features, problem.activation
@@ -551,6 +585,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
             else:
                 enc.geq([(-w, l) for w, l in terms], -const - 1)  # y <= -1
 
+    n_count = _pattern_counts(enc, h, indicator, N, n, counting) if counting and act == "step" else 0
+
     # symmetry breaking between interchangeable hidden units
     classes: dict[tuple, list[int]] = {}
     for j in range(n):
@@ -622,6 +658,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
             "relu_normalised_units": relu_normalised, "dominance_clauses": n_dom, "input_permutations": inputs_sorted,
             "point_indicators": sum(i is not None for i in indicator), "distinguished_pairs": n_dist,
+            "counting_constraints": n_count,
             "split_bits": [b for w in W[0] for b in reversed(w.bits)],  # the first unit's weights, for cubes
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     if orb:
@@ -662,7 +699,8 @@ def _search(s, deadline, conflict_limit, assumptions=()):
 
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
           solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None,
-          conflict_limit: int | None = None, symmetric_search: bool = True, dominance: str = "auto") -> Result:
+          conflict_limit: int | None = None, symmetric_search: bool = True, dominance: str = "auto",
+          counting: int | str = "auto") -> Result:
     """Decide ``problem`` by SAT (integer weights; real weights for step networks without a code, see
     :func:`integer_bounds`).
 
@@ -683,8 +721,11 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     of the inputs and units (:func:`capacity.solvers.symmetric.search`, within its own deterministic conflict
     budgets, at most ``conflict_limit`` in all when one is given); what it spent is in ``info["symmetric"]``.
     It can only ever give a witness. ``dominance``: the weight-dominance rule, ``"auto"`` (step: on, ReLU:
-    off), ``"off"``, ``"down"`` or ``"both"`` (:func:`encode`; with ``symmetry_breaking`` only)."""
+    off), ``"off"``, ``"down"`` or ``"both"`` (:func:`encode`; with ``symmetry_breaking`` only). ``counting``:
+    the depth of the point-indicator counting constraints (:func:`encode`), ``"auto"`` =
+    :data:`COUNTING_DEPTH` (they apply to step units only)."""
     t0 = time.perf_counter()
+    counting = COUNTING_DEPTH if counting == "auto" else int(counting)
     if time_limit is not None and not time_limit > 0:
         raise CapacityError(f"time limit must be a positive number of seconds, got {time_limit!r}")
     sym = None
@@ -703,12 +744,14 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
                                 "symmetric": sym})
     try:
         clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding,
-                                       None if time_limit is None else t0 + time_limit, dominance=dominance)
+                                       None if time_limit is None else t0 + time_limit, dominance=dominance,
+                                       counting=counting)
     except _Late:
         return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0,
                       info={"unknown_reason": "time limit", "stopped_by": "deadline while encoding", "symmetric": sym})
     del info["split_bits"]  # for capacity.solvers.cubes only
-    info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "dominance": dominance, "seed": seed,
+    info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "dominance": dominance,
+                 "counting": counting, "seed": seed,
                  "symmetric": sym,
                  "encode_seconds": round(time.perf_counter() - t0, 6)})
     t1 = time.perf_counter()
