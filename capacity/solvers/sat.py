@@ -253,13 +253,13 @@ def _indicator_points(problem: Problem, lo_out, hi_out) -> list:
 COUNTING_DEPTH = 3
 
 
-def _pattern_counts(enc, h, indicator, N, n, depth) -> int:
+def _pattern_counts(enc, h, indicator, N, n, depth, deadline=None) -> int:
     """Counting constraints implied by point indicators (step units): fix the values of ``k <= depth`` units;
     the indicator points on that side need patterns of the other ``n - k`` units that differ from each other
     and from any other point there, so at most ``2^(n-k)`` of them (one fewer when another point is there).
     Returns the number of constraints added."""
     P = sorted({i for i in indicator if i is not None})
-    Q = [q for q in range(N) if q not in set(P)]
+    Q = sorted(set(range(N)) - set(P))
     added = 0
     for k in range(1, min(depth, n - 1) + 1):
         cap = 1 << (n - k)
@@ -273,6 +273,7 @@ def _pattern_counts(enc, h, indicator, N, n, depth) -> int:
                     for x in ls[1:]:
                         out = enc.conj(out, x)
                     return out
+                _on_time(deadline)
                 e = enc.var(("count-other", units, sides))
                 enc.clauses += [[-lit(q), e] for q in Q]
                 enc.geq([(-1, lit(p)) for p in P] + [(-1, e)], cap)
@@ -585,7 +586,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
             else:
                 enc.geq([(-w, l) for w, l in terms], -const - 1)  # y <= -1
 
-    n_count = _pattern_counts(enc, h, indicator, N, n, counting) if counting and act == "step" else 0
+    n_count = _pattern_counts(enc, h, indicator, N, n, counting, deadline) if counting and act == "step" else 0
 
     # symmetry breaking between interchangeable hidden units
     classes: dict[tuple, list[int]] = {}
