@@ -175,9 +175,9 @@ def test_first_hit_path_is_the_sorting_path():
 
 
 def test_auto_enumerates_relu_uand_weight_bound_three():
-    """ReLU U-AND with K = 3 needs 3 units on 5 and 6 inputs (n* = 3: the width-2 refutation of m = 5 is also
-    a checked LRAT proof, the slow test in test_enumerate_limits-free ``test_engine.py``); auto now decides
-    width 2 by enumeration (a pair count far below the limit) and the whole ladder within seconds."""
+    """ReLU U-AND with K = 3 needs 3 units on 5 and 6 inputs (n* = 3; the width-2 refutation of m = 5 is also
+    a checked LRAT proof, the slow ``test_relu_uand_weight_bound_three_needs_three_units`` in test_engine.py);
+    auto now decides width 2 by enumeration (a pair count far below the limit) and the ladder within seconds."""
     for m in (5, 6):
         fs = from_spec(Domain(m, 2), "pairs")
         p = Problem(fs, 2, "relu", 3)

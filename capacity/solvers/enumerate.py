@@ -125,7 +125,7 @@ def _search(problem: Problem, mode: int, time_limit, backend, threads, progress)
     return hit, complete, (sl, blocks), info
 
 
-_PREPARED: dict = {}  # the last few unit lists (``pair_count`` and ``solve`` on one problem share one)
+_PREPARED: dict = {}  # the last few width-2 unit lists (``pair_count`` and ``solve`` on one problem share one)
 
 
 def _units(problem: Problem, mode: int, backend: str):
@@ -152,9 +152,11 @@ def _units(problem: Problem, mode: int, backend: str):
     symmetric = code is None and problem.features.permutation_invariant()
     if symmetric:
         sl, starts = _orbit_blocks(dom, sl) if act == "step" else _value_orbit_blocks(dom, sl, kern)
-    if len(_PREPARED) >= 4:
-        _PREPARED.pop(next(iter(_PREPARED)))
-    _PREPARED[key] = out = (sl, starts, pruned, symmetric, complement)
+    out = (sl, starts, pruned, symmetric, complement)
+    if n == 2 and mode == 1:  # what pair_count computes for auto; larger lists are not worth holding on to
+        if len(_PREPARED) >= 4:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[key] = out
     return out
 
 
