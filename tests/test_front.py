@@ -105,3 +105,19 @@ def test_front_door_errors():
         Problem(FeatureSet(Domain(2), np.zeros((0, 1), np.uint64), ()), 1, "relu", 1)
     with pytest.raises(CapacityError):
         Problem(f, 1, "relu", 1, code=Code(np.array([[1, -1]])), nonnegative=True)
+
+
+def test_time_limit_holds_while_auto_counts_unit_pairs():
+    """Choosing the method of a width-2 ReLU class lists its units (about 3 s for 6 inputs, K = 3, on the
+    machine this was written on); a time limit below that still bounds the call, and the choice, once made
+    without a limit, is enumeration either way."""
+    from capacity.solvers import enumerate as en
+    from capacity.solvers.front import choose_method
+
+    p = Problem(from_spec(Domain(6, 2), "pairs"), 2, "relu", 3)
+    en._PREPARED.clear()
+    t0 = time.perf_counter()
+    r = representable(p, time_limit=0.3)
+    assert time.perf_counter() - t0 <= 0.3 + 2.0
+    assert r.status in (Status.UNKNOWN, Status.NOT_REPRESENTABLE)
+    assert representable(p).status is Status.NOT_REPRESENTABLE and choose_method(p) == "enumerate"

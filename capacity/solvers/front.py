@@ -104,6 +104,22 @@ def choose_method(problem: Problem) -> str:
     return "milp" if problem.real else "cpsat"
 
 
+def _choose_by(problem: Problem, deadline) -> str | None:
+    """:func:`choose_method`, or None when the deadline comes first. Counting the pairs of a width-2 ReLU class
+    lists its units (about 3 s for 6 inputs, K = 3) and cannot be interrupted; it runs in a thread (the Numba
+    kernels release the GIL), so the call can return UNKNOWN on time and the choice itself never depends on
+    the clock (a late thread finishes in the background and leaves its unit list in the cache)."""
+    if deadline is None:
+        return choose_method(problem)
+    import threading
+
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(choose_method(problem)), daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.perf_counter()))
+    return out[0] if out else None
+
+
 def _confirm(first: Result, problem: Problem, deadline, seed, progress, known=None) -> Result:
     """Turn an unchecked NOT_REPRESENTABLE into a checked one by an independent second method (``known``:
     results of second methods already computed, by method name)."""
@@ -203,7 +219,10 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
     seed = problem.seed if seed is None else seed
-    chosen = choose_method(problem) if method == "auto" else method
+    chosen = _choose_by(problem, deadline) if method == "auto" else method
+    if chosen is None:
+        return Result(Status.UNKNOWN, problem, "auto", time.perf_counter() - t0,
+                      info={"unknown_reason": "time limit", "stopped_by": "deadline while choosing the method"})
     if chosen != "enumerate" or method == "auto":
         warm_up()  # a SAT step may follow: its proof checker loads in the background meanwhile
     # auto with CP-SAT: a first try bounded in CP-SAT's deterministic time (witnesses come fast), then SAT,
