@@ -1,10 +1,12 @@
 """Cube-and-conquer for the ``sat`` method: split one CNF into cubes, decide them in parallel processes (or
 on Dask, through :mod:`capacity.scaling.executors`), and still back every answer.
 
-The cubes are *all* ``2^d`` assignments of the first ``d`` bits of the first hidden unit's weights
-(:func:`capacity.solvers.sat.encode` reports them as ``info["split_bits"]``), so their disjunction is a
-tautology by construction. Each worker re-encodes the problem (deterministic: the same variables), adds its
-cube as unit clauses and runs CaDiCaL with a proof (LRAT with hints for ``cadical195``, DRUP otherwise):
+:func:`solve` takes *all* ``2^d`` assignments of the first ``d`` bits of the first hidden unit's weights
+(:func:`capacity.solvers.sat.encode` reports them as ``info["split_bits"]``); :func:`capacity.solvers.sat.solve`
+splits a hard CNF with rule 7 into one cube per count of row 0's lowest weights (:func:`count_cubes`). Either
+way the disjunction of the cubes is a tautology by construction. Each worker encodes the problem once
+(deterministic: the same variables), adds each cube as unit clauses and runs CaDiCaL with a proof (LRAT with
+hints for ``cadical195``, DRUP otherwise):
 
 * NOT REPRESENTABLE needs every cube refuted by a proof that :func:`capacity.drup.check_drup` accepted
   against the CNF plus that cube's unit clauses: then no assignment of the split bits extends to a model;
@@ -22,7 +24,10 @@ import time
 from ..errors import CapacityError
 from .problem import Certificate, Problem, Result, Status, verify_witness
 
-__all__ = ["solve"]
+__all__ = ["count_cubes", "cubes", "decide", "solve"]
+
+
+_ENCODED: dict = {}  # per worker process: the last problem's encoding
 
 
 def _cube_task(item) -> dict:
@@ -32,11 +37,16 @@ def _cube_task(item) -> dict:
     from ._interrupt import deadline_timer
     from .sat import _search, encode
 
-    index, problem, symmetry_breaking, solver, cube, deadline = item
+    index, problem, symmetry_breaking, solver, cube, deadline, options = item
     t0 = time.perf_counter()
-    clauses, decode, info = encode(problem, symmetry_breaking)
-    if list(cube) and any(abs(l) not in info["split_bits"] for l in cube):  # pragma: no cover - a bug
-        raise RuntimeError("cube literal outside the split bits: the encoding is not deterministic")
+    key = (repr(problem.to_dict()), problem.features.bits.tobytes(), symmetry_breaking, repr(sorted(options.items())))
+    if key not in _ENCODED:  # a worker encodes each problem once, however many cubes it decides
+        _ENCODED.clear()
+        _ENCODED[key] = encode(problem, symmetry_breaking, **options)
+    clauses, decode, info = _ENCODED[key]
+    split = set(info["split_bits"]) | set(info["split_counts"])
+    if list(cube) and any(abs(l) not in split for l in cube):  # pragma: no cover - a bug
+        raise RuntimeError("cube literal outside the split literals: the encoding is not deterministic")
     units = [[l] for l in cube]
     out = {"index": index, "cube": list(cube), "status": "UNKNOWN"}
     with lrat_solver(solver, clauses + units) as s:
@@ -67,13 +77,19 @@ def cubes(split_bits, depth: int) -> list[tuple[int, ...]]:
     return [tuple(v if s else -v for v, s in zip(bits, signs)) for signs in itertools.product((0, 1), repeat=len(bits))]
 
 
+def count_cubes(counts) -> list[tuple[int, ...]]:
+    """One cube per value of a count given in unary (``counts[t - 1]`` = "the count is at least ``t``"):
+    ``not u_1``, ``u_1 and not u_2``, ..., ``u_m``. Their disjunction is a tautology: an assignment outside the
+    first ``t`` cubes has ``u_1 .. u_t`` true, so the last cube holds it."""
+    u = list(counts)
+    return [(-u[0],)] + [(u[t - 1], -u[t]) for t in range(1, len(u))] + [(u[-1],)] if u else [()]
+
+
 def solve(problem: Problem, *, depth: int = 4, workers: int = 1, executor=None, time_limit: float | None = None,
           seed: int = 0, solver: str = "cadical195", symmetry_breaking: bool = True) -> Result:
     """Decide ``problem`` by cube-and-conquer over ``2^depth`` cubes (module docstring). ``executor``: any
     executor of :mod:`capacity.scaling.executors` (e.g. a ``DaskExecutor``); otherwise ``workers`` local
     processes (1: in this process). ``time_limit`` bounds the whole call, proof checks included."""
-    from ..drup import warm_up
-    from ..scaling.executors import LocalExecutor, SerialExecutor
     from .sat import PROOF_SOLVERS, encode
 
     if time_limit is not None and not time_limit > 0:
@@ -83,14 +99,29 @@ def solve(problem: Problem, *, depth: int = 4, workers: int = 1, executor=None, 
     if solver not in PROOF_SOLVERS:
         raise CapacityError(f"solver {solver!r} cannot log DRUP proofs; use one of {PROOF_SOLVERS}")
     t0 = time.perf_counter()
-    deadline = None if time_limit is None else time.time() + float(time_limit)
-    warm_up()  # the proof checker loads here once; forked workers inherit it instead of loading it each
     _, _, info = encode(problem, symmetry_breaking)
     split = info.pop("split_bits")
+    del info["split_counts"]
     todo = cubes(split, int(depth))
-    info.update({"solver": solver, "seed": seed, "cubes": len(todo), "split_depth": min(int(depth), len(split)),
-                 "symmetry_breaking": symmetry_breaking})
-    items = [(i, problem, symmetry_breaking, solver, c, deadline) for i, c in enumerate(todo)]
+    info.update({"split_depth": min(int(depth), len(split)), "symmetry_breaking": symmetry_breaking})
+    what = f"all {len(todo)} assignments of {info['split_depth']} bits of the first unit's weights"
+    return decide(problem, todo, what, {}, info, t0=t0, workers=workers, executor=executor, time_limit=time_limit,
+                  seed=seed, solver=solver, symmetry_breaking=symmetry_breaking)
+
+
+def decide(problem: Problem, todo, what: str, options: dict, info: dict, *, t0: float, workers: int = 1,
+           executor=None, time_limit: float | None = None, seed: int = 0, solver: str = "cadical195",
+           symmetry_breaking: bool = True) -> Result:
+    """Decide the ``todo`` cubes (whose disjunction is a tautology; ``what`` says which) of the CNF
+    ``encode(problem, symmetry_breaking, **options)`` and combine them (module docstring). ``time_limit``
+    counts from ``t0`` (a :func:`time.perf_counter` value)."""
+    from ..drup import warm_up
+    from ..scaling.executors import LocalExecutor, SerialExecutor
+
+    deadline = None if time_limit is None else time.time() + float(time_limit) - (time.perf_counter() - t0)
+    warm_up()  # the proof checker loads here once; forked workers inherit it instead of loading it each
+    info.update({"solver": solver, "seed": seed, "cubes": len(todo), "split": what})
+    items = [(i, problem, symmetry_breaking, solver, c, deadline, options) for i, c in enumerate(todo)]
     own = executor is None
     if own:
         executor = SerialExecutor() if workers == 1 else LocalExecutor(workers)
@@ -104,6 +135,7 @@ def solve(problem: Problem, *, depth: int = 4, workers: int = 1, executor=None, 
     except Exception as exc:  # a killed worker process (BrokenProcessPool), a lost Dask worker, ...
         info["worker_failure"] = f"{type(exc).__name__}: {str(exc)[:200]}"
     finally:
+        _ENCODED.clear()  # the serial executor's encoding, in this process
         if own:
             _close(executor)
     return _result(problem, todo, done, info, t0)
@@ -159,8 +191,7 @@ def _result(problem, todo, done, info, t0) -> Result:
     info.update({"proof_lemmas": sum(c.lemmas for c in checks),
                  "search_seconds": round(sum(done[i]["search_seconds"] for i in done), 6),
                  "check_seconds": round(sum(done[i]["check_seconds"] for i in done), 6)})
-    detail = (f"cube-and-conquer: all {len(todo)} assignments of {info['split_depth']} bits of the first unit's "
-              f"weights, each refuted by a proof (engine {checks[0].engine}) checked against the symmetry-broken "
-              f"CNF plus the cube ({info['proof_lemmas']} lemmas in all)")
+    detail = (f"cube-and-conquer: {info['split']}, each refuted by a proof (engine {checks[0].engine}) checked "
+              f"against the symmetry-broken CNF plus the cube ({info['proof_lemmas']} lemmas in all)")
     cert = Certificate("drup", True, detail=detail, data=checks)
     return Result(Status.NOT_REPRESENTABLE, problem, "sat", time.perf_counter() - t0, certificate=cert, info=info)

@@ -210,7 +210,8 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
     ``proof_path`` (method ``sat``) stores the CNF and the DRUP proof there. ``workers`` > 1 (local processes)
     or an ``executor`` of :mod:`capacity.scaling.executors` runs the steps of ``auto`` (:func:`auto_steps`)
     concurrently and combines them by the sequential rule (:mod:`capacity.solvers.parallel`): the same answer,
-    method, certificate kind and witness as ``workers=1``.
+    method, certificate kind and witness as ``workers=1``. Where ``auto`` (or the caller) picks ``sat``, they
+    decide a hard CNF as cubes (:func:`capacity.solvers.sat.solve`): the same answer and certificate kind.
     """
     if method not in METHODS:
         raise CapacityError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -244,6 +245,8 @@ def representable(problem: Problem, method: str = "auto", *, time_limit: float |
                 _say(f"  trying the restriction to x{problem.domain.m - 1} = 0 ({steps[1][1].n_features} features)")
             got[k] = run_step(steps[k], deadline, seed, progress)
     options = {"proof_path": proof_path} if chosen == "sat" and proof_path is not None else {}
+    if chosen == "sat" and (workers > 1 or executor is not None):  # hard CNFs split into cubes there
+        options.update(workers=workers, executor=executor)
     res = _call(chosen, problem, time_limit, seed, progress, **options)
     if res.status is Status.NOT_REPRESENTABLE and not res.certificate.checked:
         res = _confirm(res, problem, deadline, seed, progress)
@@ -372,6 +375,8 @@ def _sat_seconds(info: dict) -> dict:
     while "restriction" in info:
         info = info["restriction"]
     src = info if "check_seconds" in info else info.get("second", {})
+    if "cubes" in src:  # a split CNF: the cubes' search and check seconds, summed over the cubes
+        return {"solve_seconds": src["search_seconds"], "check_seconds": src["check_seconds"]}
     return {k: src[k] for k in ("solve_seconds", "check_seconds") if k in src}
 
 

@@ -40,8 +40,9 @@ More symmetries are broken where they apply (arguments in the comments of :func:
 ``docs/engine.md``): step units with symmetric boxes and no code are taken off at the origin (complements);
 ReLU units without a code are normalised (some point inactive; a dead or readout-free unit is the canonical
 one); and when input permutations map the feature set onto itself the columns of ``W_in`` are sorted
-lexicographically as well (double lex). Weight dominance (``dominance=``; :func:`solve` turns it on for step
-units):
+lexicographically as well (double lex), and (``first_rows``, on in :func:`solve`) the first two rows are the
+smallest rows the others become under column permutations that keep the rows above (rule 7). Weight
+dominance (``dominance=``; :func:`solve` turns it on for step units):
 among the networks obeying these rules one with the smallest sum of ``|W_in|`` has no
 weight that could move one step towards 0 without changing its unit on some point, so each such weight is
 asked for a point where the move would change its unit (rule 5 of ``docs/engine.md``, with the argument that
@@ -59,6 +60,7 @@ gives up with UNKNOWN between them.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from pathlib import Path
@@ -72,11 +74,16 @@ from ..network import Network
 from ._interrupt import deadline_timer
 from .problem import Certificate, Problem, Result, Status, verify_witness
 
-__all__ = ["PROOF_SOLVERS", "encode", "integer_bounds", "solve"]
+__all__ = ["PROOF_SOLVERS", "encode", "integer_bounds", "solve", "too_few_patterns"]
 
 #: python-sat solvers that log DRUP proofs and accept conflict budgets.
 PROOF_SOLVERS = ("cadical103", "cadical153", "cadical195", "glucose3", "glucose4", "glucose42")
 
+#: :func:`solve` splits a CNF with rule 7 that this many conflicts do not decide into one cube per count of row 0's
+#: lowest weights (:func:`capacity.solvers.cubes.count_cubes`), decided by ``workers`` processes
+SPLIT_CONFLICTS = 5_000
+#: rule 7 constrains this many first rows (a third cut conflicts but not time on step m = 10, width 6)
+ROWS_RULE = 2
 _BUDGET = 2000  # conflicts per slice when the clock must be polled (no native timer)
 
 
@@ -195,6 +202,61 @@ def lex_order_units(enc, W, B, unit_classes) -> int:
     return added
 
 
+def _first_rows_smallest(enc, W, B) -> int:
+    """Rule 7 (``docs/engine.md``): with double lex, the first :data:`ROWS_RULE` = 2 rows may also be assumed
+    the smallest ones the other rows become under column permutations that keep the rows above:
+    ``(sorted(W_in[j]), b_j) >=_lex (W_in[0], b_0)`` for ``j >= 1``, and ``(W_in[j] sorted within the blocks of
+    equal W_in[0], b_j) >=_lex (W_in[1], b_1)`` for ``j >= 2``. A sorted row (block) is fixed by its cumulative
+    counts ``C_v = #{i: w_i <= v}`` (more small entries: a smaller row), so each constraint is
+    ``(C(j), b_r) <=_lex (C(r), b_j)`` with the counts in unary (``u_t <-> C_v >= t``; unary strings compare like
+    the numbers). Returns the number of rows constrained, and the unary count of row 0's entries at the lowest value (the split of :func:`solve`)."""
+    lo, hi = W[0][0].lo, W[0][0].hi
+    n, m = len(W), len(W[0])
+    le = {}  # (j, i, v) -> a literal equivalent to w_ji <= v, for lo <= v < hi
+
+    def at_most(j, i, v):
+        if (j, i, v) not in le:
+            x, lit = W[j][i], enc.var(("le", j, i, v))
+            enc.geq([(-c, b) for c, b in x.terms()], v - x.lo, when=lit)  # lit -> w <= v
+            enc.geq(x.terms(), x.lo - v - 1, when=-lit)  # not lit -> w >= v + 1
+            le[j, i, v] = lit
+        return le[j, i, v]
+
+    def unary(name, lits):  # u_t <-> at least t of lits, t = 1 .. len(lits)
+        out = []
+        for t in range(1, len(lits) + 1):
+            u = enc.var(name + (t,))
+            enc.geq([(1, x) for x in lits], -t, when=u)
+            enc.geq([(-1, x) for x in lits], t - 1, when=-u)
+            out.append(u)
+        return out
+
+    def value_is(j, i, u):  # a literal equivalent to w_ji == u
+        parts = ([at_most(j, i, u)] if u < hi else []) + ([-at_most(j, i, u - 1)] if u > lo else [])
+        return parts[0] if len(parts) == 1 else enc.conj(*parts)
+
+    def in_block(i, block):  # column i holds the values ``block`` in the rows above
+        return functools.reduce(enc.conj, [value_is(j, i, u) for j, u in enumerate(block)])
+
+    bias = [list(reversed(b.bits)) for b in B]
+    added, split = 0, []
+    for r in range(min(ROWS_RULE, n - 1)):
+        key = {}
+        blocks = list(itertools.product(range(lo, hi + 1), repeat=r))
+        for j in range(r, n):
+            key[j] = []
+            for block in blocks:
+                for v in range(lo, hi):
+                    lits = [at_most(j, i, v) if not block else enc.conj(in_block(i, block), at_most(j, i, v))
+                            for i in range(m)]
+                    key[j] += unary(("cum", r, j, block, v), lits)
+        for j in range(r + 1, n):
+            enc.lex_leq(key[j] + bias[r], key[r] + bias[j], ("first", r, j))
+            added += 1
+        split = split or key[0][:m]
+    return added, split
+
+
 def _bias_range(lo_row, hi_row, points, sign, mode, activation) -> tuple[int, int]:
     """Finite range of ``b_j`` covering every behaviour (module docstring)."""
     pos = np.maximum(hi_row, 0)
@@ -247,6 +309,15 @@ def _indicator_points(problem: Problem, lo_out, hi_out) -> list:
         fits = ok and len(ones) == 1 and bool((lo_out[f] <= -1).all() and (hi_out[f] >= 1).all())
         out.append(int(ones[0]) if fits else None)
     return out
+
+
+def too_few_patterns(problem: Problem) -> bool:
+    """Whether the point indicators alone rule ``problem`` out: each needs a hidden pattern of its own, different
+    from every other point's, and ``d_hidden`` step units have ``2^d_hidden`` patterns (rule 6 with no unit
+    fixed). Then no network exists, so a search for witnesses can be skipped."""
+    _, _, lo_out, hi_out = integer_bounds(problem)
+    P = {p for p in _indicator_points(problem, lo_out, hi_out) if p is not None}
+    return len(P) + (len(P) < problem.domain.size) > 2 ** problem.d_hidden
 
 
 #: :func:`solve`'s depth of the point-indicator counting constraints (``encode(counting=...)``)
@@ -476,7 +547,7 @@ def _on_time(deadline) -> None:
 
 
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
-           group=None, dominance: str = "off", counting: int = 0):
+           group=None, dominance: str = "off", counting: int = 0, first_rows: bool = False):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
@@ -493,7 +564,9 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     (``proofs/check_table_certificates.py`` re-encodes them) stay what they were, and :func:`solve` turns it
     on for step units. It is left out in ``group`` mode: moving a whole orbit at once can change a unit where
     each single move does not. ``counting`` (a depth, default 0 for the same reason; :func:`solve` uses
-    :data:`COUNTING_DEPTH` for step units) adds :func:`_pattern_counts`, implied by the point indicators."""
+    :data:`COUNTING_DEPTH` for step units) adds :func:`_pattern_counts`, implied by the point indicators.
+    ``first_rows`` (off by default for the same reason; on in :func:`solve`) adds rule 7 where double lex
+    applies and every weight has one box: :func:`_first_rows_smallest`."""
     directions = _dominance_directions(problem, dominance)
     enc = _Encoder(pb_encoding)
     n, F, act = problem.d_hidden, problem.n_features, problem.activation
@@ -593,7 +666,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     for j in range(n):
         key = (tuple(lo_in[j]), tuple(hi_in[j]), brange[j], tuple(lo_out[:, j]), tuple(hi_out[:, j]))
         classes.setdefault(key, []).append(j)
-    n_sym = relu_normalised = n_dom = 0
+    n_sym = relu_normalised = n_dom = n_first = 0
+    split_counts = []
     inputs_sorted = False
     if symmetry_breaking:
         n_sym = 0 if group else lex_order_units(enc, W, B, classes.values())
@@ -639,6 +713,8 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
                     enc.lex_leq(ci, ck, ("col", i))
                     n_sym += 1
             inputs_sorted = True
+            if first_rows and (lo_in == lo_in[0, 0]).all() and (hi_in == hi_in[0, 0]).all() and n > 1:
+                n_first, split_counts = _first_rows_smallest(enc, W, B)
 
     def decode(model) -> Network:
         true = {l for l in model if l > 0}
@@ -657,10 +733,12 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
         return Network(W_in, b_in, W_out, b_out, act)
 
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
-            "relu_normalised_units": relu_normalised, "dominance_clauses": n_dom, "input_permutations": inputs_sorted,
+            "relu_normalised_units": relu_normalised, "dominance_clauses": n_dom, "first_row_constraints": n_first,
+            "input_permutations": inputs_sorted,
             "point_indicators": sum(i is not None for i in indicator), "distinguished_pairs": n_dist,
             "counting_constraints": n_count,
             "split_bits": [b for w in W[0] for b in reversed(w.bits)],  # the first unit's weights, for cubes
+            "split_counts": split_counts,  # rule 7's count of row 0's lowest entries, for solve's cubes
             "interchangeable_classes": sorted(len(u) for u in classes.values())}
     if orb:
         info["free_weights"] = len({v for row in W + V for x in row for v in x.bits} | {v for x in B for v in x.bits})
@@ -701,7 +779,7 @@ def _search(s, deadline, conflict_limit, assumptions=()):
 def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, proof_path=None,
           solver: str = "cadical195", symmetry_breaking: bool = True, pb_encoding=None,
           conflict_limit: int | None = None, symmetric_search: bool = True, dominance: str = "auto",
-          counting: int | str = "auto") -> Result:
+          counting: int | str = "auto", first_rows: bool = True, workers: int = 1, executor=None) -> Result:
     """Decide ``problem`` by SAT (integer weights; real weights for step networks without a code, see
     :func:`integer_bounds`).
 
@@ -724,7 +802,16 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     It can only ever give a witness. ``dominance``: the weight-dominance rule, ``"auto"`` (step: on, ReLU:
     off), ``"off"``, ``"down"`` or ``"both"`` (:func:`encode`; with ``symmetry_breaking`` only). ``counting``:
     the depth of the point-indicator counting constraints (:func:`encode`), ``"auto"`` =
-    :data:`COUNTING_DEPTH` (they apply to step units only)."""
+    :data:`COUNTING_DEPTH` (they apply to step units only). ``first_rows``: rule 7 (:func:`encode`).
+
+    ``workers`` > 1 (local processes) or an ``executor`` (:mod:`capacity.scaling.executors`): a CNF with rule 7
+    that :data:`SPLIT_CONFLICTS` conflicts do not decide is split into one cube per number of row 0's weights
+    at the lowest value (:func:`capacity.solvers.cubes.count_cubes`), decided there by
+    :func:`capacity.solvers.cubes.decide`, each cube's proof checked in its worker: the witness of the lowest
+    satisfiable cube, or every cube refuted. The split depends on the problem only, not on the number of
+    workers or on which finishes first; the answer and the certificate kind are those of ``workers=1``, a
+    witness found in a cube can differ from the one the whole CNF gives. With ``proof_path`` or
+    ``conflict_limit`` the whole CNF is searched (one proof)."""
     t0 = time.perf_counter()
     counting = COUNTING_DEPTH if counting == "auto" else int(counting)
     if time_limit is not None and not time_limit > 0:
@@ -746,13 +833,15 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     try:
         clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding,
                                        None if time_limit is None else t0 + time_limit, dominance=dominance,
-                                       counting=counting)
+                                       counting=counting, first_rows=first_rows)
     except _Late:
         return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0,
                       info={"unknown_reason": "time limit", "stopped_by": "deadline while encoding", "symmetric": sym})
     del info["split_bits"]  # for capacity.solvers.cubes only
+    split = info.pop("split_counts")
+    split = split if (workers > 1 or executor is not None) and conflict_limit is None and proof_path is None else []
     info.update({"solver": solver, "symmetry_breaking": symmetry_breaking, "dominance": dominance,
-                 "counting": counting, "seed": seed,
+                 "counting": counting, "first_rows": first_rows, "seed": seed,
                  "symmetric": sym,
                  "encode_seconds": round(time.perf_counter() - t0, 6)})
     t1 = time.perf_counter()
@@ -761,30 +850,46 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     try:
         try:
             poll = t0 + time_limit if timer is None and time_limit is not None else None
-            answer = _search(s, poll, conflict_limit)
+            answer = _search(s, poll, SPLIT_CONFLICTS if split else conflict_limit)
         except Exception as exc:  # pragma: no cover - a solver crash, not a user error
             raise RuntimeError(f"SAT solver {solver} failed: {exc}") from exc
         finally:
             if timer is not None:
                 timer.cancel()
         info["conflicts"] = int((s.accum_stats() or {}).get("conflicts", -1))
-        if answer is None:
+        if answer is None and split and not (time_limit is not None and time.perf_counter() - t0 >= time_limit):
+            info["first_try"] = {"conflicts": info.pop("conflicts"), "seconds": round(time.perf_counter() - t1, 6)}
+        elif answer is None:
             late = time_limit is not None and time.perf_counter() - t0 >= time_limit
             info.update(solve_seconds=round(time.perf_counter() - t1, 6),
                         unknown_reason="time limit" if late or conflict_limit is None else "conflict limit")
             if late:
                 info["stopped_by"] = "CaDiCaL terminate() at the deadline" if timer else "clock between slices"
             return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
-        info["solve_seconds"] = round(time.perf_counter() - t1, 6)
-        if answer:
+        if answer is None:  # undecided within the first try: the cubes below
+            pass
+        elif answer:
+            info["solve_seconds"] = round(time.perf_counter() - t1, 6)
             net = decode(s.get_model())
             ok, reason = verify_witness(problem, net)
             if not ok:
                 raise RuntimeError(f"sat encoding bug: the decoded witness fails verification ({reason})")
             return Result(Status.REPRESENTABLE, problem, "sat", time.perf_counter() - t0, witness=net, info=info)
-        proof = solver_proof(s)
+        else:
+            info["solve_seconds"] = round(time.perf_counter() - t1, 6)
+            proof = solver_proof(s)
     finally:
         s.delete()
+    if answer is None:
+        from . import cubes
+
+        del clauses
+        options = {"pb_encoding": pb_encoding, "dominance": dominance, "counting": counting, "first_rows": first_rows}
+        return cubes.decide(problem, cubes.count_cubes(split),
+                            f"one cube per number of row 0's weights at the lowest value ({len(split) + 1} cubes, "
+                            f"rule 7's split, after {SPLIT_CONFLICTS} conflicts on the whole CNF)", options, info,
+                            t0=t0, workers=workers, executor=executor, time_limit=time_limit, seed=seed, solver=solver,
+                            symmetry_breaking=symmetry_breaking)
     # the time limit bounds the whole call: the check gets what is left, and a proof it cannot finish is kept
     check = check_drup(clauses, proof, deadline=None if time_limit is None else t0 + time_limit)
     info.update({"proof_lemmas": check.lemmas, "proof_deletions": check.deletions, "proof_core": check.core,

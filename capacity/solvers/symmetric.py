@@ -17,7 +17,8 @@ pair per pair of cycle types. A pair is left out when ``pi_f^o`` (``pi_f`` the i
 ``pi_f^o = id``. The rest are tried in a fixed order (fewest orbits of ``W_in`` first, the smallest CNFs), each
 within :data:`CONFLICTS` conflicts, all within :data:`TOTAL_CONFLICTS`, at most :data:`MAX_CANDIDATES` of
 them: the same candidates, budgets and witness on any machine. A time limit can only make the search return
-no witness.
+no witness. A width whose hidden patterns are too few for the point indicators (:func:`sat.too_few_patterns`)
+has no witness at all, so it is skipped.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def search(problem: Problem, *, conflicts: int = CONFLICTS, total_conflicts: int
     from pysat.solvers import Solver
 
     info = {"tried": 0, "conflicts": 0, "group": None}
+    if sat.too_few_patterns(problem):  # no witness exists: the candidates would only spend their budgets
+        return None, {**info, "skipped": "too few hidden patterns for the point indicators"}
     for pi, sigma in candidates(problem)[:MAX_CANDIDATES]:
         left = total_conflicts - info["conflicts"]
         if left <= 0 or (deadline is not None and time.perf_counter() >= deadline):
