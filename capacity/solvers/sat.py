@@ -202,14 +202,15 @@ def lex_order_units(enc, W, B, unit_classes) -> int:
     return added
 
 
-def _first_rows_smallest(enc, W, B) -> int:
+def _first_rows_smallest(enc, W, B) -> tuple[int, list[int]]:
     """Rule 7 (``docs/engine.md``): with double lex, the first :data:`ROWS_RULE` = 2 rows may also be assumed
     the smallest ones the other rows become under column permutations that keep the rows above:
     ``(sorted(W_in[j]), b_j) >=_lex (W_in[0], b_0)`` for ``j >= 1``, and ``(W_in[j] sorted within the blocks of
     equal W_in[0], b_j) >=_lex (W_in[1], b_1)`` for ``j >= 2``. A sorted row (block) is fixed by its cumulative
     counts ``C_v = #{i: w_i <= v}`` (more small entries: a smaller row), so each constraint is
     ``(C(j), b_r) <=_lex (C(r), b_j)`` with the counts in unary (``u_t <-> C_v >= t``; unary strings compare like
-    the numbers). Returns the number of rows constrained, and the unary count of row 0's entries at the lowest value (the split of :func:`solve`)."""
+    the numbers). Returns the number of rows constrained and the unary count of row 0's entries at the lowest
+    value (the split of :func:`solve`)."""
     lo, hi = W[0][0].lo, W[0][0].hi
     n, m = len(W), len(W[0])
     le = {}  # (j, i, v) -> a literal equivalent to w_ji <= v, for lo <= v < hi
@@ -857,27 +858,24 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
             if timer is not None:
                 timer.cancel()
         info["conflicts"] = int((s.accum_stats() or {}).get("conflicts", -1))
-        if answer is None and split and not (time_limit is not None and time.perf_counter() - t0 >= time_limit):
+        late = answer is None and time_limit is not None and time.perf_counter() - t0 >= time_limit
+        if answer is None and split and not late:  # undecided by the first try: the cubes below
             info["first_try"] = {"conflicts": info.pop("conflicts"), "seconds": round(time.perf_counter() - t1, 6)}
         elif answer is None:
-            late = time_limit is not None and time.perf_counter() - t0 >= time_limit
             info.update(solve_seconds=round(time.perf_counter() - t1, 6),
                         unknown_reason="time limit" if late or conflict_limit is None else "conflict limit")
             if late:
                 info["stopped_by"] = "CaDiCaL terminate() at the deadline" if timer else "clock between slices"
             return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0, info=info)
-        if answer is None:  # undecided within the first try: the cubes below
-            pass
-        elif answer:
+        else:
             info["solve_seconds"] = round(time.perf_counter() - t1, 6)
+        if answer:
             net = decode(s.get_model())
             ok, reason = verify_witness(problem, net)
             if not ok:
                 raise RuntimeError(f"sat encoding bug: the decoded witness fails verification ({reason})")
             return Result(Status.REPRESENTABLE, problem, "sat", time.perf_counter() - t0, witness=net, info=info)
-        else:
-            info["solve_seconds"] = round(time.perf_counter() - t1, 6)
-            proof = solver_proof(s)
+        proof = solver_proof(s) if answer is False else None
     finally:
         s.delete()
     if answer is None:
