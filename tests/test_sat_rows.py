@@ -85,7 +85,7 @@ def invariant_problems(draw):
     return Problem(fs, n, act, K)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(invariant_problems())
 def test_rule_keeps_exactly_the_orbits_of_the_other_rules(problem):
     ruled, info = layers(problem, True)
@@ -96,7 +96,7 @@ def test_rule_keeps_exactly_the_orbits_of_the_other_rules(problem):
     assert {orbit(W, b) for W, b in ruled.values()} == {orbit(W, b) for W, b in others.values()}
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(invariant_problems())
 def test_answers_with_the_rule_equal_the_enumeration(problem):
     r = sat.solve(problem, symmetric_search=False)

@@ -3,17 +3,17 @@ of row 0's lowest weights. The cubes cover every assignment, the answers equal t
 enumeration's, every cube of a refutation carries its own checked proof, and a lost worker gives UNKNOWN."""
 
 import itertools
-import os
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capacity import Domain, Problem, from_spec
-from capacity.scaling.executors import LocalExecutor, SerialExecutor
+from capacity.scaling.executors import SerialExecutor
 from capacity.solvers import cubes, sat
 from capacity.solvers import enumerate as en
 from capacity.solvers.problem import Status, verify_witness
+from test_engine import _KillingExecutor  # its worker exits at cube 0
 
 
 @given(st.integers(1, 7))
@@ -55,17 +55,6 @@ def test_split_is_left_out_for_one_worker_a_proof_path_or_a_conflict_limit(monke
     assert "cubes" not in sat.solve(p, symmetric_search=False, workers=2, proof_path=tmp_path / "p").info
     assert "cubes" not in sat.solve(p, symmetric_search=False, workers=2, conflict_limit=10**6).info
     assert sat.solve(p, symmetric_search=False, workers=2).info["cubes"] == 6
-
-
-def _die_on_cube_0(item):
-    if item[0] == 0:
-        os._exit(1)  # the worker process disappears, as if killed
-    return cubes._cube_task(item)
-
-
-class _KillingExecutor(LocalExecutor):
-    def run(self, fn, items):
-        return super().run(_die_on_cube_0, items)
 
 
 def test_a_lost_cube_worker_gives_unknown(monkeypatch):
