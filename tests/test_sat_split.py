@@ -79,3 +79,14 @@ def test_step_uand_split_agrees_with_the_enumeration(m, n):
     finally:
         sat.SPLIT_CONFLICTS = sat_split
     assert r.status is en.solve(p).status
+
+
+def test_auto_hands_its_workers_to_sat(monkeypatch):
+    """``representable`` with an executor: the step class goes to SAT, whose hard CNF is split there."""
+    from capacity.solvers.front import representable
+
+    monkeypatch.setattr(sat, "SPLIT_CONFLICTS", 1)
+    p = Problem(from_spec(Domain(5, 2), "pairs"), 3, "step", 1)
+    r, one = representable(p, "auto", executor=SerialExecutor()), representable(p, "auto")
+    assert r.method == one.method == "sat" and r.info["cubes"] == 6 and "cubes" not in one.info
+    assert r.status is one.status is Status.NOT_REPRESENTABLE
