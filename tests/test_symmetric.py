@@ -136,3 +136,17 @@ def test_sat_answers_with_and_without_the_symmetric_search(spec, s, act, K):
         if fs.domain.m == 3:
             assert a.status is reference.solve(p).status
     assert by_symmetry >= 1  # the symmetric search gave a witness on each of these ladders
+
+
+@pytest.mark.parametrize("m,n,act", [(9, 5, "step"), (9, 6, "step"), (10, 5, "step"), (10, 6, "step"),
+                                     (4, 2, "step"), (4, 3, "step"), (9, 5, "relu")])
+def test_widths_with_too_few_patterns_are_skipped(m, n, act):
+    """Step U-AND on 2-sparse inputs: C(m, 2) pair points and the origin (and singletons) need C(m, 2) + 1
+    distinct hidden patterns, counted here directly; below that the candidates are not tried. ReLU: never."""
+    p = Problem(from_spec(Domain(m, 2), "pairs"), n, act, 1)
+    expected = act == "step" and m * (m - 1) // 2 + 1 > 2 ** n
+    assert sat.too_few_patterns(p) is expected
+    if expected:
+        net, info = symmetric.search(p)
+        assert net is None and info["tried"] == 0 and "skipped" in info
+        assert sat.solve(p).status is Status.NOT_REPRESENTABLE
