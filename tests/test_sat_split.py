@@ -90,3 +90,16 @@ def test_auto_hands_its_workers_to_sat(monkeypatch):
     r, one = representable(p, "auto", executor=SerialExecutor()), representable(p, "auto")
     assert r.method == one.method == "sat" and r.info["cubes"] == 6 and "cubes" not in one.info
     assert r.status is one.status is Status.NOT_REPRESENTABLE
+
+
+def test_a_time_limit_bounds_the_cubes(monkeypatch):
+    """The deadline reaches every cube (search and proof check): a class that needs seconds gives UNKNOWN by
+    T + 2 s."""
+    import time
+
+    monkeypatch.setattr(sat, "SPLIT_CONFLICTS", 1)
+    p = Problem(from_spec(Domain(5, 2), "pairs"), 3, "relu", 1)
+    t = time.perf_counter()
+    r = sat.solve(p, symmetric_search=False, executor=SerialExecutor(), time_limit=0.5)
+    assert time.perf_counter() - t < 2.5
+    assert r.status is Status.UNKNOWN and r.info["cubes"] == 6
