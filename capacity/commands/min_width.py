@@ -27,7 +27,8 @@ def add_arguments(p):
     p.add_argument("--max-width", type=positive_int, default=None, help="stop searching here (default: domain size)")
     p.add_argument("--workers", "-j", type=positive_int, default=1,
                    help="local processes for each width's auto steps, run at once and combined by the sequential "
-                        "rule: the same answer, sooner (default 1: one after the other in this process)")
+                        "rule, or for the cubes of a hard SAT question (step units): the same answer, sooner "
+                        "(default 1: one after the other in this process)")
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="run those steps on this Dask scheduler instead")
     p.add_argument("--witness", metavar="PATH", help="save the witness network (.npz); JSON then gives its path")
     p.add_argument("--json", action="store_true", help="print one JSON object")
