@@ -150,3 +150,18 @@ def test_widths_with_too_few_patterns_are_skipped(m, n, act):
         net, info = symmetric.search(p)
         assert net is None and info["tried"] == 0 and "skipped" in info
         assert sat.solve(p).status is Status.NOT_REPRESENTABLE
+
+
+@pytest.mark.parametrize("m,n", [(5, 3), (5, 4), (6, 4), (6, 5)])
+def test_candidates_the_pattern_count_skips_have_no_invariant_witness(m, n):
+    """Every candidate :func:`symmetric._patterns_fit` rejects has an unsatisfiable invariant CNF (step U-AND),
+    and some are rejected."""
+    from pysat.solvers import Solver
+
+    p = Problem(from_spec(Domain(m, 2), "pairs"), n, "step", 1)
+    rejected = [(pi, s) for pi, s in symmetric.candidates(p) if not symmetric._patterns_fit(p, pi, s)]
+    assert rejected
+    for pi, s in rejected:
+        clauses, _, _ = sat.encode(p, group=[(pi, s)])
+        with Solver(name="cadical153", bootstrap_with=clauses) as solver:
+            assert solver.solve() is False, (pi, s)

@@ -79,6 +79,45 @@ def _order(perm) -> int:
     return out
 
 
+def _cycle_count(perm) -> int:
+    """The number of cycles of a permutation given as an array of images."""
+    seen, count = np.zeros(len(perm), bool), 0
+    for i in range(len(perm)):
+        if not seen[i]:
+            count += 1
+            while not seen[i]:
+                seen[i], i = True, perm[i]
+    return count
+
+
+def _patterns_fit(problem: Problem, pi, sigma) -> bool:
+    """A necessary condition for a ``(pi, sigma)``-invariant witness when some features are step-unit point
+    indicators (rule 6's count on a subspace): such a network has ``h_{sigma j}(pi x) = h_j(x)``, so a point
+    fixed by ``pi^k`` has a hidden pattern constant on the cycles of ``sigma^k``, one of ``2^c`` with ``c`` their
+    number; the indicator points fixed by ``pi^k`` need distinct ones, different again from any other fixed
+    point's. A candidate failing it has an unsatisfiable CNF, so :func:`search` skips it without a change of
+    answer."""
+    if problem.activation != "step":
+        return True
+    _, _, lo_out, hi_out = sat.integer_bounds(problem)
+    indicator = {p for p in sat._indicator_points(problem, lo_out, hi_out) if p is not None}
+    if not indicator:
+        return True
+    pts = problem.domain.points
+    moved = np.empty_like(pts)
+    moved[:, list(pi)] = pts  # (pi x)_{pi i} = x_i
+    point_map, unit_map = problem.domain.lookup(moved), np.asarray(sigma)
+    ind = np.zeros(len(point_map), bool)
+    ind[sorted(indicator)] = True
+    pk, sk = np.arange(len(point_map)), np.arange(len(unit_map))
+    for _ in range(math.lcm(_order(pi), _order(sigma))):
+        pk, sk = point_map[pk], unit_map[sk]
+        fixed = pk == np.arange(len(pk))
+        if int(ind[fixed].sum()) + bool((fixed & ~ind).any()) > 2 ** _cycle_count(sk):
+            return False
+    return True
+
+
 def candidates(problem: Problem) -> list[tuple[tuple, tuple]]:
     """The ``(pi, sigma)`` pairs :func:`search` tries, in its order (module docstring); empty when the problem
     has a code or an input permutation that does not map the feature set onto itself."""
@@ -117,6 +156,9 @@ def search(problem: Problem, *, conflicts: int = CONFLICTS, total_conflicts: int
         left = total_conflicts - info["conflicts"]
         if left <= 0 or (deadline is not None and time.perf_counter() >= deadline):
             break
+        if not _patterns_fit(problem, pi, sigma):
+            info["skipped_by_patterns"] = info.get("skipped_by_patterns", 0) + 1
+            continue
         try:
             clauses, decode, _ = sat.encode(problem, group=[(pi, sigma)], deadline=deadline)
         except CapacityError:  # a group that moves a weight to another box: not for this class
