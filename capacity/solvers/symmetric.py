@@ -18,7 +18,8 @@ pair per pair of cycle types. A pair is left out when ``pi_f^o`` (``pi_f`` the i
 within :data:`CONFLICTS` conflicts, all within :data:`TOTAL_CONFLICTS`, at most :data:`MAX_CANDIDATES` of
 them: the same candidates, budgets and witness on any machine. A time limit can only make the search return
 no witness. A width whose hidden patterns are too few for the point indicators (:func:`sat.too_few_patterns`)
-has no witness at all, so it is skipped.
+has no witness at all, so it is skipped; so is a candidate whose fixed points need more patterns than an
+invariant hidden layer has (:func:`_patterns_fit`).
 """
 
 from __future__ import annotations
