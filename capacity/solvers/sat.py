@@ -81,7 +81,7 @@ PROOF_SOLVERS = ("cadical103", "cadical153", "cadical195", "glucose3", "glucose4
 
 #: :func:`solve` splits a CNF with rule 7 that this many conflicts do not decide into one cube per count of row 0's
 #: lowest weights (:func:`capacity.solvers.cubes.count_cubes`), decided by ``workers`` processes
-SPLIT_CONFLICTS = 5_000
+SPLIT_CONFLICTS = 2_000
 #: rule 7 constrains this many first rows (a third cut conflicts but not time on step m = 10, width 6)
 ROWS_RULE = 2
 _BUDGET = 2000  # conflicts per slice when the clock must be polled (no native timer)
