@@ -91,25 +91,28 @@ def _cycle_count(perm) -> int:
     return count
 
 
-def _patterns_fit(problem: Problem, pi, sigma) -> bool:
+def _indicators(problem: Problem) -> np.ndarray:
+    """Per point: whether some feature is a step-unit point indicator there (:func:`sat._indicator_points`)."""
+    _, _, lo_out, hi_out = sat.integer_bounds(problem)
+    out = np.zeros(problem.domain.size, bool)
+    out[[p for p in sat._indicator_points(problem, lo_out, hi_out) if p is not None]] = True
+    return out
+
+
+def _patterns_fit(problem: Problem, pi, sigma, ind=None) -> bool:
     """A necessary condition for a ``(pi, sigma)``-invariant witness when some features are step-unit point
     indicators (rule 6's count on a subspace): such a network has ``h_{sigma j}(pi x) = h_j(x)``, so a point
     fixed by ``pi^k`` has a hidden pattern constant on the cycles of ``sigma^k``, one of ``2^c`` with ``c`` their
     number; the indicator points fixed by ``pi^k`` need distinct ones, different again from any other fixed
     point's. A candidate failing it has an unsatisfiable CNF, so :func:`search` skips it without a change of
-    answer."""
-    if problem.activation != "step":
-        return True
-    _, _, lo_out, hi_out = sat.integer_bounds(problem)
-    indicator = {p for p in sat._indicator_points(problem, lo_out, hi_out) if p is not None}
-    if not indicator:
+    answer. ``ind``: :func:`_indicators`, when already at hand."""
+    ind = _indicators(problem) if ind is None else ind
+    if not ind.any():
         return True
     pts = problem.domain.points
     moved = np.empty_like(pts)
     moved[:, list(pi)] = pts  # (pi x)_{pi i} = x_i
     point_map, unit_map = problem.domain.lookup(moved), np.asarray(sigma)
-    ind = np.zeros(len(point_map), bool)
-    ind[sorted(indicator)] = True
     pk, sk = np.arange(len(point_map)), np.arange(len(unit_map))
     for _ in range(math.lcm(_order(pi), _order(sigma))):
         pk, sk = point_map[pk], unit_map[sk]
@@ -153,11 +156,12 @@ def search(problem: Problem, *, conflicts: int = CONFLICTS, total_conflicts: int
     info = {"tried": 0, "conflicts": 0, "group": None}
     if sat.too_few_patterns(problem):  # no witness exists: the candidates would only spend their budgets
         return None, {**info, "skipped": "too few hidden patterns for the point indicators"}
+    ind = _indicators(problem)
     for pi, sigma in candidates(problem)[:MAX_CANDIDATES]:
         left = total_conflicts - info["conflicts"]
         if left <= 0 or (deadline is not None and time.perf_counter() >= deadline):
             break
-        if not _patterns_fit(problem, pi, sigma):
+        if not _patterns_fit(problem, pi, sigma, ind):
             info["skipped_by_patterns"] = info.get("skipped_by_patterns", 0) + 1
             continue
         try:
