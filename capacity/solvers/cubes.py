@@ -82,7 +82,7 @@ def count_cubes(counts) -> list[tuple[int, ...]]:
     ``not u_1``, ``u_1 and not u_2``, ..., ``u_m``. Their disjunction is a tautology: an assignment outside the
     first ``t`` cubes has ``u_1 .. u_t`` true, so the last cube holds it."""
     u = list(counts)
-    return [(-u[0],)] + [(u[t - 1], -u[t]) for t in range(1, len(u))] + [(u[-1],)] if u else [()]
+    return [(-u[0],)] + [(u[t - 1], -u[t]) for t in range(1, len(u))] + [(u[-1],)]
 
 
 def solve(problem: Problem, *, depth: int = 4, workers: int = 1, executor=None, time_limit: float | None = None,
