@@ -312,13 +312,21 @@ def _indicator_points(problem: Problem, lo_out, hi_out) -> list:
     return out
 
 
+def indicator_mask(problem: Problem) -> np.ndarray:
+    """Per point: whether some feature is a point indicator there in the pattern-uniqueness encoding
+    (:func:`_indicator_points`)."""
+    _, _, lo_out, hi_out = integer_bounds(problem)
+    out = np.zeros(problem.domain.size, bool)
+    out[[p for p in _indicator_points(problem, lo_out, hi_out) if p is not None]] = True
+    return out
+
+
 def too_few_patterns(problem: Problem) -> bool:
     """Whether the point indicators alone rule ``problem`` out: each needs a hidden pattern of its own, different
     from every other point's, and ``d_hidden`` step units have ``2^d_hidden`` patterns (rule 6 with no unit
     fixed). Then no network exists, so a search for witnesses can be skipped."""
-    _, _, lo_out, hi_out = integer_bounds(problem)
-    P = {p for p in _indicator_points(problem, lo_out, hi_out) if p is not None}
-    return len(P) + (len(P) < problem.domain.size) > 2 ** problem.d_hidden
+    ind = indicator_mask(problem)
+    return int(ind.sum()) + bool((~ind).any()) > 2 ** problem.d_hidden
 
 
 #: :func:`solve`'s depth of the point-indicator counting constraints (``encode(counting=...)``)

@@ -91,22 +91,14 @@ def _cycle_count(perm) -> int:
     return count
 
 
-def _indicators(problem: Problem) -> np.ndarray:
-    """Per point: whether some feature is a step-unit point indicator there (:func:`sat._indicator_points`)."""
-    _, _, lo_out, hi_out = sat.integer_bounds(problem)
-    out = np.zeros(problem.domain.size, bool)
-    out[[p for p in sat._indicator_points(problem, lo_out, hi_out) if p is not None]] = True
-    return out
-
-
 def _patterns_fit(problem: Problem, pi, sigma, ind=None) -> bool:
     """A necessary condition for a ``(pi, sigma)``-invariant witness when some features are step-unit point
     indicators (rule 6's count on a subspace): such a network has ``h_{sigma j}(pi x) = h_j(x)``, so a point
     fixed by ``pi^k`` has a hidden pattern constant on the cycles of ``sigma^k``, one of ``2^c`` with ``c`` their
     number; the indicator points fixed by ``pi^k`` need distinct ones, different again from any other fixed
     point's. A candidate failing it has an unsatisfiable CNF, so :func:`search` skips it without a change of
-    answer. ``ind``: :func:`_indicators`, when already at hand."""
-    ind = _indicators(problem) if ind is None else ind
+    answer. ``ind``: :func:`sat.indicator_mask`, when already at hand."""
+    ind = sat.indicator_mask(problem) if ind is None else ind
     if not ind.any():
         return True
     pts = problem.domain.points
@@ -156,7 +148,7 @@ def search(problem: Problem, *, conflicts: int = CONFLICTS, total_conflicts: int
     info = {"tried": 0, "conflicts": 0, "group": None}
     if sat.too_few_patterns(problem):  # no witness exists: the candidates would only spend their budgets
         return None, {**info, "skipped": "too few hidden patterns for the point indicators"}
-    ind = _indicators(problem)
+    ind = sat.indicator_mask(problem)
     for pi, sigma in candidates(problem)[:MAX_CANDIDATES]:
         left = total_conflicts - info["conflicts"]
         if left <= 0 or (deadline is not None and time.perf_counter() >= deadline):
