@@ -55,7 +55,7 @@ def test_xor_needs_two_units(activation, K):
     assert r.status is Status.NOT_REPRESENTABLE
     check_result(one, r)
     assert "DRUP" in r.certificate.detail and r.info["proof_lemmas"] >= 1
-    clauses, _, _ = sat.encode(one, dominance="auto")  # solve's default
+    clauses, _, _ = sat.encode(one, dominance="auto", tables=True)  # solve's defaults
     assert r.info["clauses"] == len(clauses)
     two = Problem(fs, 2, activation, K)
     r2 = sat.solve(two)

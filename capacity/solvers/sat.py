@@ -18,7 +18,9 @@ small benchmarks the fastest solve-plus-check next to ``bdd``, whose size can bl
   still applies (a positive bias above the range is replaced by ``max(1, -Lo_j)``, a negative one below it
   by ``min(-1, lower end)``).
 * **Step units**: a literal ``h_j(x) <-> (s_j(x) + b_j >= 0)``, reified by one PB constraint per direction
-  (``h -> z >= 0`` is ``z + M (not h) >= 0`` with ``M = -min z``, and likewise for ``not h -> z <= -1``).
+  (``h -> z >= 0`` is ``z + M (not h) >= 0`` with ``M = -min z``, and likewise for ``not h -> z <= -1``);
+  with ``tables`` (on in :func:`solve`) by the prime implicates of ``h <-> z >= 0`` on the few bits ``z``
+  reads at that point (:func:`_step_implicates`), which propagate ``h`` as soon as those bits fix it.
 * **ReLU units**: a phase literal ``a_j(x) <-> z_j(x) >= 1`` and an unsigned bit vector
   ``h_j(x) in [0, Hmax_j(x)]`` (``Hmax_j(x) = sum_{i: x_i = 1} max(hi_ji, 0) + max b_j``, exact for the box)
   with ``a -> h = z`` and ``not a -> h = 0``.
@@ -102,6 +104,36 @@ class _Int:
         return self.lo + sum(1 << k for k, b in enumerate(self.bits) if b in true)
 
 
+TABLE_BITS = 9
+
+
+@functools.lru_cache(maxsize=None)
+def _step_implicates(key: tuple) -> tuple:
+    """The prime implicates, as ``((variable index, positive), ...)``, of "every integer in range and ``h`` (the
+    last variable) iff ``sum count * value >= 0``" over the integers' offset bits; ``key`` holds ``(lo, hi,
+    bits, count)`` per integer. Every clause mentions ``h``: the others follow from the ranges, which the CNF
+    states already. The set of all prime implicates is equivalent to the relation, and unit propagation on it
+    sets ``h`` as soon as the assigned bits fix it."""
+    k = sum(b for _, _, b, _ in key) + 1
+    grid = np.array(list(itertools.product((0, 1), repeat=k)), dtype=np.int64)  # row r: bits of r, first var first
+    total, ok, col = np.zeros(len(grid), dtype=np.int64), np.ones(len(grid), dtype=bool), 0
+    for lo, hi, nb, c in key:
+        v = lo + grid[:, col:col + nb] @ (1 << np.arange(nb))
+        ok &= v <= hi
+        total += c * v
+        col += nb
+    allowed = (ok & ((total >= 0) == (grid[:, -1] == 1))).reshape((2,) * k)
+
+    def implicate(t):  # t[i]: 0 absent, 1 literal x_i, 2 literal not x_i; no allowed point falsifies the clause
+        return not allowed[tuple(slice(None) if a == 0 else (0 if a == 1 else 1) for a in t)].any()
+
+    out = []
+    for t in itertools.product((0, 1, 2), repeat=k):
+        if t[-1] and implicate(t) and not any(implicate(t[:i] + (0,) + t[i + 1:]) for i in range(k) if t[i]):
+            out.append(tuple((i, a == 1) for i, a in enumerate(t) if a))
+    return tuple(out)
+
+
 class _Encoder:
     def __init__(self, pb_encoding=None):
         from pysat.formula import IDPool
@@ -166,6 +198,36 @@ class _Encoder:
                             encoding=self.pb_encoding)
         self.clauses.extend(list(map(int, c)) for c in enc.clauses)
 
+    def step_table(self, ints: list[_Int], h: int) -> bool:
+        """``h <-> sum(ints) >= 0`` as the prime implicates of that relation on the integers' bits (False, and
+        nothing added, when they have more than :data:`TABLE_BITS` bits)."""
+        count: dict[int, list] = {}
+        for x in ints:  # an integer shared by an orbit can appear twice
+            count.setdefault(id(x), [x, 0])[1] += 1
+        xs = list(count.values())
+        if sum(len(x.bits) for x, _ in xs) > TABLE_BITS:
+            return False
+        key = tuple((x.lo, x.hi, len(x.bits), c) for x, c in xs)
+        lits = [b for x, _ in xs for b in x.bits] + [h]
+        self.clauses += [[lits[i] if pos else -lits[i] for i, pos in clause] for clause in _step_implicates(key)]
+        return True
+
+    def unary(self, lits: list[int]) -> list[int]:
+        """Literals ``u_1 .. u_k`` with ``u_t <-> at least t of lits`` (a totalizer with both halves: python-sat's
+        gives only ``at least t -> u_t``)."""
+        if len(lits) == 1:
+            return list(lits)
+        a, b = self.unary(lits[:len(lits) // 2]), self.unary(lits[len(lits) // 2:])
+        out = [self.var(("unary", a[0], b[0], t)) for t in range(len(a) + len(b))]  # a node: its first inputs
+        for i in range(len(a) + 1):
+            for j in range(len(b) + 1):
+                if i + j:  # i of a and j of b -> i + j
+                    self.clauses.append(([-a[i - 1]] if i else []) + ([-b[j - 1]] if j else []) + [out[i + j - 1]])
+                if i + j < len(out):  # at most i of a and at most j of b -> at most i + j
+                    self.clauses.append(([a[i]] if i < len(a) else []) + ([b[j]] if j < len(b) else [])
+                                        + [-out[i + j]])
+        return out
+
     def conj(self, a: int, b: int) -> int:
         """A literal equivalent to ``a and b`` (Tseitin AND gate, memoised)."""
         key = (min(a, b), max(a, b))
@@ -223,15 +285,6 @@ def _first_rows_smallest(enc, W, B) -> tuple[int, list[int]]:
             le[j, i, v] = lit
         return le[j, i, v]
 
-    def unary(name, lits):  # u_t <-> at least t of lits, t = 1 .. len(lits)
-        out = []
-        for t in range(1, len(lits) + 1):
-            u = enc.var(name + (t,))
-            enc.geq([(1, x) for x in lits], -t, when=u)
-            enc.geq([(-1, x) for x in lits], t - 1, when=-u)
-            out.append(u)
-        return out
-
     def value_is(j, i, u):  # a literal equivalent to w_ji == u
         parts = ([at_most(j, i, u)] if u < hi else []) + ([-at_most(j, i, u - 1)] if u > lo else [])
         return parts[0] if len(parts) == 1 else enc.conj(*parts)
@@ -250,7 +303,7 @@ def _first_rows_smallest(enc, W, B) -> tuple[int, list[int]]:
                 for v in range(lo, hi):
                     lits = [at_most(j, i, v) if not block else enc.conj(in_block(i, block), at_most(j, i, v))
                             for i in range(m)]
-                    key[j] += unary(("cum", r, j, block, v), lits)
+                    key[j] += enc.unary(lits)
         for j in range(r + 1, n):
             enc.lex_leq(key[j] + bias[r], key[r] + bias[j], ("first", r, j))
             added += 1
@@ -556,7 +609,7 @@ def _on_time(deadline) -> None:
 
 
 def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, deadline: float | None = None,
-           group=None, dominance: str = "off", counting: int = 0, first_rows: bool = False):
+           group=None, dominance: str = "off", counting: int = 0, first_rows: bool = False, tables: bool = False):
     """The CNF for ``problem`` (integer weights, or real-weight step networks, see :func:`integer_bounds`):
     returns ``(clauses, decode, info)`` where ``decode(model)``
     turns a model into a :class:`Network` and ``info`` counts variables, clauses and symmetry constraints.
@@ -575,7 +628,9 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     each single move does not. ``counting`` (a depth, default 0 for the same reason; :func:`solve` uses
     :data:`COUNTING_DEPTH` for step units) adds :func:`_pattern_counts`, implied by the point indicators.
     ``first_rows`` (off by default for the same reason; on in :func:`solve`) adds rule 7 where double lex
-    applies and every weight has one box: :func:`_first_rows_smallest`."""
+    applies and every weight has one box: :func:`_first_rows_smallest`. ``tables`` (the same) encodes a step
+    unit's literal at a point by prime implicates (:meth:`_Encoder.step_table`) where ``z`` reads at most
+    :data:`TABLE_BITS` bits; ``info["step_tables"]`` counts them."""
     directions = _dominance_directions(problem, dominance)
     enc = _Encoder(pb_encoding)
     n, F, act = problem.d_hidden, problem.n_features, problem.activation
@@ -600,6 +655,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
     h, hmax = [[None] * N for _ in range(n)], np.zeros((n, N), dtype=np.int64)
     phase = [[None] * N for _ in range(n)]  # relu: a literal true exactly when z_j(p) >= 1
     zs = {}  # (j, p) -> the (terms, constant) of z_j(p), for the dominance rule
+    n_tables = 0
     for j in range(n):
         for p in range(N):
             _on_time(deadline)
@@ -613,8 +669,11 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
             zs[j, p] = z_terms, z_const
             if act == "step":
                 lit = enc.var(("h", j, p))
-                enc.geq(z_terms, z_const, when=lit)  # h -> z >= 0
-                enc.geq([(-c, l) for c, l in z_terms], -z_const - 1, when=-lit)  # not h -> z <= -1
+                if tables and enc.step_table([W[j][i] for i in active] + [B[j]], lit):
+                    n_tables += 1
+                else:
+                    enc.geq(z_terms, z_const, when=lit)  # h -> z >= 0
+                    enc.geq([(-c, l) for c, l in z_terms], -z_const - 1, when=-lit)  # not h -> z <= -1
                 h[j][p], hmax[j, p] = lit, 1
             else:
                 top = max(0, int(sum(max(int(hi_in[j, i]), 0) for i in active)) + brange[j][1])
@@ -743,6 +802,7 @@ def encode(problem: Problem, symmetry_breaking: bool = True, pb_encoding=None, d
 
     info = {"variables": enc.pool.top, "clauses": len(enc.clauses), "symmetry_constraints": n_sym,
             "relu_normalised_units": relu_normalised, "dominance_clauses": n_dom, "first_row_constraints": n_first,
+            "step_tables": n_tables,
             "input_permutations": inputs_sorted,
             "point_indicators": sum(i is not None for i in indicator), "distinguished_pairs": n_dist,
             "counting_constraints": n_count,
@@ -842,7 +902,7 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
     try:
         clauses, decode, info = encode(problem, symmetry_breaking, pb_encoding,
                                        None if time_limit is None else t0 + time_limit, dominance=dominance,
-                                       counting=counting, first_rows=first_rows)
+                                       counting=counting, first_rows=first_rows, tables=True)
     except _Late:
         return Result(Status.UNKNOWN, problem, "sat", time.perf_counter() - t0,
                       info={"unknown_reason": "time limit", "stopped_by": "deadline while encoding", "symmetric": sym})
@@ -890,7 +950,8 @@ def solve(problem: Problem, *, time_limit: float | None = None, seed: int = 0, p
         from . import cubes
 
         del clauses
-        options = {"pb_encoding": pb_encoding, "dominance": dominance, "counting": counting, "first_rows": first_rows}
+        options = {"pb_encoding": pb_encoding, "dominance": dominance, "counting": counting, "first_rows": first_rows,
+                   "tables": True}
         return cubes.decide(problem, cubes.count_cubes(split),
                             f"one cube per number of row 0's weights at the lowest value ({len(split) + 1} cubes, "
                             f"rule 7's split, after {SPLIT_CONFLICTS} conflicts on the whole CNF)", options, info,

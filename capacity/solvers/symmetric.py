@@ -106,10 +106,21 @@ def _patterns_fit(problem: Problem, pi, sigma, ind=None) -> bool:
     moved[:, list(pi)] = pts  # (pi x)_{pi i} = x_i
     point_map, unit_map = problem.domain.lookup(moved), np.asarray(sigma)
     pk, sk = np.arange(len(point_map)), np.arange(len(unit_map))
-    for _ in range(math.lcm(_order(pi), _order(sigma))):
+    period = np.zeros(len(pk), dtype=np.int64)  # each point's orbit size under pi
+    exact = {}  # s -> the number of patterns whose orbit under sigma has exactly s elements
+    for k in range(1, math.lcm(_order(pi), _order(sigma)) + 1):
         pk, sk = point_map[pk], unit_map[sk]
         fixed = pk == np.arange(len(pk))
+        period[fixed & (period == 0)] = k
         if int(ind[fixed].sum()) + bool((fixed & ~ind).any()) > 2 ** _cycle_count(sk):
+            return False
+        exact[k] = 2 ** _cycle_count(sk) - sum(e for d, e in exact.items() if k % d == 0)
+    # exact sizes: indicator points in one orbit of size s have distinct patterns sigma^k h, so their pattern's
+    # orbit has exactly s elements, and two such orbits of points need two orbits of patterns (one more of size
+    # 1 for another point pi fixes, whose pattern no indicator point may have)
+    for size in np.unique(period[ind]):
+        orbits = int((period[ind] == size).sum()) // size + int(size == 1 and (~ind & (period == 1)).any())
+        if orbits > exact[size] // size:
             return False
     return True
 
@@ -157,7 +168,7 @@ def search(problem: Problem, *, conflicts: int = CONFLICTS, total_conflicts: int
             info["skipped_by_patterns"] = info.get("skipped_by_patterns", 0) + 1
             continue
         try:
-            clauses, decode, _ = sat.encode(problem, group=[(pi, sigma)], deadline=deadline)
+            clauses, decode, _ = sat.encode(problem, group=[(pi, sigma)], deadline=deadline, tables=True)
         except CapacityError:  # a group that moves a weight to another box: not for this class
             continue
         except sat._Late:
