@@ -102,21 +102,24 @@ def hidden_layers(problem, tables):
     return out
 
 
+@st.composite
+def step_problems(draw, max_features):
+    """Step problems on 3 or 4 inputs, width 1-3, up to ``max_features`` non-constant features."""
+    domain = draw(st.sampled_from([Domain(3), Domain(3, 2), Domain(4, 2)]))
+    rows = draw(st.lists(st.lists(st.booleans(), min_size=domain.size, max_size=domain.size)
+                         .filter(lambda r: 0 < sum(r) < len(r)), min_size=1, max_size=max_features))
+    return Problem(FeatureSet.from_bits(domain, np.array(rows, dtype=bool)), draw(st.integers(1, 3)), "step", 1)
+
+
 @settings(max_examples=15, deadline=None)
-@given(st.sampled_from([Domain(3), Domain(3, 2), Domain(4, 2)]), st.integers(1, 3), st.data())
-def test_same_hidden_layers_as_pb(domain, width, data):
-    rows = data.draw(st.lists(st.lists(st.booleans(), min_size=domain.size, max_size=domain.size)
-                              .filter(lambda r: 0 < sum(r) < len(r)), min_size=1, max_size=3))
-    problem = Problem(FeatureSet.from_bits(domain, np.array(rows, dtype=bool)), width, "step", 1)
+@given(step_problems(3))
+def test_same_hidden_layers_as_pb(problem):
     assert hidden_layers(problem, True) == hidden_layers(problem, False)
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.sampled_from([Domain(3), Domain(3, 2), Domain(4, 2)]), st.integers(1, 3), st.data())
-def test_answers_equal_the_enumeration(domain, width, data):
-    rows = data.draw(st.lists(st.lists(st.booleans(), min_size=domain.size, max_size=domain.size)
-                              .filter(lambda r: 0 < sum(r) < len(r)), min_size=1, max_size=4))
-    problem = Problem(FeatureSet.from_bits(domain, np.array(rows, dtype=bool)), width, "step", 1)
+@given(step_problems(4))
+def test_answers_equal_the_enumeration(problem):
     got = sat.solve(problem, symmetric_search=False)
     assert got.info["step_tables"] > 0
     assert got.status == en.solve(problem).status != Status.UNKNOWN
