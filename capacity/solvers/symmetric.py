@@ -96,8 +96,9 @@ def _patterns_fit(problem: Problem, pi, sigma, ind=None) -> bool:
     indicators (rule 6's count on a subspace): such a network has ``h_{sigma j}(pi x) = h_j(x)``, so a point
     fixed by ``pi^k`` has a hidden pattern constant on the cycles of ``sigma^k``, one of ``2^c`` with ``c`` their
     number; the indicator points fixed by ``pi^k`` need distinct ones, different again from any other fixed
-    point's. A candidate failing it has an unsatisfiable CNF, so :func:`search` skips it without a change of
-    answer. ``ind``: :func:`sat.indicator_mask`, when already at hand."""
+    point's; and orbit by orbit, the indicator points of each orbit of size ``s`` need an orbit of exactly ``s``
+    patterns of their own. A candidate failing it has an unsatisfiable CNF, so :func:`search` skips it without a
+    change of answer. ``ind``: :func:`sat.indicator_mask`, when already at hand."""
     ind = sat.indicator_mask(problem) if ind is None else ind
     if not ind.any():
         return True
