@@ -19,7 +19,7 @@ from capacity.solvers.problem import Status
 
 @st.composite
 def keys(draw):
-    """Up to three integers ``(lo, hi, bits, count)`` with at most 8 bits in all."""
+    """Up to three integers ``(lo, hi, count)`` with at most 8 bits in all."""
     out, used = [], 0
     for _ in range(draw(st.integers(1, 3))):
         lo = draw(st.integers(-4, 2))
@@ -28,17 +28,18 @@ def keys(draw):
         if used + nb > 8:
             break
         used += nb
-        out.append((lo, hi, nb, draw(st.integers(1, 2))))
+        out.append((lo, hi, draw(st.integers(1, 2))))
     return tuple(out)
 
 
 def relation(key):
     """Every assignment of the bits (first integer's least significant bit first) and ``h`` (last): whether it
     is in range, and whether ``h`` equals ``sum count * value >= 0``."""
-    k = sum(nb for _, _, nb, _ in key) + 1
+    k = sum((hi - lo).bit_length() for lo, hi, _ in key) + 1
     for bits in itertools.product((0, 1), repeat=k):
         total, ok, at = 0, True, 0
-        for lo, hi, nb, c in key:
+        for lo, hi, c in key:
+            nb = (hi - lo).bit_length()
             v = lo + sum(bits[at + t] << t for t in range(nb))
             ok &= v <= hi
             total += c * v
@@ -54,7 +55,7 @@ def holds(clauses, bits) -> bool:
 @given(keys())
 def test_implicates_are_the_relation(key):
     clauses = sat._step_implicates(key)
-    k = sum(nb for _, _, nb, _ in key) + 1
+    k = sum((hi - lo).bit_length() for lo, hi, _ in key) + 1
     assert clauses and all(any(i == k - 1 for i, _ in c) for c in clauses)
     for bits, in_range, right in relation(key):
         if in_range:
@@ -68,7 +69,7 @@ def test_implicates_are_the_relation(key):
 @settings(max_examples=40, deadline=None)
 @given(keys(), st.data())
 def test_bits_that_fix_the_sign_propagate_h(key, data):
-    k = sum(nb for _, _, nb, _ in key) + 1
+    k = sum((hi - lo).bit_length() for lo, hi, _ in key) + 1
     clauses = [[(i + 1) if pos else -(i + 1) for i, pos in c] for c in sat._step_implicates(key)]
     rows = [(bits, right) for bits, ok, right in relation(key) if ok]
     known = data.draw(st.lists(st.integers(0, k - 2), unique=True, max_size=k - 1)) if k > 1 else []

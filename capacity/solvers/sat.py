@@ -112,13 +112,14 @@ TABLE_BITS = 9
 def _step_implicates(key: tuple) -> tuple:
     """The prime implicates, as ``((variable index, positive), ...)``, of "every integer in range and ``h`` (the
     last variable) iff ``sum count * value >= 0``" over the integers' offset bits; ``key`` holds ``(lo, hi,
-    bits, count)`` per integer. Every clause mentions ``h``: the others follow from the ranges, which the CNF
+    count)`` per integer (``(hi - lo).bit_length()`` bits, as :meth:`_Encoder.integer` makes them). Every clause mentions ``h``: the others follow from the ranges, which the CNF
     states already. The set of all prime implicates is equivalent to the relation, and unit propagation on it
     sets ``h`` as soon as the assigned bits fix it."""
-    k = sum(b for _, _, b, _ in key) + 1
+    widths = [(hi - lo).bit_length() for lo, hi, _ in key]
+    k = sum(widths) + 1
     grid = np.array(list(itertools.product((0, 1), repeat=k)), dtype=np.int64)  # row r: bits of r, first var first
     total, ok, col = np.zeros(len(grid), dtype=np.int64), np.ones(len(grid), dtype=bool), 0
-    for lo, hi, nb, c in key:
+    for (lo, hi, c), nb in zip(key, widths):
         v = lo + grid[:, col:col + nb] @ (1 << np.arange(nb))
         ok &= v <= hi
         total += c * v
@@ -208,7 +209,7 @@ class _Encoder:
         xs = list(count.values())
         if sum(len(x.bits) for x, _ in xs) > TABLE_BITS:
             return False
-        key = tuple((x.lo, x.hi, len(x.bits), c) for x, c in xs)
+        key = tuple((x.lo, x.hi, c) for x, c in xs)
         lits = [b for x, _ in xs for b in x.bits] + [h]
         self.clauses += [[lits[i] if pos else -lits[i] for i, pos in clause] for clause in _step_implicates(key)]
         return True

@@ -113,9 +113,10 @@ def _patterns_fit(problem: Problem, pi, sigma, ind=None) -> bool:
         pk, sk = point_map[pk], unit_map[sk]
         fixed = pk == np.arange(len(pk))
         period[fixed & (period == 0)] = k
-        if int(ind[fixed].sum()) + bool((fixed & ~ind).any()) > 2 ** _cycle_count(sk):
+        patterns = 2 ** _cycle_count(sk)  # the patterns sigma^k fixes
+        if int(ind[fixed].sum()) + bool((fixed & ~ind).any()) > patterns:
             return False
-        exact[k] = 2 ** _cycle_count(sk) - sum(e for d, e in exact.items() if k % d == 0)
+        exact[k] = patterns - sum(e for d, e in exact.items() if k % d == 0)
     # exact sizes: indicator points in one orbit of size s have distinct patterns sigma^k h, so their pattern's
     # orbit has exactly s elements, and two such orbits of points need two orbits of patterns (one more of size
     # 1 for another point pi fixes, whose pattern no indicator point may have)
